@@ -1,0 +1,92 @@
+"""Rank-zero callback that writes a preview grid (fixed contents × fixed styles) during training.
+
+Grid layout: the top row holds a blank cell then the styles; each following row holds a content
+then its stylizations. Written to ``<run dir>/samples/step_XXXXXXX.jpg`` and sent to the active
+logger (wandb image, TensorBoard image) — the file is always written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.utilities import rank_zero_only
+from torch import Tensor
+from torchvision.utils import make_grid
+
+from .io import save_image
+
+__all__ = ["SampleGrid", "stylization_grid"]
+
+
+def stylization_grid(model: torch.nn.Module, contents: Tensor, styles: Tensor, alpha: float = 1.0) -> Tensor:
+    """``(3, H', W')`` grid of every content × style through an :class:`~adain.model.AdaINNet`."""
+    n_c, n_s = contents.shape[0], styles.shape[0]
+    cells = [torch.ones_like(contents[0])] + list(styles)
+    for i in range(n_c):
+        c = contents[i : i + 1].expand(n_s, -1, -1, -1)
+        out = model(c, styles, alpha=alpha).float().clamp(0, 1)
+        cells += [contents[i]] + list(out[:, :, : contents.shape[2], : contents.shape[3]])
+    return make_grid(torch.stack([x.float().cpu() for x in cells]), nrow=n_s + 1, padding=2, pad_value=1.0)
+
+
+class SampleGrid(L.Callback):
+    """Every ``every_n_steps`` training steps (and at the end), write and log a sample grid.
+
+    Args:
+        every_n_steps: interval in optimiser steps.
+        n_contents: rows of the grid.
+        n_styles: columns of the grid.
+        dirname: sub-directory of the run directory.
+    """
+
+    def __init__(self, every_n_steps: int = 1000, n_contents: int = 3, n_styles: int = 4, dirname: str = "samples") -> None:
+        super().__init__()
+        if every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be >= 1, got {every_n_steps}")
+        self.every_n_steps = every_n_steps
+        self.n_contents, self.n_styles, self.dirname = n_contents, n_styles, dirname
+        self._images: tuple[Tensor, Tensor] | None = None
+        self.last_path: Path | None = None
+
+    def _run_dir(self, trainer: L.Trainer) -> Path:
+        logger = trainer.logger
+        if logger is not None and getattr(logger, "save_dir", None):
+            name = getattr(logger, "name", None) or ""
+            version = getattr(logger, "version", None)
+            version = version if isinstance(version, str) else (f"version_{version}" if version is not None else "")
+            return Path(logger.save_dir) / str(name) / version
+        return Path(trainer.default_root_dir)
+
+    @rank_zero_only
+    def write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> Path | None:
+        dm = trainer.datamodule
+        if dm is None or not hasattr(dm, "sample_images"):
+            return None
+        if self._images is None:
+            self._images = dm.sample_images(self.n_contents, self.n_styles)
+        contents, styles = (t.to(pl_module.device) for t in self._images)
+        was_training = pl_module.training
+        pl_module.eval()
+        with torch.no_grad():
+            grid = stylization_grid(pl_module.net, contents, styles)
+        pl_module.train(was_training)
+        step = trainer.global_step
+        path = self._run_dir(trainer) / self.dirname / f"step_{step:07d}.jpg"
+        save_image(grid, path, overwrite=True)
+        self.last_path = path
+        for logger in trainer.loggers:
+            if hasattr(logger, "log_image"):  # WandbLogger
+                logger.log_image(key="samples", images=[str(path)], step=step)
+            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
+                logger.experiment.add_image("samples", grid, step)
+        return path
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step > 0 and trainer.global_step % self.every_n_steps == 0:
+            self.write(trainer, pl_module)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.last_path is None or not self.last_path.name.endswith(f"{trainer.global_step:07d}.jpg"):
+            self.write(trainer, pl_module)

@@ -1,0 +1,192 @@
+"""``adain-stylize``: stylize photos with paintings from the command line (a thin shell).
+
+Every content × every style, or one blended output per content with ``--style-weights``.
+Bad input (missing/corrupt/huge images, wrong weights, bad flags, unwritable output) ends with
+one line on stderr and exit status 2, before any output is written; outputs are written to a
+temporary name and renamed, and existing files are only replaced with ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .errors import AdainError
+from .io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, list_images, load_image, save_image
+from .model import MODELS
+
+__all__ = ["build_parser", "infer_main", "main"]
+
+PROG = "adain-stylize"
+_OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
+
+
+def _nonneg_int(text: str) -> int:
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def _split_list(values: Sequence[str]) -> list[str]:
+    """Accept both ``--style a.jpg b.jpg`` and ``--style a.jpg,b.jpg``."""
+    out: list[str] = []
+    for v in values:
+        out.extend(p for p in v.split(",") if p)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Arbitrary style transfer with AdaIN (Huang & Belongie, 2017).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    io = p.add_argument_group("inputs and outputs")
+    io.add_argument("--content", nargs="+", required=True, metavar="PATH", help="content image(s) or directories")
+    io.add_argument("--style", nargs="+", required=True, metavar="PATH", help="style image(s) or directories")
+    io.add_argument("--style-weights", nargs="+", type=float, metavar="W",
+                    help="blend all styles into one output with these weights (normalised to sum 1)")
+    io.add_argument("--output", default="output", metavar="PATH",
+                    help="output directory, or a file name when there is exactly one output")
+    io.add_argument("--ext", default=None, choices=_OUT_EXTS,
+                    help="output format (default: the content's extension, jpg if unknown)")
+    io.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    io.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                    help="refuse input images with more pixels (decompression-bomb guard)")
+    st = p.add_argument_group("stylization")
+    st.add_argument("--alpha", type=float, default=1.0, help="style strength in [0, 1]")
+    st.add_argument("--content-size", type=_nonneg_int, default=512, help="shorter side of the content; 0 keeps the original")
+    st.add_argument("--style-size", type=_nonneg_int, default=512, help="shorter side of the style; 0 keeps the original")
+    st.add_argument("--crop", action="store_true", help="centre-crop content and style to squares")
+    md = p.add_argument_group("model")
+    md.add_argument("--model", default="canonical", choices=sorted(MODELS), help="pretrained model")
+    md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
+    md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
+    md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
+    md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
+    md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    md.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"],
+                    help="compute precision of the convolutions (statistics stay fp32)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _plan(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> list[tuple[Path, list[Path], Path]]:
+    """(content, styles, output path) for every job; refuses collisions and existing files."""
+    blend = args.style_weights is not None
+    groups = [styles] if blend else [[s] for s in styles]
+    n_jobs = len(contents) * len(groups)
+    out = Path(args.output).expanduser()
+    single_file = n_jobs == 1 and out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir()
+    if out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir() and n_jobs > 1:
+        raise AdainError(f"{out}: --output is a file name but there are {n_jobs} outputs; give a directory")
+    jobs = []
+    seen: dict[Path, Path] = {}
+    for c in contents:
+        ext = args.ext or (c.suffix.lower().lstrip(".") if c.suffix.lower().lstrip(".") in _OUT_EXTS + ("jpeg",) else "jpg")
+        for group in groups:
+            style_name = "+".join(s.stem for s in group)
+            target = out if single_file else out / f"{c.stem}_stylized_{style_name}.{ext}"
+            if target in seen:
+                raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
+            seen[target] = c
+            if target.exists() and not args.overwrite:
+                raise AdainError(f"{target}: output exists (use --overwrite to replace it)")
+            jobs.append((c, group, target))
+    return jobs
+
+
+def _check_writable(directory: Path) -> bool:
+    """Create ``directory`` if needed and prove it is writable; returns whether it was created."""
+    created = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".adain-write-test"):
+            pass
+    except OSError as e:
+        raise AdainError(f"{directory}: output directory is not writable ({e.strerror or e})") from None
+    return created
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .inference import Stylizer  # heavy imports after the cheap argument checks
+
+    if not 0.0 <= args.alpha <= 1.0:
+        raise AdainError(f"--alpha must be in [0, 1], got {args.alpha}")
+    contents = list_images(args.content)
+    styles = list_images(_split_list(args.style))
+    if args.style_weights is not None:
+        from .functional import normalize_weights
+
+        try:
+            normalize_weights(args.style_weights, len(styles))
+        except ValueError as e:
+            raise AdainError(f"--style-weights: {e}") from None
+    jobs = _plan(args, contents, styles)
+    out_dirs = sorted({t.parent for _, _, t in jobs})
+    # Decode every input once before writing anything: a corrupt file fails the run up front.
+    for f in dict.fromkeys([*contents, *styles]):
+        load_image(f, args.max_pixels)
+    if args.checkpoint:
+        from .lit_module import load_checkpoint_net
+
+        stylizer = Stylizer(load_checkpoint_net(args.checkpoint, args.encoder_weights),
+                            device=args.device, precision=args.precision, max_pixels=args.max_pixels)
+    else:
+        stylizer = Stylizer.from_pretrained(
+            args.model, args.encoder_weights, args.decoder_weights, download=not args.no_download,
+            device=args.device, precision=args.precision, max_pixels=args.max_pixels,
+        )
+    created = [d for d in out_dirs if _check_writable(d)]
+    written: list[Path] = []
+    try:
+        for content, group, target in tqdm(jobs, desc="stylizing", unit="img", disable=args.quiet or None):
+            out = stylizer.stylize(
+                content, group, alpha=args.alpha, weights=args.style_weights,
+                content_size=args.content_size, style_size=args.style_size, crop=args.crop,
+            )
+            written.append(save_image(out, target, overwrite=args.overwrite))
+    except BaseException:
+        # No partial output: remove what this run wrote (never files that were there before).
+        for w in written:
+            if not args.overwrite:
+                w.unlink(missing_ok=True)
+        for d in created:
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+    if not args.quiet:
+        where = written[0] if len(written) == 1 else out_dirs[0] if len(out_dirs) == 1 else "several directories"
+        print(f"wrote {len(written)} image(s) to {where}", file=sys.stderr)
+    return 0
+
+
+def infer_main(args: Sequence[str] | None = None) -> int:
+    """Entry point of ``adain-stylize``; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    try:
+        return _run(ns)
+    except (AdainError, ValueError, FileExistsError, FileNotFoundError, PermissionError) as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; no partial outputs were left", file=sys.stderr)
+        return 130
+
+
+def main() -> None:
+    sys.exit(infer_main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,125 @@
+"""The AdaIN decoder: a mirror of the encoder that maps the relu{k}_1 code back to RGB.
+
+As in Huang & Belongie (2017, Sec. 6.1): reflection padding, 3×3 convs + ReLU, nearest-neighbour
+×2 upsampling instead of pooling, no normalisation layers, no final activation. Widths are
+derived from the encoder, so the same class serves the canonical VGG-19 (512→…→3, 3.5 M
+parameters) and the distilled small16x encoder (128→…→3).
+
+``state_dict`` keys follow the public ``decoder.pth`` (an ``nn.Sequential``: ``1``, ``5``, ``8``
+…); reflection padding is folded into each conv and the padding slots are ``nn.Identity``.
+:func:`load_decoder_state_dict` also reads Collaborative-Distillation decoders (``conv41`` …
+``conv11`` keys) by mapping them in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from torch import Tensor, nn
+
+from .encoder import Encoder, EncoderSpec
+
+__all__ = ["Decoder", "build_decoder", "load_decoder_state_dict"]
+
+
+class Decoder(nn.Sequential):
+    """Mirror of a VGG-like encoder; input ``(N, C_code, h, w)``, output ``(N, 3, h·2^k, w·2^k)``.
+
+    Args:
+        widths: widths of the encoder blocks used, shallow to deep (e.g. 64, 128, 256, 512).
+        convs: encoder convs per block (VGG-19: 2, 2, 4, 1; the last block counts one).
+    """
+
+    def __init__(self, widths: tuple[int, ...], convs: tuple[int, ...]) -> None:
+        if len(widths) != len(convs) or not widths:
+            raise ValueError(f"widths {widths} and convs {convs} must be non-empty and match")
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+
+        def add(module: nn.Module) -> None:
+            layers[str(len(layers))] = module
+
+        n = len(widths)
+        for b in range(n - 1, -1, -1):
+            w = widths[b]
+            out = widths[b - 1] if b > 0 else 3
+            n_convs = 1 if b == n - 1 else convs[b]
+            for j in range(n_convs):
+                last = j == n_convs - 1
+                add(nn.Identity())  # slot of the public file's ReflectionPad2d
+                add(nn.Conv2d(w, out if last else w, 3, padding=1, padding_mode="reflect"))
+                if not (b == 0 and last):
+                    add(nn.ReLU(inplace=True))
+            if b > 0:
+                add(nn.Upsample(scale_factor=2, mode="nearest"))
+        super().__init__(layers)
+        self.widths = tuple(widths)
+        self.convs = tuple(convs)
+
+    @property
+    def in_channels(self) -> int:
+        return self.widths[-1]
+
+    def forward(self, code: Tensor) -> Tensor:  # type: ignore[override]
+        if code.dim() != 4 or code.shape[1] != self.in_channels:
+            raise ValueError(
+                f"decoder expects codes of shape (N, {self.in_channels}, h, w), got {tuple(code.shape)}"
+            )
+        return super().forward(code)
+
+
+def build_decoder(encoder: Encoder | EncoderSpec, n_stages: int | None = None) -> Decoder:
+    """A decoder that mirrors ``encoder`` (random weights)."""
+    if isinstance(encoder, Encoder):
+        spec, n = encoder.spec, len(encoder.stages)
+    else:
+        spec, n = encoder, len(encoder.widths)
+    n = n_stages or n
+    return Decoder(spec.widths[:n], spec.convs[:n])
+
+
+def _cd_to_sequential(sd: Mapping[str, Tensor], decoder: Decoder) -> dict[str, Tensor]:
+    """Map ``conv41, conv34, … conv11`` keys (decoder order) onto the sequential indices."""
+    names = [k[: -len(".weight")] for k in sd if k.endswith(".weight")]
+    conv_idx = [k for k, m in decoder.named_children() if isinstance(m, nn.Conv2d)]
+    if len(names) != len(conv_idx):
+        return dict(sd)  # let the strict check report the mismatch
+
+    def order(name: str) -> tuple[int, int]:
+        block, conv = re.fullmatch(r"conv(\d)(\d)", name).groups()  # type: ignore[union-attr]
+        return (-int(block), -int(conv))
+
+    mapped: dict[str, Tensor] = {}
+    for seq_key, name in zip(conv_idx, sorted(names, key=order)):
+        mapped[f"{seq_key}.weight"] = sd[f"{name}.weight"]
+        mapped[f"{seq_key}.bias"] = sd[f"{name}.bias"]
+    return mapped
+
+
+def load_decoder_state_dict(
+    decoder: Decoder, state_dict: Mapping[str, Tensor], source: str = "state_dict"
+) -> None:
+    """Load a public ``decoder.pth``-layout (or Collaborative-Distillation) state dict strictly.
+
+    Raises:
+        ValueError: naming ``source`` and the first missing/unexpected key or mismatched shape.
+    """
+    sd = dict(state_dict)
+    if "model" in sd and isinstance(sd["model"], Mapping):
+        sd = dict(sd["model"])
+    if sd and all(re.fullmatch(r"conv\d\d\.(weight|bias)", k) for k in sd):
+        sd = _cd_to_sequential(sd, decoder)
+    own = decoder.state_dict()
+    for key, param in own.items():
+        if key not in sd:
+            raise ValueError(f"{source}: wrong architecture for the decoder: missing key {key!r}")
+        if tuple(sd[key].shape) != tuple(param.shape):
+            raise ValueError(
+                f"{source}: wrong architecture for the decoder: key {key!r} has shape "
+                f"{tuple(sd[key].shape)}, expected {tuple(param.shape)}"
+            )
+    extra = [k for k in sd if k not in own]
+    if extra:
+        raise ValueError(f"{source}: wrong architecture for the decoder: unexpected key {extra[0]!r}")
+    decoder.load_state_dict(sd, strict=True)

@@ -1,0 +1,168 @@
+"""Pure tensor functions of AdaIN (Huang & Belongie, ICCV 2017, "Arbitrary Style Transfer in
+Real-time with Adaptive Instance Normalization").
+
+Everything here is stateless: no modules, no I/O, no device choices. Statistics are always
+computed in float32 even when the features are bf16/fp16, because a variance of half-precision
+activations loses most of its digits (and AdaIN's whole effect lives in those statistics).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    "DEFAULT_EPS",
+    "adain",
+    "adain_from_stats",
+    "blend_stats",
+    "calc_mean_std",
+    "mean_std_loss",
+    "normalize_weights",
+    "total_variation",
+]
+
+DEFAULT_EPS = 1e-5
+
+
+def _check_4d(x: Tensor, name: str) -> None:
+    if x.dim() != 4:
+        raise ValueError(f"{name} must be a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
+
+
+def calc_mean_std(feat: Tensor, eps: float = DEFAULT_EPS) -> tuple[Tensor, Tensor]:
+    """Per-sample, per-channel mean and standard deviation, in float32.
+
+    ``std = sqrt(var + eps)`` (biased variance, as in instance normalisation), so the result is
+    finite and strictly positive even for constant channels.
+
+    Args:
+        feat: features of shape ``(N, C, H, W)``, any floating dtype.
+        eps: added to the variance before the square root.
+
+    Returns:
+        ``(mean, std)``, each of shape ``(N, C, 1, 1)`` and dtype float32.
+
+    Example:
+        >>> m, s = calc_mean_std(torch.ones(2, 3, 4, 4))
+        >>> m.shape, bool((s > 0).all())
+        (torch.Size([2, 3, 1, 1]), True)
+    """
+    _check_4d(feat, "feat")
+    x = feat.float()
+    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    return mean, torch.sqrt(var + eps)
+
+
+def adain_from_stats(
+    content: Tensor,
+    style_mean: Tensor,
+    style_std: Tensor,
+    eps: float = DEFAULT_EPS,
+    content_stats: tuple[Tensor, Tensor] | None = None,
+) -> Tensor:
+    """Re-normalise ``content`` to the given per-channel statistics (Eq. 8 of the paper).
+
+    Args:
+        content: content features ``(N, C, H, W)``.
+        style_mean: ``(N or 1, C, 1, 1)`` target means.
+        style_std: ``(N or 1, C, 1, 1)`` target standard deviations.
+        eps: variance epsilon for the content statistics.
+        content_stats: precomputed ``(mean, std)`` of the content (for tiling or video, where
+            they come from somewhere else than ``content`` itself).
+
+    Returns:
+        Tensor of the shape of ``content``, in float32.
+    """
+    _check_4d(content, "content")
+    c_mean, c_std = content_stats if content_stats is not None else calc_mean_std(content, eps)
+    if style_mean.shape[1] != content.shape[1] or style_std.shape[1] != content.shape[1]:
+        raise ValueError(
+            f"style statistics have {style_mean.shape[1]} channels, content has {content.shape[1]}"
+        )
+    normalized = (content.float() - c_mean) / c_std
+    return normalized * style_std.float() + style_mean.float()
+
+
+def adain(content: Tensor, style: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
+    """Adaptive instance normalisation: ``content`` with the channel mean/std of ``style``.
+
+    Args:
+        content: ``(N, C, H, W)`` content features.
+        style: ``(N or 1, C, H', W')`` style features; spatial size may differ.
+
+    Returns:
+        ``(N, C, H, W)`` float32 tensor whose channel statistics equal the style's.
+    """
+    _check_4d(style, "style")
+    s_mean, s_std = calc_mean_std(style, eps)
+    return adain_from_stats(content, s_mean, s_std, eps)
+
+
+def normalize_weights(weights: Sequence[float] | Tensor, n: int) -> Tensor:
+    """Validate blending weights and scale them to sum to one.
+
+    Raises:
+        ValueError: wrong count, non-finite or negative values, or a zero sum.
+    """
+    w = torch.as_tensor(weights, dtype=torch.float32).flatten()
+    if w.numel() != n:
+        raise ValueError(f"got {w.numel()} style weights for {n} styles")
+    if not bool(torch.isfinite(w).all()):
+        raise ValueError(f"style weights must be finite, got {w.tolist()}")
+    if bool((w < 0).any()):
+        raise ValueError(f"style weights must be non-negative, got {w.tolist()}")
+    total = float(w.sum())
+    if total <= 0 or not math.isfinite(total):
+        raise ValueError(f"style weights must not sum to zero, got {w.tolist()}")
+    return w / total
+
+
+def blend_stats(
+    content: Tensor,
+    style_stats: Sequence[tuple[Tensor, Tensor]],
+    weights: Sequence[float] | Tensor | None = None,
+    eps: float = DEFAULT_EPS,
+    content_stats: tuple[Tensor, Tensor] | None = None,
+) -> Tensor:
+    """Multi-style interpolation as in the paper (Sec. 7): ``Σ_k w_k · AdaIN(c, s_k)``.
+
+    Because AdaIN is affine in the target statistics, this equals a single AdaIN with the
+    weighted mean and weighted std, which is what is computed (one pass instead of K).
+
+    Args:
+        content: ``(N, C, H, W)`` content features.
+        style_stats: K pairs ``(mean, std)``, each ``(N or 1, C, 1, 1)``.
+        weights: K non-negative weights (normalised here); ``None`` means equal weights.
+    """
+    if len(style_stats) == 0:
+        raise ValueError("at least one style is needed")
+    k = len(style_stats)
+    w = normalize_weights([1.0] * k if weights is None else weights, k).to(content.device)
+    mean = sum(wi * m.float() for wi, (m, _) in zip(w, style_stats))
+    std = sum(wi * s.float() for wi, (_, s) in zip(w, style_stats))
+    return adain_from_stats(content, mean, std, eps, content_stats)  # type: ignore[arg-type]
+
+
+def mean_std_loss(
+    input_feat: Tensor, target_mean: Tensor, target_std: Tensor, eps: float = DEFAULT_EPS
+) -> Tensor:
+    """Style loss of the paper for one layer: ``MSE(μ(x), μ_t) + MSE(σ(x), σ_t)``."""
+    mean, std = calc_mean_std(input_feat, eps)
+    return F.mse_loss(mean, target_mean.float()) + F.mse_loss(std, target_std.float())
+
+
+def total_variation(img: Tensor) -> Tensor:
+    """Mean absolute difference between neighbouring pixels (anisotropic TV), a scalar.
+
+    Shape:
+        img: ``(N, C, H, W)``.
+    """
+    _check_4d(img, "img")
+    dh = (img[:, :, 1:, :] - img[:, :, :-1, :]).abs().mean()
+    dw = (img[:, :, :, 1:] - img[:, :, :, :-1]).abs().mean()
+    return dh + dw

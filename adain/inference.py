@@ -1,0 +1,203 @@
+"""The Python API for stylization: :class:`Stylizer`.
+
+>>> stylizer = Stylizer.from_pretrained("small16x")                 # doctest: +SKIP
+>>> out = stylizer.stylize("photo.jpg", "painting.jpg", alpha=0.8)  # doctest: +SKIP
+>>> save_image(out, "photo_stylized_painting.jpg")                  # doctest: +SKIP
+
+Style statistics (the channel mean/std of the style's relu4_1 code — all AdaIN needs of a style)
+are computed once per style and reused for every content of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Union
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+
+from .errors import AdainError
+from .io import DEFAULT_MAX_PIXELS, load_image, pil_to_tensor, resize_image
+from .model import AdaINNet, Stats, load_pretrained
+
+__all__ = ["ImageLike", "Stylizer", "resolve_device", "resolve_precision"]
+
+ImageLike = Union[str, os.PathLike, Image.Image, Tensor]
+
+_PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` → CUDA if available, else MPS, else CPU; an unavailable explicit choice is an error."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise AdainError("--device cuda: no CUDA GPU is available (use --device cpu or auto)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise AdainError("--device mps: MPS is not available on this machine")
+    return dev
+
+
+def _cpu_has_fast_bf16() -> bool:
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch._C._cpu._is_amx_tile_supported())
+    except AttributeError:  # pragma: no cover - older torch
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    """``auto`` → bf16 on CPUs with AMX and on CUDA GPUs with bf16, else fp32."""
+    if precision == "auto":
+        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        if device.type == "cpu" and _cpu_has_fast_bf16():
+            return torch.bfloat16
+        return torch.float32
+    if precision not in _PRECISIONS:
+        raise AdainError(f"unknown precision {precision!r}; choose from auto, {', '.join(_PRECISIONS)}")
+    return _PRECISIONS[precision]
+
+
+class Stylizer:
+    """Arbitrary style transfer with a trained :class:`~adain.model.AdaINNet`.
+
+    Args:
+        model: encoder + decoder.
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps`` or a ``torch.device``.
+        precision: ``fp32``, ``bf16``, ``fp16`` or ``auto``; convolutions run in it, statistics
+            and AdaIN always in fp32.
+        max_pixels: refuse input images larger than this.
+    """
+
+    def __init__(
+        self,
+        model: AdaINNet,
+        device: str | torch.device = "auto",
+        precision: str = "fp32",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.dtype = resolve_precision(precision, self.device)
+        self.model = model.to(self.device).eval()
+        self.max_pixels = max_pixels
+        self._style_cache: dict[tuple[str, int, bool], Stats] = {}
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name: str = "canonical",
+        encoder_weights: str | os.PathLike[str] | None = None,
+        decoder_weights: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        **kwargs: object,
+    ) -> Stylizer:
+        """A stylizer for a model of :data:`adain.model.MODELS` (weights: path → cache → download)."""
+        return cls(load_pretrained(name, encoder_weights, decoder_weights, download), **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ inputs
+    def load(self, image: ImageLike, size: int = 0, crop: bool = False) -> Tensor:
+        """Any supported input → ``(1, 3, H, W)`` float on the stylizer's device."""
+        if isinstance(image, Tensor):
+            x = image.detach()
+            if x.dim() == 3:
+                x = x.unsqueeze(0)
+            if x.dim() != 4 or x.shape[:2] != (1, 3):
+                raise ValueError(f"image tensors must be (3, H, W) or (1, 3, H, W), got {tuple(image.shape)}")
+            x = x.float()
+        elif isinstance(image, Image.Image):
+            x = pil_to_tensor(image).unsqueeze(0)
+        else:
+            x = load_image(image, self.max_pixels).unsqueeze(0)
+        x = resize_image(x, size, crop)
+        return x.to(self.device)
+
+    @contextlib.contextmanager
+    def _compute(self) -> Iterator[None]:
+        with torch.inference_mode():
+            if self.dtype == torch.float32:
+                yield
+            else:
+                with torch.autocast(self.device.type, dtype=self.dtype):
+                    yield
+
+    def _pad(self, x: Tensor) -> tuple[Tensor, int, int]:
+        """Reflect-pad H and W up to a multiple of the encoder stride, so shapes round-trip."""
+        m = self.model.downsampling
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            mode = "reflect" if ph < h and pw < w else "replicate"
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        return x, h, w
+
+    # ------------------------------------------------------------------ styles
+    def style_stats(self, style: ImageLike | Stats, size: int = 512, crop: bool = False) -> Stats:
+        """Channel statistics of a style's code; paths are cached for the stylizer's lifetime.
+
+        A ``(mean, std)`` tuple (from an earlier call) is passed through unchanged.
+        """
+        if isinstance(style, tuple):
+            return style
+        key = None
+        if isinstance(style, (str, os.PathLike)):
+            key = (str(Path(style).resolve()), size, crop)
+            if key in self._style_cache:
+                return self._style_cache[key]
+        x = self.load(style, size, crop)
+        with self._compute():
+            stats = self.model.style_stats(x)
+        stats = (stats[0].float(), stats[1].float())
+        if key is not None:
+            self._style_cache[key] = stats
+        return stats
+
+    # ------------------------------------------------------------------ stylize
+    def stylize(
+        self,
+        content: ImageLike,
+        style: ImageLike | Stats | Sequence[ImageLike | Stats],
+        alpha: float = 1.0,
+        weights: Sequence[float] | None = None,
+        content_size: int = 512,
+        style_size: int = 512,
+        crop: bool = False,
+    ) -> Tensor:
+        """Stylize one content image with one style, or a weighted blend of several.
+
+        Args:
+            content: path, PIL image or ``(3, H, W)`` tensor in [0, 1].
+            style: one style (path, PIL, tensor or precomputed stats) or a list of them.
+            alpha: 0 = content code only, 1 = full style (paper Eq. 14); in [0, 1].
+            weights: blending weights for several styles (normalised to sum 1); default equal.
+            content_size / style_size: shorter side before encoding; 0 keeps the original.
+            crop: centre-crop content and styles to squares.
+
+        Returns:
+            ``(3, H, W)`` float tensor in [0, 1], on the CPU, the content's (resized) size.
+        """
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        styles = list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
+        stats = [self.style_stats(s, style_size, crop) for s in styles]  # type: ignore[arg-type]
+        x = self.load(content, content_size, crop)
+        x, h, w = self._pad(x)
+        with self._compute():
+            code = self.model.encode(x)
+            out = self.model.decode(self.model.transfer(code, stats, weights, alpha))
+        return out[0, :, :h, :w].float().clamp(0, 1).cpu()
+
+
+def _is_stats(obj: object) -> bool:
+    return isinstance(obj, tuple) and len(obj) == 2 and all(isinstance(t, Tensor) for t in obj)

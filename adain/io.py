@@ -1,0 +1,171 @@
+"""Image reading/writing and input discovery.
+
+Reading honours EXIF orientation and converts every mode PIL knows (grayscale, palette, RGBA,
+CMYK, 16-bit) to RGB in [0, 1]; decompression bombs and truncated files are refused with a
+one-line :class:`~adain.errors.ImageError`. Writing goes to a temporary name in the target
+directory and is renamed into place, so an interrupted run never leaves half an image, and an
+existing file is only replaced when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+from torch import Tensor
+
+from .errors import ImageError
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "IMAGE_EXTENSIONS",
+    "list_images",
+    "load_image",
+    "pil_to_tensor",
+    "resize_image",
+    "save_image",
+]
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+DEFAULT_MAX_PIXELS = 100_000_000
+
+
+def list_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = False) -> list[Path]:
+    """Expand files and directories into a list of image files (directories sorted by name).
+
+    Raises:
+        ImageError: a path does not exist, or a directory holds no images.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            pattern = "**/*" if recursive else "*"
+            imgs = sorted(q for q in p.glob(pattern) if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS)
+            if not imgs:
+                raise ImageError(f"{p}: directory contains no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+            found.extend(imgs)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise ImageError(f"{p}: no such file or directory")
+    return found
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        hi = 65535.0 if img.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        arr = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, mode="L").convert("RGB")
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def pil_to_tensor(img: Image.Image) -> Tensor:
+    """PIL image (any mode) → float ``(3, H, W)`` in [0, 1]."""
+    arr = np.asarray(_to_rgb(img), dtype=np.uint8)
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.0)
+
+
+def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> Tensor:
+    """Read an image file as float ``(3, H, W)`` RGB in [0, 1].
+
+    Raises:
+        ImageError: missing, not an image, truncated/corrupt, or more than ``max_pixels``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ImageError(f"{p}: no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                w, h = img.size
+                if w * h > max_pixels:
+                    raise ImageError(
+                        f"{p}: image is {w}x{h} = {w * h / 1e6:.0f} MP, above the limit of "
+                        f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels)"
+                    )
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                return pil_to_tensor(img)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{p}: refused as a decompression bomb ({e})") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{p}: not an image file (or a format Pillow cannot read)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"{p}: corrupt or truncated image ({e})") from None
+
+
+def resize_image(img: Tensor, size: int, crop: bool = False) -> Tensor:
+    """Resize so the shorter side is ``size`` (0 keeps the original), optionally centre-crop to a square.
+
+    Shape:
+        img: ``(3, H, W)`` or ``(N, 3, H, W)``; returns the same rank.
+    """
+    if size < 0:
+        raise ValueError(f"size must be >= 0, got {size}")
+    x = img.unsqueeze(0) if img.dim() == 3 else img
+    h, w = x.shape[-2:]
+    if size > 0 and min(h, w) != size:
+        scale = size / min(h, w)
+        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+        x = F.interpolate(x, size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)
+        x = x.clamp_(0.0, 1.0)
+    if crop:
+        h, w = x.shape[-2:]
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        x = x[..., top : top + s, left : left + s]
+    return x[0] if img.dim() == 3 else x
+
+
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def tensor_to_pil(img: Tensor) -> Image.Image:
+    """Float ``(3, H, W)`` (values clamped to [0, 1]) → 8-bit RGB PIL image."""
+    arr = img.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(arr, mode="RGB")
+
+
+def save_image(img: Tensor | Image.Image, path: str | os.PathLike[str], overwrite: bool = False, quality: int = 95) -> Path:
+    """Write atomically: temporary file in the same directory, then rename.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+        ValueError: unknown extension.
+    """
+    p = Path(path)
+    fmt = _FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{p}: unsupported output extension {p.suffix!r}; use one of {sorted(_FORMATS)}")
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p}: already exists (use --overwrite to replace it)")
+    pil = img if isinstance(img, Image.Image) else tensor_to_pil(img)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".part", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+            pil.save(f, format=fmt, **kwargs)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

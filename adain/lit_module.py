@@ -1,0 +1,244 @@
+"""LightningModule that trains the AdaIN decoder (Huang & Belongie, 2017, Sec. 6).
+
+Loss = content + ``style_weight`` · style + ``tv_weight`` · TV, where
+
+* content loss: MSE between the encoder's code of the decoded image and the AdaIN target
+  ``t = AdaIN(f(c), f(s))`` (Eq. 12);
+* style loss: Σ over relu1_1 … relu4_1 of MSE of channel means + MSE of channel stds between the
+  decoded image's and the style's features (Eq. 13);
+* optional total variation of the decoded image.
+
+Adam, lr 1e-4, decayed per step as ``lr / (1 + 5e-5 · step)`` (the reference implementation's
+schedule) through a ``LambdaLR`` stepped every optimiser step.
+
+Checkpoints hold the decoder only; the encoder is recorded by name, weights path and sha256 and
+re-attached on load (``store_encoder=True`` keeps its weights too; a random-weight encoder,
+used in tests and benchmarks, is always stored).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.optim.lr_scheduler import LambdaLR
+
+from . import functional as AF
+from .decoder import build_decoder, load_decoder_state_dict
+from .encoder import STAGES, Encoder, build_encoder
+from .errors import WeightsError
+from .model import AdaINNet, load_encoder
+from .weights import WEIGHTS, load_state_dict_file, sha256_file
+
+__all__ = ["DEFAULT_ENCODER_WEIGHTS", "AdaINLitModule", "encoder_record"]
+
+#: registry key of each encoder's default weights
+DEFAULT_ENCODER_WEIGHTS = {
+    "vgg19_normalised": "vgg_normalised",
+    "vgg19_imagenet": "vgg19_imagenet",
+    "vgg19_small16x": "small16x_encoder",
+}
+RANDOM = "random"
+_ENCODER_PREFIX = "net.encoder."
+
+
+def make_encoder(name: str, weights: str | None, seed: int = 0) -> tuple[Encoder, dict[str, Any]]:
+    """Encoder + a record of where its weights came from (stored in checkpoints).
+
+    ``weights``: a path, ``None`` (registry default: cache or download) or ``"random"`` (seeded
+    random weights, for tests and benchmarks only).
+    """
+    if weights == RANDOM:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            encoder = build_encoder(name)
+        return encoder, {"encoder": name, "encoder_weights": RANDOM, "encoder_sha256": None}
+    key = DEFAULT_ENCODER_WEIGHTS.get(name)
+    encoder, path = load_encoder(name, weights, key if weights is None else None)
+    return encoder, {"encoder": name, "encoder_weights": str(path), "encoder_sha256": sha256_file(path)}
+
+
+def encoder_record(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    rec = checkpoint.get("adain")
+    if not isinstance(rec, dict):
+        raise WeightsError("checkpoint has no 'adain' record: it was not written by adain-train")
+    return rec
+
+
+class AdaINLitModule(L.LightningModule):
+    """Trains an AdaIN decoder against a frozen encoder.
+
+    Args:
+        encoder: encoder registry name (``vgg19_normalised``, ``vgg19_imagenet``, ``vgg19_small16x``).
+        encoder_weights: weights file; ``None`` = the registry default (cache/download);
+            ``"random"`` = seeded random weights (tests, benchmarks).
+        decoder_init: optional decoder weights to start from (e.g. a reconstruction decoder).
+        style_weight: λ of the style loss (paper: 10).
+        content_weight: weight of the content loss (paper: 1).
+        tv_weight: weight of the total-variation loss (0 = off).
+        style_layers: stages of the style loss.
+        lr: Adam learning rate.
+        lr_decay: per-step decay: ``lr / (1 + lr_decay · step)``.
+        channels_last: use channels-last memory format (faster convolutions on CPU/GPU).
+        compile: ``torch.compile`` the decoder.
+        store_encoder: also store encoder weights in checkpoints.
+    """
+
+    def __init__(
+        self,
+        encoder: str = "vgg19_normalised",
+        encoder_weights: str | None = None,
+        decoder_init: str | None = None,
+        style_weight: float = 10.0,
+        content_weight: float = 1.0,
+        tv_weight: float = 0.0,
+        style_layers: tuple[str, ...] = STAGES,
+        lr: float = 1e-4,
+        lr_decay: float = 5e-5,
+        channels_last: bool = False,
+        compile: bool = False,
+        store_encoder: bool = False,
+    ) -> None:
+        super().__init__()
+        unknown = set(style_layers) - set(STAGES)
+        if unknown or not style_layers:
+            raise ValueError(f"style_layers must be a non-empty subset of {STAGES}, got {style_layers}")
+        if min(style_weight, content_weight, tv_weight, lr_decay) < 0 or lr <= 0:
+            raise ValueError("weights and lr_decay must be >= 0 and lr > 0")
+        self.save_hyperparameters()
+        enc, self.encoder_info = make_encoder(encoder, encoder_weights)
+        decoder = build_decoder(enc)
+        if decoder_init:
+            load_decoder_state_dict(decoder, load_state_dict_file(decoder_init), decoder_init)
+        self.net = AdaINNet(enc, decoder)
+        self.style_layers = tuple(s for s in enc.stages if s in style_layers)
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
+        self._decode = torch.compile(self.net.decoder) if compile else self.net.decoder
+
+    # ---------------------------------------------------------------- losses
+    def _mf(self, x: Tensor) -> Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.hparams.channels_last else x
+
+    def compute_losses(self, content: Tensor, style: Tensor) -> dict[str, Tensor]:
+        """All loss terms for one batch; ``loss`` is the weighted total."""
+        enc = self.net.encoder
+        last = enc.last_stage
+        content, style = self._mf(content), self._mf(style)
+        with torch.no_grad():  # targets need no graph through the encoder
+            c_code = enc(content, [last])[last]
+            s_feats = enc(style, set(self.style_layers) | {last})
+            target = AF.adain(c_code, s_feats[last])
+            s_stats = {k: AF.calc_mean_std(s_feats[k]) for k in self.style_layers}
+        out = self._decode(target.to(c_code.dtype))
+        o_feats = enc(out, set(self.style_layers) | {last})
+        loss_c = F.mse_loss(o_feats[last].float(), target)
+        loss_s = sum(AF.mean_std_loss(o_feats[k], *s_stats[k]) for k in self.style_layers)
+        loss_tv = AF.total_variation(out.float()) if self.hparams.tv_weight > 0 else out.new_zeros(())
+        hp = self.hparams
+        total = hp.content_weight * loss_c + hp.style_weight * loss_s + hp.tv_weight * loss_tv
+        return {"loss": total, "loss_content": loss_c, "loss_style": loss_s, "loss_tv": loss_tv}
+
+    def _shared_step(self, batch: tuple[Tensor, Tensor, Tensor], stage: str) -> Tensor:
+        content, style, skipped = batch
+        losses = self.compute_losses(content, style)
+        if not torch.isfinite(losses["loss"]):
+            raise FloatingPointError(f"{stage} loss is not finite at step {self.global_step}: {losses}")
+        on_step = stage == "train"
+        for k, v in losses.items():
+            self.log(
+                f"{stage}/{k}", v.detach(), on_step=on_step, on_epoch=not on_step,
+                prog_bar=k == "loss", batch_size=content.shape[0],
+            )
+        if on_step:
+            self._skipped = getattr(self, "_skipped", 0) + int(skipped.sum())
+            self.log("train/skipped_images", float(self._skipped), on_step=True)
+        return losses["loss"]
+
+    def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
+        loss = self._shared_step(batch, "train")
+        self.log("lr", self.optimizers().param_groups[0]["lr"], on_step=True, prog_bar=False)
+        return loss
+
+    def validation_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "val")
+
+    # ---------------------------------------------------------------- optimisation
+    def configure_optimizers(self) -> dict[str, Any]:
+        opt = torch.optim.Adam(self.net.decoder.parameters(), lr=self.hparams.lr)
+        decay = self.hparams.lr_decay
+        sched = LambdaLR(opt, lambda step: 1.0 / (1.0 + decay * step))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
+
+    # ---------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["adain"] = {
+            **self.encoder_info,
+            "stages": list(self.net.encoder.stages),
+            "decoder_widths": list(self.net.decoder.widths),
+        }
+        keep_encoder = self.hparams.store_encoder or self.encoder_info["encoder_weights"] == RANDOM
+        if not keep_encoder:
+            sd = checkpoint["state_dict"]
+            for k in [k for k in sd if k.startswith(_ENCODER_PREFIX)]:
+                del sd[k]
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        sd = checkpoint["state_dict"]
+        if not any(k.startswith(_ENCODER_PREFIX) for k in sd):
+            for k, v in self.net.encoder.state_dict().items():
+                sd[_ENCODER_PREFIX + k] = v
+
+    def decoder_state_dict(self) -> dict[str, Tensor]:
+        return {k: v.detach().clone() for k, v in self.net.decoder.state_dict().items()}
+
+
+def load_checkpoint_net(
+    path: str | os.PathLike[str], encoder_weights: str | os.PathLike[str] | None = None
+) -> AdaINNet:
+    """Rebuild encoder + decoder from an ``adain-train`` checkpoint (no Lightning needed).
+
+    The encoder comes from the checkpoint itself when stored there, else from ``encoder_weights``
+    or the recorded path; its sha256 must match the one recorded at training time.
+
+    Raises:
+        WeightsError: unreadable checkpoint, missing encoder file, or sha256 mismatch.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise WeightsError(f"{p}: checkpoint not found")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise WeightsError(f"{p}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    rec = encoder_record(ckpt)
+    sd = ckpt.get("state_dict", {})
+    last = rec.get("stages", list(STAGES))[-1]
+    encoder = build_encoder(rec["encoder"], last)
+    enc_sd = {k[len(_ENCODER_PREFIX):]: v for k, v in sd.items() if k.startswith(_ENCODER_PREFIX)}
+    if enc_sd:
+        encoder.load_state_dict(enc_sd)
+    else:
+        wpath = Path(encoder_weights or rec["encoder_weights"])
+        if not wpath.is_file():
+            key = DEFAULT_ENCODER_WEIGHTS.get(rec["encoder"])
+            hint = f" (download: {WEIGHTS[key].url})" if key in WEIGHTS else ""
+            raise WeightsError(
+                f"{wpath}: encoder weights recorded in {p} not found; pass --encoder-weights PATH{hint}"
+            )
+        digest = sha256_file(wpath)
+        if rec.get("encoder_sha256") and digest != rec["encoder_sha256"]:
+            raise WeightsError(
+                f"{wpath}: sha256 {digest[:12]}… differs from {rec['encoder_sha256'][:12]}… recorded in {p}; "
+                "the decoder was trained against other encoder weights"
+            )
+        encoder, _ = load_encoder(rec["encoder"], wpath, last_stage=last)
+    decoder = build_decoder(encoder)
+    dec_sd = {k[len("net.decoder."):]: v for k, v in sd.items() if k.startswith("net.decoder.")}
+    load_decoder_state_dict(decoder, dec_sd, str(p))
+    return AdaINNet(encoder, decoder).eval()
