@@ -135,10 +135,8 @@ def _run(args: argparse.Namespace) -> int:
     for f in dict.fromkeys([*contents, *styles]):
         load_image(f, args.max_pixels)
     if args.checkpoint:
-        from .lit_module import load_checkpoint_net
-
-        stylizer = Stylizer(load_checkpoint_net(args.checkpoint, args.encoder_weights),
-                            device=args.device, precision=args.precision, max_pixels=args.max_pixels)
+        stylizer = Stylizer.from_checkpoint(args.checkpoint, args.encoder_weights, device=args.device,
+                                            precision=args.precision, max_pixels=args.max_pixels)
     else:
         stylizer = Stylizer.from_pretrained(
             args.model, args.encoder_weights, args.decoder_weights, download=not args.no_download,

@@ -106,6 +106,22 @@ class Stylizer:
         """A stylizer for a model of :data:`adain.model.MODELS` (weights: path → cache → download)."""
         return cls(load_pretrained(name, encoder_weights, decoder_weights, download), **kwargs)  # type: ignore[arg-type]
 
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike[str],
+        encoder_weights: str | os.PathLike[str] | None = None,
+        **kwargs: object,
+    ) -> Stylizer:
+        """A stylizer from an ``adain-train`` checkpoint (e.g. ``runs/…/checkpoints/last.ckpt``).
+
+        The encoder is rebuilt from the checkpoint's record; its weights file must have the
+        sha256 recorded at training time.
+        """
+        from .lit_module import load_checkpoint_net
+
+        return cls(load_checkpoint_net(path, encoder_weights), **kwargs)  # type: ignore[arg-type]
+
     # ------------------------------------------------------------------ inputs
     def load(self, image: ImageLike, size: int = 0, crop: bool = False) -> Tensor:
         """Any supported input → ``(1, 3, H, W)`` float on the stylizer's device."""

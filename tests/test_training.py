@@ -1,0 +1,228 @@
+"""Training layer: LightningCLI, learning, exact resume, wandb offline, DDP, bad input."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+from adain import Stylizer
+from adain.cli import infer_main
+from adain.datamodule import ContentStyleDataModule
+from adain.errors import AdainError, ImageError, WeightsError
+from adain.lit_module import AdaINLitModule
+from adain.train_cli import train_main
+from tests.conftest import REPO, make_image
+from tests.wandb_log import history
+
+DEBUG = str(REPO / "configs" / "debug.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _argv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LightningCLI also looks at sys.argv: make it the program's, not pytest's."""
+    monkeypatch.setattr(sys, "argv", ["adain-train"])
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[Path, Path]:
+    c, s = tmp_path / "c", tmp_path / "s"
+    for i in range(4):
+        make_image(c / f"c{i}.jpg", 56, 48, i)
+        make_image(s / "nested" / f"s{i}.png", 40, 52, 10 + i)
+    return c, s
+
+
+def fit_args(data: tuple[Path, Path], root: Path, *extra: str) -> list[str]:
+    c, s = data
+    return ["fit", "--config", DEBUG, f"--data.content_dir={c}", f"--data.style_dir={s}",
+            f"--trainer.default_root_dir={root}", *extra]
+
+
+def test_debug_config_trains_writes_checkpoint_and_grid(data, tmp_path):
+    cli = train_main(fit_args(data, tmp_path / "run", f"--data.val_content_dir={data[0]}"))
+    metrics = cli.trainer.callback_metrics
+    assert math.isfinite(float(metrics["train/loss"]))
+    assert {"train/loss_content", "train/loss_style", "train/loss_tv", "val/loss"} <= set(metrics)
+    ckpts = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("*.ckpt"))
+    assert "last.ckpt" in ckpts
+    grids = sorted((tmp_path / "run" / "samples").glob("step_*.jpg"))
+    assert grids
+    from PIL import Image
+
+    w, h = Image.open(grids[-1]).size
+    assert (w, h) == (3 * 32 + 4 * 2, 3 * 32 + 4 * 2)  # (1 + 2 styles) x (1 + 2 contents) cells of 32 px
+    assert (tmp_path / "run" / "config.yaml").is_file()
+
+
+def test_checkpoint_stylizes_through_cli_and_api(data, tmp_path, capsys):
+    train_main(fit_args(data, tmp_path / "run"))
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    st = Stylizer.from_checkpoint(ckpt, device="cpu")
+    assert st.stylize(data[0] / "c0.jpg", data[0] / "c1.jpg", content_size=0).shape == (3, 48, 56)
+    out = tmp_path / "o.png"
+    code = infer_main(["--content", str(data[0] / "c0.jpg"), "--style", str(data[0] / "c1.jpg"), "--checkpoint", str(ckpt),
+                       "--output", str(out), "--device", "cpu", "--quiet"])
+    assert code == 0 and out.is_file(), capsys.readouterr().err
+
+
+def test_checkpoint_without_encoder_checks_sha256(tmp_path, data):
+    enc_file = tmp_path / "enc.pth"
+    torch.manual_seed(3)
+    from adain import build_encoder
+
+    torch.save(build_encoder("vgg19_small16x").state_dict(), enc_file)
+    module = AdaINLitModule(encoder="vgg19_small16x", encoder_weights=str(enc_file))
+    dm = ContentStyleDataModule(str(data[0]), str(data[1]), image_size=32, crop_size=32, batch_size=2, num_workers=0)
+    trainer = L.Trainer(max_steps=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        default_root_dir=tmp_path, accelerator="cpu")
+    trainer.fit(module, dm)
+    ckpt = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(ckpt)
+    saved = torch.load(ckpt, weights_only=True)
+    assert not any(k.startswith("net.encoder.") for k in saved["state_dict"])  # not duplicated
+    assert saved["adain"]["encoder_weights"] == str(enc_file)
+    Stylizer.from_checkpoint(ckpt, device="cpu")  # loads fine
+    torch.manual_seed(4)
+    torch.save(build_encoder("vgg19_small16x").state_dict(), enc_file)  # weights changed underneath
+    with pytest.raises(WeightsError, match="sha256 .* differs"):
+        Stylizer.from_checkpoint(ckpt, device="cpu")
+    enc_file.unlink()
+    with pytest.raises(WeightsError, match="enc.pth: encoder weights recorded in .* not found"):
+        Stylizer.from_checkpoint(ckpt, device="cpu")
+
+
+def test_learning_happens(data):
+    """Overfit a small16x-width decoder on 2 tiny pairs: total loss drops by at least 40 %."""
+    torch.manual_seed(0)
+    module = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", lr=1e-3, lr_decay=0.0)
+    from adain.io import load_image, resize_image
+
+    c = torch.stack([resize_image(load_image(data[0] / f"c{i}.jpg"), 32, crop=True) for i in range(2)])
+    s = torch.stack([resize_image(load_image(data[1] / "nested" / f"s{i}.png"), 32, crop=True) for i in range(2)])
+    opt = module.configure_optimizers()["optimizer"]
+    losses = []
+    for _ in range(60):
+        loss = module.compute_losses(c, s)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
+    assert last < 0.6 * first, (first, last)
+
+
+def _decoder_after(data, root: Path, steps: int, resume: Path | None = None) -> tuple[dict, int, float]:
+    args = fit_args(data, root, f"--trainer.max_steps={steps}", "--trainer.val_check_interval=null",
+                    "--trainer.callbacks=[]", "--trainer.enable_checkpointing=true",
+                    "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
+                    "--trainer.callbacks.save_last=true", "--model.lr=1e-3", "--model.lr_decay=0.1")
+    if resume is not None:
+        args.append(f"--ckpt_path={resume}")
+    cli = train_main(args)
+    module = cli.model
+    lr = cli.trainer.optimizers[0].param_groups[0]["lr"]
+    return module.decoder_state_dict(), cli.trainer.global_step, lr
+
+
+def test_resume_is_exact(data, tmp_path):
+    straight, step_a, lr_a = _decoder_after(data, tmp_path / "a", 6)
+    _decoder_after(data, tmp_path / "b", 3)
+    resumed, step_b, lr_b = _decoder_after(data, tmp_path / "b2", 6, tmp_path / "b" / "checkpoints" / "last.ckpt")
+    assert step_a == step_b == 6
+    assert lr_a == pytest.approx(lr_b, rel=1e-12) and lr_a == pytest.approx(1e-3 / (1 + 0.1 * 6))
+    for k in straight:
+        torch.testing.assert_close(resumed[k], straight[k], atol=1e-6, rtol=1e-5)
+    # and the run actually changed the weights (the comparison is not vacuous)
+    fresh, _, _ = _decoder_after(data, tmp_path / "c", 1)
+    assert any(not torch.allclose(fresh[k], straight[k]) for k in straight)
+
+
+def test_wandb_offline_really_logs(data, tmp_path):
+    train_main(fit_args(
+        data, tmp_path / "run",
+        "--trainer.logger=lightning.pytorch.loggers.WandbLogger",
+        f"--trainer.logger.save_dir={tmp_path / 'run'}", "--trainer.logger.offline=true",
+        "--trainer.logger.project=adain-test", "--trainer.log_every_n_steps=1",
+    ))
+    import wandb
+
+    wandb.finish()
+    runs = list((tmp_path / "run" / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(runs) == 1
+    rows = history(runs[0])
+    logged = {k for r in rows for k in r}
+    assert {"train/loss", "train/loss_content", "train/loss_style", "lr"} <= logged
+    assert all(math.isfinite(r["train/loss"]) for r in rows if "train/loss" in r)
+
+
+def test_corrupt_files_are_skipped_and_counted(data, tmp_path, recwarn):
+    c, s = data
+    (c / "broken.jpg").write_text("not an image")
+    trunc = make_image(s / "trunc.jpg", 64, 64)
+    raw = trunc.read_bytes()
+    trunc.write_bytes(raw[: len(raw) // 2])  # header intact: only a full decode finds the damage
+    dm = ContentStyleDataModule(str(c), str(s), image_size=32, crop_size=32, batch_size=4, num_workers=0)
+    dm.setup()
+    assert dm.skipped_at_scan == 1 and len(dm.contents) == 4
+    assert any("broken.jpg" in str(w.message) for w in recwarn)
+    cli = train_main(fit_args(data, tmp_path / "run", "--trainer.max_steps=6", "--data.batch_size=4"))
+    assert cli.trainer.global_step == 6
+    assert float(cli.trainer.callback_metrics["train/skipped_images"]) >= 1  # the truncated one was drawn
+
+
+def test_missing_and_empty_dirs_fail_before_training(tmp_path, data):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ImageError, match="nope: content directory does not exist"):
+        train_main(fit_args((tmp_path / "nope", data[1]), tmp_path / "r"))
+    with pytest.raises(ImageError, match="empty: style directory contains no images"):
+        train_main(fit_args((data[0], tmp_path / "empty"), tmp_path / "r"))
+
+
+def test_cli_errors_are_one_line(tmp_path, data):
+    r = subprocess.run([sys.executable, str(REPO / "train.py"), *fit_args((tmp_path / "nope", data[1]), tmp_path / "r")],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith("adain-train: error: ")
+    assert "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, str(REPO / "train.py"), *fit_args(data, tmp_path / "r"),
+                        "--model.encoder_weights=/no/such/vgg.pth"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "/no/such/vgg.pth: weights file not found" in r.stderr
+
+
+def test_config_typo_is_reported(data, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        train_main(fit_args(data, tmp_path / "r", "--model.style_wieght=3"))
+    assert e.value.code == 2
+    assert "style_wieght" in capsys.readouterr().err
+
+
+def test_print_config_and_paper_config_parse(capsys):
+    with pytest.raises(SystemExit) as e:
+        train_main(["fit", "--config", str(REPO / "configs" / "adain.yaml"), "--print_config"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "max_steps: 160000" in out and "style_weight: 10.0" in out and "offline: true" in out
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(data, tmp_path):
+    r = subprocess.run(
+        [sys.executable, str(REPO / "train.py"), *fit_args(data, tmp_path / "run"), "--trainer.strategy=ddp",
+         "--trainer.devices=2", "--trainer.accelerator=cpu", "--trainer.max_steps=2"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_module_rejects_bad_hparams():
+    with pytest.raises(ValueError, match="style_layers"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", style_layers=("relu5_1",))
+    with pytest.raises(AdainError):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="/missing.pth")
