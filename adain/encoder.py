@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 __all__ = [
     "ENCODERS",
+    "AuxHeads",
     "STAGES",
     "Encoder",
     "EncoderSpec",
@@ -252,6 +253,36 @@ def load_encoder_state_dict(
                 f"expected {tuple(param.shape)}"
             )
     encoder.load_state_dict({k: sd[k] for k in own}, strict=True)
+
+
+class AuxHeads(nn.Module):
+    """Frozen 1×1 distillation heads of Collaborative Distillation (``conv11_aux`` … ``conv41_aux``).
+
+    They were trained so that ``relu(aux(small features)) ≈ VGG-19 features`` at relu1_1 … relu4_1,
+    i.e. they lift the distilled encoder's 16/32/64/128 channels to VGG's 64/128/256/512. Used
+    as an option to measure the training style loss in (approximately) VGG feature space.
+    """
+
+    def __init__(self, state_dict: Mapping[str, Tensor], stages: Iterable[str] = STAGES, source: str = "state_dict") -> None:
+        super().__init__()
+        sd = _unwrap(state_dict)
+        self.heads = nn.ModuleDict()
+        for stage in stages:
+            key = f"conv{stage[4]}1_aux"
+            if f"{key}.weight" not in sd:
+                raise ValueError(f"{source}: no distillation head {key!r} for {stage}")
+            w = sd[f"{key}.weight"]
+            conv = nn.Conv2d(w.shape[1], w.shape[0], 1)
+            conv.load_state_dict({"weight": w, "bias": sd[f"{key}.bias"]})
+            self.heads[stage] = conv
+        self.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode: bool = True) -> AuxHeads:
+        return super().train(False)
+
+    def forward(self, feats: Mapping[str, Tensor]) -> dict[str, Tensor]:  # type: ignore[override]
+        return {k: torch.relu(self.heads[k](v)) if k in self.heads else v for k, v in feats.items()}
 
 
 ENCODERS: dict[str, Callable[..., Encoder]] = {

@@ -21,6 +21,8 @@ __all__ = [
     "adain_from_stats",
     "blend_stats",
     "calc_mean_std",
+    "gram_matrix",
+    "instance_normalize",
     "mean_std_loss",
     "normalize_weights",
     "total_variation",
@@ -166,3 +168,17 @@ def total_variation(img: Tensor) -> Tensor:
     dh = (img[:, :, 1:, :] - img[:, :, :-1, :]).abs().mean()
     dw = (img[:, :, :, 1:] - img[:, :, :, :-1]).abs().mean()
     return dh + dw
+
+
+def instance_normalize(feat: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
+    """Zero mean, unit std per sample and channel (float32). Shape: ``(N, C, H, W)``."""
+    mean, std = calc_mean_std(feat, eps)
+    return (feat.float() - mean) / std
+
+
+def gram_matrix(feat: Tensor) -> Tensor:
+    """``F Fᵀ / (H·W)`` per sample, float32. Shape: ``(N, C, H, W)`` → ``(N, C, C)``."""
+    _check_4d(feat, "feat")
+    n, c, h, w = feat.shape
+    f = feat.float().reshape(n, c, h * w)
+    return f @ f.transpose(1, 2) / (h * w)

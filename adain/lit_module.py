@@ -30,7 +30,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from . import functional as AF
 from .decoder import build_decoder, load_decoder_state_dict
-from .encoder import STAGES, Encoder, build_encoder
+from .encoder import STAGES, AuxHeads, Encoder, build_encoder
 from .errors import WeightsError
 from .model import AdaINNet, load_encoder
 from .weights import WEIGHTS, load_state_dict_file, sha256_file
@@ -87,6 +87,8 @@ class AdaINLitModule(L.LightningModule):
         channels_last: use channels-last memory format (faster convolutions on CPU/GPU).
         compile: ``torch.compile`` the decoder.
         store_encoder: also store encoder weights in checkpoints.
+        style_features: ``encoder`` (style loss on the encoder's own features, the paper) or
+            ``aux`` (``vgg19_small16x`` only: on its distillation heads, ≈ VGG-19 feature space).
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class AdaINLitModule(L.LightningModule):
         channels_last: bool = False,
         compile: bool = False,
         store_encoder: bool = False,
+        style_features: str = "encoder",
     ) -> None:
         super().__init__()
         unknown = set(style_layers) - set(STAGES)
@@ -116,6 +119,14 @@ class AdaINLitModule(L.LightningModule):
         if decoder_init:
             load_decoder_state_dict(decoder, load_state_dict_file(decoder_init), decoder_init)
         self.net = AdaINNet(enc, decoder)
+        if style_features not in ("encoder", "aux"):
+            raise ValueError(f"style_features must be 'encoder' or 'aux', got {style_features!r}")
+        self.aux: AuxHeads | None = None
+        if style_features == "aux":
+            wpath = self.encoder_info["encoder_weights"]
+            if wpath == RANDOM:
+                raise ValueError("style_features='aux' needs real encoder weights with distillation heads")
+            self.aux = AuxHeads(load_state_dict_file(wpath), style_layers, wpath)
         self.style_layers = tuple(s for s in enc.stages if s in style_layers)
         if channels_last:
             self.net.to(memory_format=torch.channels_last)
@@ -134,11 +145,13 @@ class AdaINLitModule(L.LightningModule):
             c_code = enc(content, [last])[last]
             s_feats = enc(style, set(self.style_layers) | {last})
             target = AF.adain(c_code, s_feats[last])
-            s_stats = {k: AF.calc_mean_std(s_feats[k]) for k in self.style_layers}
+            s_style = self.aux(s_feats) if self.aux is not None else s_feats
+            s_stats = {k: AF.calc_mean_std(s_style[k]) for k in self.style_layers}
         out = self._decode(target.to(c_code.dtype))
         o_feats = enc(out, set(self.style_layers) | {last})
+        o_style = self.aux(o_feats) if self.aux is not None else o_feats
         loss_c = F.mse_loss(o_feats[last].float(), target)
-        loss_s = sum(AF.mean_std_loss(o_feats[k], *s_stats[k]) for k in self.style_layers)
+        loss_s = sum(AF.mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
         loss_tv = AF.total_variation(out.float()) if self.hparams.tv_weight > 0 else out.new_zeros(())
         hp = self.hparams
         total = hp.content_weight * loss_c + hp.style_weight * loss_s + hp.tv_weight * loss_tv
