@@ -111,10 +111,13 @@ def evaluate(
             t0 = time.perf_counter()
             out = stylize(imgs_c[c], imgs_s[s])
             seconds = time.perf_counter() - t0
-            if out.shape[-2:] != imgs_c[c].shape[-2:]:  # e.g. the style reference
-                out = torch.nn.functional.interpolate(out[None], size=imgs_c[c].shape[-2:], mode="bilinear",
-                                                      antialias=True, align_corners=False)[0]
-            cl, sl, gl = pair_metrics(evaluator.features(out), feats_c[c], feats_s[s], evaluator.layers)
+            f_out = evaluator.features(out)
+            _, sl, gl = pair_metrics(f_out, feats_c[c], feats_s[s], evaluator.layers)
+            if out.shape[-2:] != imgs_c[c].shape[-2:]:  # e.g. the style reference: compare at content size
+                resized = torch.nn.functional.interpolate(out[None], size=imgs_c[c].shape[-2:], mode="bilinear",
+                                                          antialias=True, align_corners=False)
+                f_out = evaluator.features(resized)
+            cl, _, _ = pair_metrics(f_out, feats_c[c], feats_s[s], evaluator.layers[-1:])
             rows.append(PairMetrics(c.name, s.name, cl, sl, gl, seconds))
             cells.append(resize_image(out.float().clamp(0, 1), thumb, crop=True))
             bar.update()
