@@ -74,18 +74,26 @@ class PairMetrics:
     seconds: float
 
 
-def pair_metrics(out: dict[str, Tensor], content: dict[str, Tensor], style: dict[str, Tensor], layers: Sequence[str]) -> tuple[float, float, float]:
-    """(content loss, style loss, gram loss) from evaluation features of output, content and style."""
-    deepest = layers[-1]
-    c_loss = torch.mean((AF.instance_normalize(out[deepest]) - AF.instance_normalize(content[deepest])) ** 2)
-    s_loss = torch.zeros(())
-    g_loss = torch.zeros(())
+def content_distance(out: Tensor, content: Tensor) -> float:
+    """MSE of channel-normalised features (same shape)."""
+    return float(torch.mean((AF.instance_normalize(out) - AF.instance_normalize(content)) ** 2))
+
+
+def style_distances(out: dict[str, Tensor], style: dict[str, Tensor], layers: Sequence[str]) -> tuple[float, float]:
+    """(mean/std style loss, Gram loss) summed over ``layers``; spatial sizes may differ."""
+    s_loss, g_loss = 0.0, 0.0
     for layer in layers:
         mo, so = AF.calc_mean_std(out[layer])
         ms, ss = AF.calc_mean_std(style[layer])
-        s_loss = s_loss + torch.mean((mo - ms) ** 2) + torch.mean((so - ss) ** 2)
-        g_loss = g_loss + torch.mean((AF.gram_matrix(out[layer]) - AF.gram_matrix(style[layer])) ** 2)
-    return float(c_loss), float(s_loss), float(g_loss)
+        s_loss += float(torch.mean((mo - ms) ** 2) + torch.mean((so - ss) ** 2))
+        g_loss += float(torch.mean((AF.gram_matrix(out[layer]) - AF.gram_matrix(style[layer])) ** 2))
+    return s_loss, g_loss
+
+
+def pair_metrics(out: dict[str, Tensor], content: dict[str, Tensor], style: dict[str, Tensor], layers: Sequence[str]) -> tuple[float, float, float]:
+    """(content loss, style loss, gram loss) from evaluation features of output, content and style."""
+    s_loss, g_loss = style_distances(out, style, layers)
+    return content_distance(out[layers[-1]], content[layers[-1]]), s_loss, g_loss
 
 
 def evaluate(
@@ -112,12 +120,13 @@ def evaluate(
             out = stylize(imgs_c[c], imgs_s[s])
             seconds = time.perf_counter() - t0
             f_out = evaluator.features(out)
-            _, sl, gl = pair_metrics(f_out, feats_c[c], feats_s[s], evaluator.layers)
+            sl, gl = style_distances(f_out, feats_s[s], evaluator.layers)
             if out.shape[-2:] != imgs_c[c].shape[-2:]:  # e.g. the style reference: compare at content size
                 resized = torch.nn.functional.interpolate(out[None], size=imgs_c[c].shape[-2:], mode="bilinear",
                                                           antialias=True, align_corners=False)
                 f_out = evaluator.features(resized)
-            cl, _, _ = pair_metrics(f_out, feats_c[c], feats_s[s], evaluator.layers[-1:])
+            deepest = evaluator.layers[-1]
+            cl = content_distance(f_out[deepest], feats_c[c][deepest])
             rows.append(PairMetrics(c.name, s.name, cl, sl, gl, seconds))
             cells.append(resize_image(out.float().clamp(0, 1), thumb, crop=True))
             bar.update()
