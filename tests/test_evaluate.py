@@ -67,7 +67,7 @@ def test_evaluate_cli_reports_and_grid(pairs, tmp_path, eval_weights, capsys):
     assert len(rows) == 2 * 2 + 1 and rows[-1]["content"] == "MEAN"
     assert all(float(r["style_loss"]) < 1e-6 for r in rows)
     md = (out / "reference_style.md").read_text()
-    assert md.count("\n| c") == 4
+    assert md.count("\n| c0.jpg") + md.count("\n| c1.jpg") == 4
     w, h = Image.open(out / "reference_style_grid.jpg").size
     cell = 128 + 2
     assert (w, h) == (3 * cell + 2, 3 * cell + 2)  # (1 + 2 styles) x (1 + 2 contents)
