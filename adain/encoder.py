@@ -94,7 +94,7 @@ class Encoder(nn.Sequential):
         self,
         name: str,
         spec: EncoderSpec,
-        layers: "OrderedDict[str, nn.Module]",
+        layers: OrderedDict[str, nn.Module],
         taps: Mapping[str, str],
     ) -> None:
         super().__init__(layers)

@@ -51,10 +51,20 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def _cpu_has_fast_bf16() -> bool:
+    """True on x86 CPUs with AMX-BF16 or AVX512-BF16, where oneDNN's bf16 convolutions beat fp32.
+
+    Elsewhere (e.g. AVX2-only CPUs) bf16 convolutions are emulated and 10-100x *slower* than fp32,
+    so ``auto`` must not pick them.
+    """
     try:
-        return bool(torch.backends.mkldnn.is_available() and torch._C._cpu._is_amx_tile_supported())
-    except AttributeError:  # pragma: no cover - older torch
-        return False
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    except OSError:
+        pass
+    return False
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
@@ -79,18 +89,29 @@ class Stylizer:
         precision: ``fp32``, ``bf16``, ``fp16`` or ``auto``; convolutions run in it, statistics
             and AdaIN always in fp32.
         max_pixels: refuse input images larger than this.
+        channels_last: NHWC memory format (faster convolutions on CPU and GPU; identical results
+            up to float rounding).
+        compile: ``torch.compile`` encoder and decoder (first call pays the compilation).
     """
 
     def __init__(
         self,
         model: AdaINNet,
         device: str | torch.device = "auto",
-        precision: str = "fp32",
+        precision: str = "auto",
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        channels_last: bool = True,
+        compile: bool = False,
     ) -> None:
         self.device = resolve_device(device)
         self.dtype = resolve_precision(precision, self.device)
+        self.channels_last = channels_last
         self.model = model.to(self.device).eval()
+        if channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        if compile:
+            self.model.encoder.forward = torch.compile(self.model.encoder.forward, dynamic=True)  # type: ignore[method-assign]
+            self.model.decoder.forward = torch.compile(self.model.decoder.forward, dynamic=True)  # type: ignore[method-assign]
         self.max_pixels = max_pixels
         self._style_cache: dict[tuple[str, int, bool], Stats] = {}
 
@@ -136,8 +157,8 @@ class Stylizer:
             x = pil_to_tensor(image).unsqueeze(0)
         else:
             x = load_image(image, self.max_pixels).unsqueeze(0)
-        x = resize_image(x, size, crop)
-        return x.to(self.device)
+        x = resize_image(x, size, crop).to(self.device)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     @contextlib.contextmanager
     def _compute(self) -> Iterator[None]:
@@ -208,11 +229,50 @@ class Stylizer:
         styles = list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
         stats = [self.style_stats(s, style_size, crop) for s in styles]  # type: ignore[arg-type]
         x = self.load(content, content_size, crop)
+        return self._run(x, stats, weights, alpha)[0]
+
+    def _run(self, x: Tensor, stats: list[Stats], weights: Sequence[float] | None, alpha: float) -> Tensor:
+        """Batch ``(N, 3, H, W)`` on the device → stylized ``(N, 3, H, W)`` in [0, 1] on the CPU."""
         x, h, w = self._pad(x)
         with self._compute():
             code = self.model.encode(x)
             out = self.model.decode(self.model.transfer(code, stats, weights, alpha))
-        return out[0, :, :h, :w].float().clamp(0, 1).cpu()
+        return out[:, :, :h, :w].float().clamp(0, 1).cpu()
+
+    def stylize_batch(
+        self,
+        contents: Sequence[ImageLike],
+        style: ImageLike | Stats | Sequence[ImageLike | Stats],
+        alpha: float = 1.0,
+        weights: Sequence[float] | None = None,
+        content_size: int = 512,
+        style_size: int = 512,
+        crop: bool = False,
+        batch_size: int = 8,
+    ) -> list[Tensor]:
+        """Like :meth:`stylize` for many contents: contents of the same (resized) size run as batches.
+
+        Returns:
+            One ``(3, H, W)`` tensor per content, in input order.
+        """
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        styles = list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
+        stats = [self.style_stats(s, style_size, crop) for s in styles]  # type: ignore[arg-type]
+        images = [self.load(c, content_size, crop) for c in contents]
+        by_size: dict[tuple[int, int], list[int]] = {}
+        for i, img in enumerate(images):
+            by_size.setdefault(tuple(img.shape[-2:]), []).append(i)
+        results: list[Tensor | None] = [None] * len(images)
+        for idx in by_size.values():
+            for k in range(0, len(idx), batch_size):
+                chunk = idx[k : k + batch_size]
+                out = self._run(torch.cat([images[i] for i in chunk]), stats, weights, alpha)
+                for j, i in enumerate(chunk):
+                    results[i] = out[j]
+        return results  # type: ignore[return-value]
 
 
 def _is_stats(obj: object) -> bool:

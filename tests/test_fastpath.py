@@ -1,0 +1,102 @@
+"""Every fast-path switch gives the fp32 eager result up to numerical noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from adain import AdaINNet, Stylizer, build_decoder, build_encoder, load_decoder_state_dict, load_encoder_state_dict
+from adain.inference import _cpu_has_fast_bf16, resolve_precision
+from tests.conftest import canonical_decoder_state_dict, canonical_vgg_state_dict, make_image
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(-10 * torch.log10(((a - b) ** 2).mean().clamp_min(1e-12)))
+
+
+def canonical_net() -> AdaINNet:
+    enc = build_encoder("vgg19_normalised")
+    load_encoder_state_dict(enc, canonical_vgg_state_dict())
+    dec = build_decoder(enc)
+    sd = canonical_decoder_state_dict()
+    sd["28.bias"] = torch.full((3,), 0.5)
+    load_decoder_state_dict(dec, sd)
+    return AdaINNet(enc, dec)
+
+
+def genuine_relu3_net(shared: Path) -> AdaINNet:
+    w = shared / "weights" / "wct_normalised_vgg"
+    enc = build_encoder("vgg19_normalised", "relu3_1")
+    load_encoder_state_dict(enc, torch.load(w / "vgg_normalised_conv3_1.pth", weights_only=True))
+    dec = build_decoder(enc)
+    load_decoder_state_dict(dec, torch.load(w / "feature_invertor_conv3_1.pth", weights_only=True))
+    return AdaINNet(enc, dec)
+
+
+@pytest.fixture
+def pair(tmp_path) -> tuple[Path, Path]:
+    return make_image(tmp_path / "c.jpg", 72, 56, 1), make_image(tmp_path / "s.jpg", 48, 64, 2)
+
+
+def test_channels_last_matches_nchw(pair):
+    c, s = pair
+    a = Stylizer(canonical_net(), "cpu", "fp32", channels_last=False).stylize(c, s, content_size=0, style_size=0)
+    b = Stylizer(canonical_net(), "cpu", "fp32", channels_last=True).stylize(c, s, content_size=0, style_size=0)
+    assert psnr(a, b) > 60
+
+
+def test_batched_equals_one_by_one(tmp_path, pair):
+    _, s = pair
+    st = Stylizer(canonical_net(), "cpu", "fp32")
+    contents = [make_image(tmp_path / f"c{i}.jpg", 48 if i % 2 else 40, 40, i) for i in range(5)]
+    batched = st.stylize_batch(contents, s, content_size=0, style_size=0, batch_size=2)
+    for c, out in zip(contents, batched):
+        single = st.stylize(c, s, content_size=0, style_size=0)
+        assert out.shape == single.shape
+        assert psnr(out, single) > 60
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+def test_reduced_precision_is_close_random_weights(pair, dtype):
+    c, s = pair
+    ref = Stylizer(canonical_net(), "cpu", "fp32").stylize(c, s, content_size=0, style_size=0)
+    low = Stylizer(canonical_net(), "cpu", dtype).stylize(c, s, content_size=0, style_size=0)
+    assert psnr(ref, low) >= 40 if dtype == "fp16" else psnr(ref, low) >= 35
+
+
+@pytest.mark.shared
+def test_bf16_fidelity_real_weights(shared):
+    """Real (partial genuine VGG) weights on the shared pairs: bf16 vs fp32 PSNR >= 40 dB."""
+    imgs = shared / "images"
+    ref = Stylizer(genuine_relu3_net(shared), "cpu", "fp32")
+    low = Stylizer(genuine_relu3_net(shared), "cpu", "bf16")
+    for c, s in (("cornell.jpg", "mondrian.jpg"), ("lenna.jpg", "la_muse.jpg")):
+        a = ref.stylize(imgs / "content" / c, imgs / "style" / s, content_size=96, style_size=96)
+        b = low.stylize(imgs / "content" / c, imgs / "style" / s, content_size=96, style_size=96)
+        assert psnr(a, b) >= 40, (c, s, psnr(a, b))
+
+
+def test_auto_precision_follows_the_hardware():
+    cpu = torch.device("cpu")
+    expected = torch.bfloat16 if _cpu_has_fast_bf16() else torch.float32
+    assert resolve_precision("auto", cpu) == expected
+    assert resolve_precision("fp32", cpu) == torch.float32
+    assert resolve_precision("bf16", cpu) == torch.bfloat16
+
+
+def test_statistics_stay_fp32_under_bf16(pair):
+    _, s = pair
+    st = Stylizer(canonical_net(), "cpu", "bf16")
+    mean, std = st.style_stats(s, size=0)
+    assert mean.dtype == std.dtype == torch.float32
+
+
+@pytest.mark.slow
+def test_compile_matches_eager(pair):
+    c, s = pair
+    net = AdaINNet(build_encoder("vgg19_small16x"))
+    eager = Stylizer(net, "cpu", "fp32").stylize(c, s, content_size=0, style_size=0)
+    compiled = Stylizer(net, "cpu", "fp32", compile=True).stylize(c, s, content_size=0, style_size=0)
+    assert psnr(eager, compiled) > 50
