@@ -21,7 +21,7 @@ from typing import TypeVar
 from tqdm.auto import tqdm
 
 from .errors import AdainError
-from .io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, list_images, load_image, save_image
+from .io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images, load_image, save_image
 from .model import MODELS
 
 __all__ = ["build_parser", "infer_main", "main"]
@@ -68,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--content-size", type=_nonneg_int, default=512, help="shorter side of the content; 0 keeps the original")
     st.add_argument("--style-size", type=_nonneg_int, default=512, help="shorter side of the style; 0 keeps the original")
     st.add_argument("--crop", action="store_true", help="centre-crop content and style to squares")
+    cr = p.add_argument_group("creative control and big inputs")
+    cr.add_argument("--mask", nargs="+", metavar="PATH",
+                    help="one mask per style (region k gets style k; uncovered areas keep the content), "
+                         "or one label map with one grey level per style; also m1.png,m2.png")
+    cr.add_argument("--preserve-color", default="none", choices=["none", "coral", "luminance"],
+                    help="keep the content's colours: coral = recolour the style first (paper); "
+                         "luminance = stylize luminance only")
+    cr.add_argument("--grid", choices=["alpha", "blend"],
+                    help="alpha: content, style and alpha 0/.25/.5/.75/1 in one image; "
+                         "blend: 5x5 bilinear interpolation of exactly 4 styles")
+    cr.add_argument("--tile", type=int, default=None, metavar="N",
+                    help="stylize in NxN tiles (bounded memory; automatic above 4 MP on CPU); 0 never tiles")
+    cr.add_argument("--temporal-smoothing", type=float, default=0.0, metavar="BETA",
+                    help="video: moving average of content statistics across frames (0 = off, e.g. 0.9)")
     md = p.add_argument_group("model")
     md.add_argument("--model", default="canonical", choices=sorted(MODELS), help="pretrained model")
     md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
@@ -87,20 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plan(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> list[tuple[Path, list[Path], Path]]:
     """(content, styles, output path) for every job; refuses collisions and existing files."""
-    blend = args.style_weights is not None
-    groups = [styles] if blend else [[s] for s in styles]
+    together = args.style_weights is not None or args.mask is not None or args.grid == "blend"
+    groups = [styles] if together else [[s] for s in styles]
     n_jobs = len(contents) * len(groups)
     out = Path(args.output).expanduser()
-    single_file = n_jobs == 1 and out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir()
-    if out.suffix.lower() in IMAGE_EXTENSIONS and not out.is_dir() and n_jobs > 1:
+    file_exts = VIDEO_EXTENSIONS if _is_video(contents[0]) else IMAGE_EXTENSIONS
+    single_file = n_jobs == 1 and out.suffix.lower() in file_exts and not out.is_dir()
+    if out.suffix.lower() in file_exts and not out.is_dir() and n_jobs > 1:
         raise AdainError(f"{out}: --output is a file name but there are {n_jobs} outputs; give a directory")
     jobs = []
     seen: dict[Path, Path] = {}
     for c in contents:
         ext = args.ext or (c.suffix.lower().lstrip(".") if c.suffix.lower().lstrip(".") in _OUT_EXTS + ("jpeg",) else "jpg")
+        if _is_video(c):
+            ext = "mp4"
+        kind = {"alpha": "alpha_grid", "blend": "blend_grid"}.get(args.grid or "", "stylized")
         for group in groups:
             style_name = "+".join(s.stem for s in group)
-            target = out if single_file else out / f"{c.stem}_stylized_{style_name}.{ext}"
+            target = out if single_file else out / f"{c.stem}_{kind}_{style_name}.{ext}"
             if target in seen:
                 raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
             seen[target] = c
@@ -108,6 +126,44 @@ def _plan(args: argparse.Namespace, contents: list[Path], styles: list[Path]) ->
                 raise AdainError(f"{target}: output exists (use --overwrite to replace it)")
             jobs.append((c, group, target))
     return jobs
+
+
+def _is_video(p: Path) -> bool:
+    return p.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _validate_creative(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> list[Path] | None:
+    """Checks of the creative flags; returns the mask files (or None)."""
+    if args.tile is not None and args.tile < 0:
+        raise AdainError(f"--tile must be >= 0, got {args.tile}")
+    if not 0.0 <= args.temporal_smoothing < 1.0:
+        raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
+    videos = [c for c in contents if _is_video(c)]
+    if videos and (len(contents) > 1):
+        raise AdainError(f"{videos[0]}: a video must be the only --content")
+    if videos and (args.mask or args.grid or args.preserve_color != "none"):
+        raise AdainError(f"{videos[0]}: --mask, --grid and --preserve-color work on images, not video")
+    if not videos and args.temporal_smoothing:
+        raise AdainError("--temporal-smoothing applies to video contents only")
+    if args.grid == "blend" and len(styles) != 4:
+        raise AdainError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
+    if args.grid and (args.mask or args.style_weights is not None):
+        raise AdainError("--grid cannot be combined with --mask or --style-weights")
+    if args.mask is None:
+        return None
+    if args.style_weights is not None:
+        raise AdainError("--mask assigns one style per region; it cannot be combined with --style-weights")
+    if args.tile:
+        raise AdainError("--mask cannot be combined with --tile")
+    masks = list_images(_split_list(args.mask))
+    from .io import label_map_to_masks, load_mask
+
+    loaded = [load_mask(m, args.max_pixels) for m in masks]
+    if len(masks) == 1 and len(styles) > 1:
+        label_map_to_masks(loaded[0], len(styles), str(masks[0]))
+    elif len(masks) != len(styles):
+        raise AdainError(f"{masks[0]}: got {len(masks)} masks for {len(styles)} styles (one per style, or one label map)")
+    return masks
 
 
 def _check_writable(directory: Path) -> bool:
@@ -152,8 +208,9 @@ def _run(args: argparse.Namespace) -> int:
         raise AdainError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch_size < 1:
         raise AdainError(f"--batch-size must be >= 1, got {args.batch_size}")
-    contents = list_images(args.content)
+    contents = [Path(c) for c in args.content if _is_video(Path(c)) and Path(c).is_file()] or list_images(args.content)
     styles = list_images(_split_list(args.style))
+    masks = _validate_creative(args, contents, styles)
     if args.style_weights is not None:
         from .functional import normalize_weights
 
@@ -165,7 +222,8 @@ def _run(args: argparse.Namespace) -> int:
     out_dirs = sorted({t.parent for _, _, t in jobs})
     # Decode every input once before writing anything: a corrupt file fails the run up front.
     for f in dict.fromkeys([*contents, *styles]):
-        load_image(f, args.max_pixels)
+        if not _is_video(f):
+            load_image(f, args.max_pixels)
     opts = {"device": args.device, "precision": args.precision, "max_pixels": args.max_pixels,
             "channels_last": not args.no_channels_last, "compile": args.compile}
     if args.checkpoint:
@@ -184,8 +242,37 @@ def _run(args: argparse.Namespace) -> int:
         groups: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
         for content, group, target in jobs:
             groups.setdefault(tuple(group), []).append((content, target))
+        simple = masks is None and args.grid is None and args.preserve_color == "none" and not args.tile \
+            and not _is_video(jobs[0][0])
+        kw = {"alpha": args.alpha, "content_size": args.content_size, "style_size": args.style_size, "crop": args.crop}
         bar = tqdm(total=len(jobs), desc="stylizing", unit="img", disable=args.quiet or None)
-        for group, items in groups.items():
+        for content, group, target in ([] if simple else jobs):
+            if _is_video(content):
+                from .video import stylize_video
+
+                written.append(stylize_video(
+                    stylizer, content, group, target, alpha=args.alpha, weights=args.style_weights,
+                    content_size=args.content_size, style_size=args.style_size, batch_size=args.batch_size,
+                    temporal_smoothing=args.temporal_smoothing, overwrite=args.overwrite, progress=not args.quiet))
+            elif args.grid == "alpha":
+                from .grids import alpha_sweep
+
+                grid = alpha_sweep(stylizer, content, group[0], preserve_color=args.preserve_color, tile=args.tile,
+                                   **{k: v for k, v in kw.items() if k != "alpha"})
+                saves.append(pool.submit(save_image, grid, target, args.overwrite))
+            elif args.grid == "blend":
+                from .grids import blend_grid
+
+                grid = blend_grid(stylizer, content, group, alpha=args.alpha, content_size=args.content_size,
+                                  style_size=args.style_size, crop=args.crop, preserve_color=args.preserve_color,
+                                  tile=args.tile)
+                saves.append(pool.submit(save_image, grid, target, args.overwrite))
+            else:
+                out = stylizer.stylize(content, group, weights=args.style_weights, preserve_color=args.preserve_color,
+                                       masks=masks, tile=args.tile, **kw)
+                saves.append(pool.submit(save_image, out, target, args.overwrite))
+            bar.update(1)
+        for group, items in (groups.items() if simple else []):
             loaded = _prefetch(pool, lambda it: load_image(it[0], args.max_pixels), items, 2 * args.batch_size)
             for chunk in _batched(zip(items, loaded), args.batch_size):
                 outs = stylizer.stylize_batch(

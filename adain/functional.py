@@ -20,7 +20,15 @@ __all__ = [
     "adain",
     "adain_from_stats",
     "blend_stats",
+    "bilinear_weights",
     "calc_mean_std",
+    "coral",
+    "luminance_transfer",
+    "masked_adain",
+    "masked_mean_std",
+    "resize_masks",
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
     "gram_matrix",
     "instance_normalize",
     "mean_std_loss",
@@ -182,3 +190,124 @@ def gram_matrix(feat: Tensor) -> Tensor:
     n, c, h, w = feat.shape
     f = feat.float().reshape(n, c, h * w)
     return f @ f.transpose(1, 2) / (h * w)
+
+
+# ----------------------------------------------------------------------------- spatial control
+def masked_mean_std(feat: Tensor, mask: Tensor, eps: float = DEFAULT_EPS) -> tuple[Tensor, Tensor]:
+    """Channel mean/std of ``feat`` weighted by a soft ``mask`` (float32).
+
+    Shape:
+        feat: ``(N, C, H, W)``; mask: ``(N or 1, 1, H, W)`` with values in [0, 1].
+        Returns ``(N, C, 1, 1)`` each.
+    """
+    _check_4d(feat, "feat")
+    _check_4d(mask, "mask")
+    if mask.shape[-2:] != feat.shape[-2:]:
+        raise ValueError(f"mask size {tuple(mask.shape[-2:])} differs from features {tuple(feat.shape[-2:])}")
+    x, m = feat.float(), mask.float()
+    total = m.sum(dim=(2, 3), keepdim=True).clamp_min(1e-8)
+    mean = (x * m).sum(dim=(2, 3), keepdim=True) / total
+    var = ((x - mean) ** 2 * m).sum(dim=(2, 3), keepdim=True) / total
+    return mean, torch.sqrt(var + eps)
+
+
+def masked_adain(
+    content: Tensor, style_stats: Sequence[tuple[Tensor, Tensor]], masks: Tensor, eps: float = DEFAULT_EPS
+) -> Tensor:
+    """Region-wise AdaIN: region ``k`` (soft mask ``masks[:, k]``) gets style ``k``.
+
+    Content statistics are taken inside each region; where masks overlap, results are averaged
+    by mask weight; where no mask covers a pixel, the content code is kept (alpha 0 there).
+
+    Shape:
+        content: ``(N, C, H, W)``; masks: ``(N or 1, K, H, W)`` in [0, 1] at feature resolution.
+    """
+    _check_4d(masks, "masks")
+    if masks.shape[1] != len(style_stats):
+        raise ValueError(f"{masks.shape[1]} masks for {len(style_stats)} styles")
+    x = content.float()
+    m = masks.float().clamp(0, 1)
+    coverage = m.sum(dim=1, keepdim=True)
+    # normalise overlapping regions so weights never exceed 1
+    m = m / coverage.clamp_min(1.0)
+    out = x * (1.0 - m.sum(dim=1, keepdim=True))
+    for k, (s_mean, s_std) in enumerate(style_stats):
+        mk = m[:, k : k + 1]
+        if float(mk.sum()) == 0.0:
+            continue
+        stats = masked_mean_std(x, (mk > 0).float() * mk, eps)
+        out = out + mk * adain_from_stats(x, s_mean, s_std, eps, stats)
+    return out
+
+
+def resize_masks(masks: Tensor, size: tuple[int, int]) -> Tensor:
+    """Area-average soft masks ``(N, K, H, W)`` down (or bilinear up) to feature resolution."""
+    _check_4d(masks, "masks")
+    mode = "area" if masks.shape[-2] >= size[0] and masks.shape[-1] >= size[1] else "bilinear"
+    kwargs = {} if mode == "area" else {"align_corners": False}
+    return F.interpolate(masks.float(), size=size, mode=mode, **kwargs).clamp(0, 1)
+
+
+# ----------------------------------------------------------------------------- colour
+def _rgb_stats(img: Tensor) -> tuple[Tensor, Tensor]:
+    x = img.float().reshape(3, -1)
+    mean = x.mean(dim=1, keepdim=True)
+    xc = x - mean
+    return mean, xc @ xc.T / x.shape[1]
+
+
+def _sym_pow(mat: Tensor, power: float, eps: float = 1e-5) -> Tensor:
+    evals, evecs = torch.linalg.eigh(mat.double())
+    return (evecs @ torch.diag(evals.clamp_min(eps) ** power) @ evecs.T).float()
+
+
+def coral(source: Tensor, target: Tensor) -> Tensor:
+    """CORAL colour transfer: ``source`` pixels re-coloured to ``target``'s mean and covariance.
+
+    The paper's colour preservation (Sec. 7): the *style* image is matched to the *content*'s
+    colour statistics before stylizing. Result is not clamped (clamping would change the stats).
+
+    Shape:
+        source: ``(3, H, W)``; target: ``(3, H', W')``; returns ``(3, H, W)``.
+    """
+    if source.dim() != 3 or source.shape[0] != 3 or target.dim() != 3 or target.shape[0] != 3:
+        raise ValueError(f"coral expects (3, H, W) images, got {tuple(source.shape)} and {tuple(target.shape)}")
+    ms, cs = _rgb_stats(source)
+    mt, ct = _rgb_stats(target)
+    transform = _sym_pow(ct, 0.5) @ _sym_pow(cs, -0.5)
+    x = source.float().reshape(3, -1)
+    return (transform @ (x - ms) + mt).reshape(source.shape)
+
+
+_RGB2YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+
+
+def rgb_to_ycbcr(img: Tensor) -> Tensor:
+    """Full-range BT.601 YCbCr (Cb, Cr centred on 0.5). Shape ``(..., 3, H, W)``."""
+    m = _RGB2YCBCR.to(img.device, torch.float32)
+    out = torch.einsum("ij,...jhw->...ihw", m, img.float())
+    offset = torch.tensor([0.0, 0.5, 0.5], device=img.device).view(3, 1, 1)
+    return out + offset
+
+
+def ycbcr_to_rgb(img: Tensor) -> Tensor:
+    """Inverse of :func:`rgb_to_ycbcr`."""
+    m = torch.linalg.inv(_RGB2YCBCR.double()).float().to(img.device)
+    offset = torch.tensor([0.0, 0.5, 0.5], device=img.device).view(3, 1, 1)
+    return torch.einsum("ij,...jhw->...ihw", m, img.float() - offset)
+
+
+def luminance_transfer(stylized: Tensor, content: Tensor) -> Tensor:
+    """Keep ``stylized``'s luminance (Y) and ``content``'s chroma (Cb, Cr). Same shapes."""
+    if stylized.shape != content.shape:
+        raise ValueError(f"shapes differ: {tuple(stylized.shape)} vs {tuple(content.shape)}")
+    y = rgb_to_ycbcr(stylized)[..., :1, :, :]
+    cbcr = rgb_to_ycbcr(content)[..., 1:, :, :]
+    return ycbcr_to_rgb(torch.cat([y, cbcr], dim=-3))
+
+
+def bilinear_weights(n: int = 5) -> Tensor:
+    """``(n, n, 4)`` weights interpolating four corner styles (paper Fig. 8 grid)."""
+    t = torch.linspace(0, 1, n)
+    v, u = torch.meshgrid(t, t, indexing="ij")
+    return torch.stack([(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v], dim=-1)

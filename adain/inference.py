@@ -21,8 +21,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from . import functional as AF
 from .errors import AdainError
-from .io import DEFAULT_MAX_PIXELS, load_image, pil_to_tensor, resize_image
+from .io import DEFAULT_MAX_PIXELS, label_map_to_masks, load_image, load_mask, pil_to_tensor, resize_image
 from .model import AdaINNet, Stats, load_pretrained
 
 __all__ = ["ImageLike", "Stylizer", "resolve_device", "resolve_precision"]
@@ -113,6 +114,11 @@ class Stylizer:
             self.model.encoder.forward = torch.compile(self.model.encoder.forward, dynamic=True)  # type: ignore[method-assign]
             self.model.decoder.forward = torch.compile(self.model.decoder.forward, dynamic=True)  # type: ignore[method-assign]
         self.max_pixels = max_pixels
+        #: images with more pixels are stylized in tiles automatically (bounded memory)
+        self.max_untiled_pixels = 4096 * 4096 if self.device.type == "cuda" else 2048 * 2048
+        self.default_tile = 1024
+        #: context added around every tile; larger than the ~140 px receptive field of encoder+decoder
+        self.tile_margin = 160
         self._style_cache: dict[tuple[str, int, bool], Stats] = {}
 
     @classmethod
@@ -210,6 +216,9 @@ class Stylizer:
         content_size: int = 512,
         style_size: int = 512,
         crop: bool = False,
+        preserve_color: str = "none",
+        masks: Sequence[ImageLike] | None = None,
+        tile: int | None = None,
     ) -> Tensor:
         """Stylize one content image with one style, or a weighted blend of several.
 
@@ -220,16 +229,124 @@ class Stylizer:
             weights: blending weights for several styles (normalised to sum 1); default equal.
             content_size / style_size: shorter side before encoding; 0 keeps the original.
             crop: centre-crop content and styles to squares.
+            preserve_color: ``none``; ``coral`` (style re-coloured to the content's colour mean and
+                covariance before stylizing, as in the paper); ``luminance`` (stylize, then keep
+                the content's chroma, YCbCr).
+            masks: spatial control — one mask per style (region k gets style k; uncovered pixels
+                keep the content), or one label map with one grey level per style.
+            tile: stylize in tiles of this size (bounded memory for huge images); ``None`` tiles
+                automatically above :attr:`max_untiled_pixels`; 0 never tiles.
 
         Returns:
             ``(3, H, W)`` float tensor in [0, 1], on the CPU, the content's (resized) size.
         """
         if not 0.0 <= float(alpha) <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        if preserve_color not in ("none", "coral", "luminance"):
+            raise ValueError(f"preserve_color must be none, coral or luminance, got {preserve_color!r}")
         styles = list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
-        stats = [self.style_stats(s, style_size, crop) for s in styles]  # type: ignore[arg-type]
         x = self.load(content, content_size, crop)
-        return self._run(x, stats, weights, alpha)[0]
+        if preserve_color == "coral":
+            stats = [self._coral_stats(s, x, style_size, crop) for s in styles]
+        else:
+            stats = [self.style_stats(s, style_size, crop) for s in styles]  # type: ignore[arg-type]
+        if masks is not None:
+            if tile:
+                raise ValueError("masks and tiling cannot be combined")
+            out = self._run_masked(x, stats, self._load_masks(masks, len(stats), x.shape[-2:]), alpha)[0]
+        elif tile or (tile is None and x.shape[-2] * x.shape[-1] > self.max_untiled_pixels):
+            out = self._run_tiled(x, stats, weights, alpha, tile or self.default_tile)
+        else:
+            out = self._run(x, stats, weights, alpha)[0]
+        if preserve_color == "luminance":
+            out = AF.luminance_transfer(out, x[0].float().cpu()).clamp(0, 1)
+        return out
+
+    def _coral_stats(self, style: ImageLike | Stats, content: Tensor, size: int, crop: bool) -> Stats:
+        if _is_stats(style):
+            raise ValueError("preserve_color='coral' needs style images, not precomputed statistics")
+        s = self.load(style, size, crop)[0]  # type: ignore[arg-type]
+        recoloured = AF.coral(s.float(), content[0].float()).clamp(0, 1)
+        with self._compute():
+            stats = self.model.style_stats(self._mf(recoloured[None]))
+        return stats[0].float(), stats[1].float()
+
+    def _mf(self, x: Tensor) -> Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def _load_masks(self, masks: Sequence[ImageLike], k: int, size: tuple[int, int] | torch.Size) -> Tensor:
+        """``(1, K, H, W)`` masks at the content's size from mask images or one label map."""
+        loaded = []
+        for m in masks:
+            if isinstance(m, Tensor):
+                t = m.detach().float()
+                t = t if t.dim() == 2 else t.reshape(-1, *t.shape[-2:]).mean(0)
+            elif isinstance(m, Image.Image):
+                t = pil_to_tensor(m).mean(0)
+            else:
+                t = load_mask(m, self.max_pixels)
+            loaded.append(t)
+        if len(loaded) == 1 and k > 1:
+            stack = label_map_to_masks(loaded[0], k, str(masks[0]) if not isinstance(masks[0], Tensor) else "label map")
+        elif len(loaded) != k:
+            raise ValueError(f"got {len(loaded)} masks for {k} styles (give one per style, or one label map)")
+        else:
+            stack = torch.stack(loaded)
+        stack = torch.nn.functional.interpolate(stack[None], size=tuple(size), mode="bilinear", align_corners=False)
+        return stack.clamp(0, 1).to(self.device)
+
+    def _run_masked(self, x: Tensor, stats: list[Stats], masks: Tensor, alpha: float) -> Tensor:
+        x, h, w = self._pad(x)
+        masks = F.pad(masks, (0, x.shape[-1] - w, 0, x.shape[-2] - h), mode="replicate")
+        with self._compute():
+            code = self.model.encode(x)
+            m = AF.resize_masks(masks, tuple(code.shape[-2:]))
+            target = AF.masked_adain(code, stats, m)
+            target = alpha * target + (1 - alpha) * code.float()
+            out = self.model.decode(target)
+        return out[:, :, :h, :w].float().clamp(0, 1).cpu()
+
+    def _run_tiled(self, x: Tensor, stats: list[Stats], weights: Sequence[float] | None, alpha: float, tile: int) -> Tensor:
+        """Two passes over tiles: global content statistics, then encode/AdaIN/decode per tile.
+
+        Each tile is extended by :attr:`tile_margin` pixels of real context on every side (more
+        than the encoder+decoder receptive field), so tile interiors equal the untiled result and
+        there are no seams to hide; tile offsets are multiples of the encoder stride so pooling
+        grids line up.
+        """
+        m = self.model.downsampling
+        tile = max(m, tile - tile % m)
+        margin = self.tile_margin - self.tile_margin % m
+        x, h, w = self._pad(x)
+        H, W = x.shape[-2:]
+        boxes = [(y0, x0) for y0 in range(0, H, tile) for x0 in range(0, W, tile)]
+
+        def extended(y0: int, x0: int) -> tuple[int, int, int, int]:
+            return max(0, y0 - margin), max(0, x0 - margin), min(H, y0 + tile + margin), min(W, x0 + tile + margin)
+
+        total = torch.zeros((), dtype=torch.float64)
+        s1 = s2 = None
+        with self._compute():
+            for y0, x0 in boxes:  # pass 1: statistics of the whole content code
+                ey0, ex0, ey1, ex1 = extended(y0, x0)
+                code = self.model.encode(x[:, :, ey0:ey1, ex0:ex1]).float()
+                iy, ix = (y0 - ey0) // m, (x0 - ex0) // m
+                inner = code[:, :, iy : iy + min(tile, H - y0) // m, ix : ix + min(tile, W - x0) // m].double()
+                a, b = inner.sum(dim=(2, 3), keepdim=True), (inner**2).sum(dim=(2, 3), keepdim=True)
+                s1, s2 = (a, b) if s1 is None else (s1 + a, s2 + b)
+                total += inner.shape[2] * inner.shape[3]
+            mean = s1 / total
+            var = (s2 / total - mean**2).clamp_min(0)
+            c_stats = (mean.float(), torch.sqrt(var + AF.DEFAULT_EPS).float())
+            canvas = torch.empty(3, H, W)
+            for y0, x0 in boxes:  # pass 2: stylize each tile with the global statistics
+                ey0, ex0, ey1, ex1 = extended(y0, x0)
+                code = self.model.encode(x[:, :, ey0:ey1, ex0:ex1])
+                target = self.model.transfer(code, stats, weights, alpha, content_stats=c_stats)
+                out = self.model.decode(target).float()
+                ty, tx = min(tile, H - y0), min(tile, W - x0)
+                canvas[:, y0 : y0 + ty, x0 : x0 + tx] = out[0, :, y0 - ey0 : y0 - ey0 + ty, x0 - ex0 : x0 - ex0 + tx].cpu()
+        return canvas[:, :h, :w].clamp(0, 1)
 
     def _run(self, x: Tensor, stats: list[Stats], weights: Sequence[float] | None, alpha: float) -> Tensor:
         """Batch ``(N, 3, H, W)`` on the device → stylized ``(N, 3, H, W)`` in [0, 1] on the CPU."""

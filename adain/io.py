@@ -26,14 +26,17 @@ from .errors import ImageError
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
+    "label_map_to_masks",
     "list_images",
     "load_image",
+    "load_mask",
     "pil_to_tensor",
     "resize_image",
     "save_image",
 ]
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"})
 DEFAULT_MAX_PIXELS = 100_000_000
 
 
@@ -112,6 +115,14 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         raise ImageError(f"{p}: corrupt or truncated image ({e})") from None
 
 
+def resized_shape(h: int, w: int, size: int) -> tuple[int, int]:
+    """``(H, W)`` after scaling the shorter side to ``size`` (0 keeps it)."""
+    if size <= 0 or min(h, w) == size:
+        return h, w
+    scale = size / min(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def resize_image(img: Tensor, size: int, crop: bool = False) -> Tensor:
     """Resize so the shorter side is ``size`` (0 keeps the original), optionally centre-crop to a square.
 
@@ -122,9 +133,8 @@ def resize_image(img: Tensor, size: int, crop: bool = False) -> Tensor:
         raise ValueError(f"size must be >= 0, got {size}")
     x = img.unsqueeze(0) if img.dim() == 3 else img
     h, w = x.shape[-2:]
-    if size > 0 and min(h, w) != size:
-        scale = size / min(h, w)
-        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    nh, nw = resized_shape(h, w, size)
+    if (nh, nw) != (h, w):
         x = F.interpolate(x, size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)
         x = x.clamp_(0.0, 1.0)
     if crop:
@@ -169,3 +179,27 @@ def save_image(img: Tensor | Image.Image, path: str | os.PathLike[str], overwrit
         Path(tmp).unlink(missing_ok=True)
         raise
     return p
+
+
+def load_mask(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> Tensor:
+    """Read a mask image as float ``(H, W)`` in [0, 1] (grayscale; soft masks allowed).
+
+    Raises:
+        ImageError: as :func:`load_image`.
+    """
+    rgb = load_image(path, max_pixels)
+    return (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]).clamp(0, 1)
+
+
+def label_map_to_masks(labels: Tensor, k: int, source: str = "label map") -> Tensor:
+    """Split a label map ``(H, W)`` with exactly ``k`` distinct grey levels into ``(k, H, W)`` binary
+    masks, darkest level first.
+
+    Raises:
+        ImageError: the number of levels differs from ``k``.
+    """
+    q = torch.round(labels * 255).to(torch.int64)
+    levels = torch.unique(q)
+    if levels.numel() != k:
+        raise ImageError(f"{source}: label map has {levels.numel()} grey levels, expected one per style ({k})")
+    return torch.stack([(q == v).float() for v in levels])
