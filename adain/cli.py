@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     md.add_argument("--batch-size", type=int, default=4, help="contents of the same size stylized together")
     md.add_argument("--compile", action="store_true", help="torch.compile the networks (pays off on long runs)")
     md.add_argument("--no-channels-last", action="store_true", help="keep NCHW memory format")
+    sc = p.add_argument_group("batches at scale (Lightning Trainer.predict; resumable: existing outputs are skipped)")
+    sc.add_argument("--devices", default=None, help="use Trainer.predict on this many devices (e.g. 2, or auto)")
+    sc.add_argument("--num-nodes", type=int, default=1, help="nodes for multi-node runs (with --devices)")
+    sc.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp (with --devices)")
+    sc.add_argument("--accelerator", default="auto", help="Lightning accelerator: auto, cpu, gpu (with --devices)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -218,6 +223,8 @@ def _run(args: argparse.Namespace) -> int:
             normalize_weights(args.style_weights, len(styles))
         except ValueError as e:
             raise AdainError(f"--style-weights: {e}") from None
+    if args.devices is not None:
+        return _run_predict(args, contents, styles)
     jobs = _plan(args, contents, styles)
     out_dirs = sorted({t.parent for _, _, t in jobs})
     # Decode every input once before writing anything: a corrupt file fails the run up front.
@@ -305,6 +312,44 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         where = written[0] if len(written) == 1 else out_dirs[0] if len(out_dirs) == 1 else "several directories"
         print(f"wrote {len(written)} image(s) to {where}", file=sys.stderr)
+    return 0
+
+
+def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:
+    """The --devices path: Trainer.predict over all pending (content, style) jobs."""
+    from .inference import Stylizer
+    from .predict import predict_directory
+
+    if args.mask or args.grid or args.preserve_color != "none" or args.tile:
+        raise AdainError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
+    out = Path(args.output).expanduser()
+    if out.suffix.lower() in IMAGE_EXTENSIONS:
+        raise AdainError(f"{out}: with --devices, --output must be a directory")
+    args.overwrite_saved, args.overwrite = args.overwrite, True  # existing outputs are skipped, not errors
+    jobs_all = _plan(args, contents, styles)
+    args.overwrite = args.overwrite_saved
+    for f in dict.fromkeys([*contents, *styles]):
+        load_image(f, args.max_pixels)
+    _check_writable(out)
+    opts = {"device": "cpu", "precision": "fp32", "max_pixels": args.max_pixels, "channels_last": False}
+    if args.checkpoint:
+        st = Stylizer.from_checkpoint(args.checkpoint, args.encoder_weights, **opts)
+    else:
+        st = Stylizer.from_pretrained(args.model, args.encoder_weights, args.decoder_weights,
+                                      download=not args.no_download, **opts)
+    by_group: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
+    for content, group, target in jobs_all:
+        by_group.setdefault(tuple(group), []).append((content, target))
+    devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
+    written = 0
+    for group, jobs in by_group.items():
+        stats = [st.style_stats(s, args.style_size, args.crop) for s in group]
+        written += len(predict_directory(
+            st.model, stats, jobs, args.style_weights, args.alpha, args.content_size, args.overwrite,
+            devices=devices, num_nodes=args.num_nodes, strategy=args.strategy, accelerator=args.accelerator,
+            progress=not args.quiet))
+    if not args.quiet:
+        print(f"wrote {written} image(s) to {out}", file=sys.stderr)
     return 0
 
 

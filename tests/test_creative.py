@@ -225,3 +225,51 @@ def test_flicker_helper():
     assert flicker(frames) == pytest.approx(0.5)
 
 
+
+
+# ----------------------------------------------------------------------------- batches at scale
+def _predict(args: list[str], cwd: Path) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    r = subprocess.run([sys.executable, str(REPO / "infer.py"), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return r.returncode, r.stderr
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_split_a_directory_and_resume(tmp_path, canonical_files):
+    import re
+
+    enc, dec = canonical_files
+    for i in range(7):
+        make_image(tmp_path / "in" / f"img{i}.jpg", 40 + 8 * (i % 3), 32, i)
+    s = make_image(tmp_path / "s.jpg", 32, 32, 99)
+    args = ["--content", str(tmp_path / "in"), "--style", str(s), "--output", str(tmp_path / "out"), "--encoder-weights",
+            str(enc), "--decoder-weights", str(dec), "--content-size", "0", "--style-size", "0",
+            "--devices", "2", "--strategy", "ddp", "--accelerator", "cpu"]
+    code, err = _predict(args, tmp_path)
+    assert code == 0, err[-2000:]
+    counts = [int(n) for n in re.findall(r"wrote (\d+) image", err)]
+    assert sorted(counts) == [3, 4]  # both ranks worked, 7 in all: no duplicates
+    assert listing(tmp_path / "out") == [f"img{i}_stylized_s.jpg" for i in range(7)]
+    (tmp_path / "out" / "img3_stylized_s.jpg").unlink()
+    code, err = _predict(args, tmp_path)
+    assert code == 0, err[-2000:]
+    assert sum(int(n) for n in re.findall(r"wrote (\d+) image", err)) == 1  # only the missing one
+    assert len(listing(tmp_path / "out")) == 7
+
+
+def test_predict_path_single_process(tmp_path, canonical_files, capsys):
+    enc, dec = canonical_files
+    for i in range(3):
+        make_image(tmp_path / "in" / f"img{i}.jpg", 40, 32, i)
+    s = make_image(tmp_path / "s.jpg", 32, 32, 99)
+    args = ["--content", str(tmp_path / "in"), "--style", str(s), "--output", str(tmp_path / "out"), "--encoder-weights",
+            str(enc), "--decoder-weights", str(dec), "--content-size", "0", "--style-size", "0", "--devices", "1",
+            "--accelerator", "cpu", "--quiet"]
+    assert infer_main(args) == 0
+    assert len(listing(tmp_path / "out")) == 3
+    capsys.readouterr()
+    _bad(capsys, [*args, "--grid", "alpha"], "--devices handles plain and blended", tmp_path / "out")
