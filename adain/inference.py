@@ -177,13 +177,8 @@ class Stylizer:
 
     def _pad(self, x: Tensor) -> tuple[Tensor, int, int]:
         """Reflect-pad H and W up to a multiple of the encoder stride, so shapes round-trip."""
-        m = self.model.downsampling
         h, w = x.shape[-2:]
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
-        return x, h, w
+        return AF.pad_to_multiple(x, self.model.downsampling), h, w
 
     # ------------------------------------------------------------------ styles
     def style_stats(self, style: ImageLike | Stats, size: int = 512, crop: bool = False) -> Stats:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from . import functional as AF
 from .io import DEFAULT_MAX_PIXELS, load_image, resize_image, save_image
 from .model import AdaINNet, Stats
 
@@ -57,11 +57,8 @@ class StylizeModule(L.LightningModule):
 
     def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> tuple[Tensor, Tensor]:
         x, idx = batch
-        m = self.net.downsampling
         h, w = x.shape[-2:]
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:
-            x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")
+        x = AF.pad_to_multiple(x, self.net.downsampling)
         stats = [(a.to(self.device), b.to(self.device)) for a, b in self.styles]
         out = self.net.decode(self.net.transfer(self.net.encode(x), stats, self.weights, self.alpha))
         return out[:, :, :h, :w].float().clamp(0, 1).cpu(), idx.cpu()

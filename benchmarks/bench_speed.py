@@ -80,7 +80,14 @@ def sync(device: torch.device) -> None:
 
 
 def one_row(path: str, h: int, w: int, device_name: str, repeats: int, batch: int, weights: tuple[str | None, str | None]) -> dict:
-    from adain import AdaINNet, Stylizer, build_decoder, build_encoder, load_decoder_state_dict, load_encoder_state_dict
+    from adain import (
+        AdaINNet,
+        Stylizer,
+        build_decoder,
+        build_encoder,
+        load_decoder_state_dict,
+        load_encoder_state_dict,
+    )
     from adain.weights import load_state_dict_file
 
     device = torch.device(device_name)

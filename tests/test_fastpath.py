@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from adain import AdaINNet, Stylizer, build_decoder, build_encoder, load_decoder_state_dict, load_encoder_state_dict
+from adain import (
+    AdaINNet,
+    Stylizer,
+    build_decoder,
+    build_encoder,
+    load_decoder_state_dict,
+    load_encoder_state_dict,
+)
 from adain.inference import _cpu_has_fast_bf16, resolve_precision
 from tests.conftest import canonical_decoder_state_dict, canonical_vgg_state_dict, make_image
 
