@@ -46,7 +46,7 @@ def test_small16x_stylizes_a_shared_pair_offline(shared, tmp_path, capsys):
 @pytest.mark.shared
 def test_trained_decoder_beats_reconstruction_decoder_on_style(shared):
     """Our AdaIN-trained decoder matches style statistics better than 4SD (independent VGG)."""
-    from adain.evaluate import EvalEncoder, content_distance, style_distances
+    from adain.evaluate import EvalEncoder, style_distances
     from adain.io import load_image, resize_image
 
     ev = EvalEncoder(shared / "weights/wct_normalised_vgg/vgg_normalised_conv3_1.pth")
@@ -54,12 +54,14 @@ def test_trained_decoder_beats_reconstruction_decoder_on_style(shared):
     ours = Stylizer.from_pretrained("small16x", encoder_weights=enc, device="cpu")
     base = Stylizer.from_pretrained("small16x", encoder_weights=enc, decoder_weights=shared / "weights/cd16x_wct/4SD.pth",
                                     device="cpu")
-    c = resize_image(load_image(shared / "images/content/golden_gate.jpg"), 192)
-    s = resize_image(load_image(shared / "images/style/brushstrokes.jpg"), 192)
-    fs, fc = ev.features(s), ev.features(c)
-    scores = {}
-    for name, st in (("ours", ours), ("base", base)):
-        out = st.stylize(c, s, content_size=0, style_size=0)
-        fo = ev.features(out)
-        scores[name] = (style_distances(fo, fs, ev.layers)[0], content_distance(fo["relu3_1"], fc["relu3_1"]))
-    assert scores["ours"][0] < 0.9 * scores["base"][0], scores
+    pairs = [("cornell.jpg", "mondrian.jpg"), ("lenna.jpg", "la_muse.jpg"), ("golden_gate.jpg", "brushstrokes.jpg")]
+    totals = {"ours": 0.0, "base": 0.0}
+    for cn, sn in pairs:
+        c = resize_image(load_image(shared / "images/content" / cn), 256)
+        s = resize_image(load_image(shared / "images/style" / sn), 256)
+        fs = ev.features(s)
+        for name, st in (("ours", ours), ("base", base)):
+            fo = ev.features(st.stylize(c, s, content_size=0, style_size=0))
+            totals[name] += style_distances(fo, fs, ev.layers)[0]
+    # measured: ours 8.0 vs 4SD 12.2 summed over these pairs (34 % lower)
+    assert totals["ours"] < 0.8 * totals["base"], totals
