@@ -119,7 +119,8 @@ def evaluate(
             t0 = time.perf_counter()
             out = stylize(imgs_c[c], imgs_s[s])
             seconds = time.perf_counter() - t0
-            f_out = evaluator.features(out)
+            # the references return an input unchanged: reuse its features instead of re-encoding
+            f_out = feats_c[c] if out is imgs_c[c] else feats_s[s] if out is imgs_s[s] else evaluator.features(out)
             sl, gl = style_distances(f_out, feats_s[s], evaluator.layers)
             if out.shape[-2:] != imgs_c[c].shape[-2:]:  # e.g. the style reference: compare at content size
                 resized = torch.nn.functional.interpolate(out[None], size=imgs_c[c].shape[-2:], mode="bilinear",

@@ -235,11 +235,9 @@ class Stylizer:
         Returns:
             ``(3, H, W)`` float tensor in [0, 1], on the CPU, the content's (resized) size.
         """
-        if not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        styles = _check_request(style, alpha)
         if preserve_color not in ("none", "coral", "luminance"):
             raise ValueError(f"preserve_color must be none, coral or luminance, got {preserve_color!r}")
-        styles = list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
         x = self.load(content, content_size, crop)
         if preserve_color == "coral":
             stats = [self._coral_stats(s, x, style_size, crop) for s in styles]
@@ -367,11 +365,9 @@ class Stylizer:
         Returns:
             One ``(3, H, W)`` tensor per content, in input order.
         """
-        if not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        styles = _check_request(style, alpha)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        styles = list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
         stats = [self.style_stats(s, style_size, crop) for s in styles]  # type: ignore[arg-type]
         images = [self.load(c, content_size, crop) for c in contents]
         by_size: dict[tuple[int, int], list[int]] = {}
@@ -385,6 +381,13 @@ class Stylizer:
                 for j, i in enumerate(chunk):
                     results[i] = out[j]
         return results  # type: ignore[return-value]
+
+
+def _check_request(style: object, alpha: float) -> list:
+    """Validate ``alpha`` and turn one style (or precomputed stats) or a list of them into a list."""
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    return list(style) if isinstance(style, (list, tuple)) and not _is_stats(style) else [style]
 
 
 def _is_stats(obj: object) -> bool:
