@@ -102,12 +102,20 @@ def load_decoder_state_dict(
 ) -> None:
     """Load a public ``decoder.pth``-layout (or Collaborative-Distillation) state dict strictly.
 
+    Also accepts a whole ``adain-train`` checkpoint (its ``net.decoder.*`` weights), so a new run
+    can start from an earlier run's decoder with a fresh optimiser (``--model.decoder_init``).
+
     Raises:
         ValueError: naming ``source`` and the first missing/unexpected key or mismatched shape.
     """
     sd = dict(state_dict)
     if "model" in sd and isinstance(sd["model"], Mapping):
         sd = dict(sd["model"])
+    if "state_dict" in sd and isinstance(sd["state_dict"], Mapping):  # an adain-train checkpoint
+        prefix = "net.decoder."
+        sd = {k[len(prefix):]: v for k, v in sd["state_dict"].items() if k.startswith(prefix)}
+        if not sd:
+            raise ValueError(f"{source}: checkpoint holds no decoder ('{prefix}*' keys)")
     if sd and all(re.fullmatch(r"conv\d\d\.(weight|bias)", k) for k in sd):
         sd = _cd_to_sequential(sd, decoder)
     own = decoder.state_dict()

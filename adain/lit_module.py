@@ -77,7 +77,8 @@ class AdaINLitModule(L.LightningModule):
         encoder: encoder registry name (``vgg19_normalised``, ``vgg19_imagenet``, ``vgg19_small16x``).
         encoder_weights: weights file; ``None`` = the registry default (cache/download);
             ``"random"`` = seeded random weights (tests, benchmarks).
-        decoder_init: optional decoder weights to start from (e.g. a reconstruction decoder).
+        decoder_init: optional decoder weights to start from: a decoder state dict (e.g. a
+            reconstruction decoder) or an earlier ``adain-train`` checkpoint (fresh optimiser).
         style_weight: λ of the style loss (paper: 10).
         content_weight: weight of the content loss (paper: 1).
         tv_weight: weight of the total-variation loss (0 = off).

@@ -226,3 +226,22 @@ def test_module_rejects_bad_hparams():
         AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", style_layers=("relu5_1",))
     with pytest.raises(AdainError):
         AdaINLitModule(encoder="vgg19_small16x", encoder_weights="/missing.pth")
+
+
+def test_decoder_init_accepts_a_training_checkpoint(data, tmp_path):
+    """Fine-tuning stage: start a new run (fresh optimiser, other crops/lr) from an earlier run's decoder."""
+    stage1, _, _ = _decoder_after(data, tmp_path / "s1", 3)
+    ckpt = tmp_path / "s1" / "checkpoints" / "last.ckpt"
+    module = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", decoder_init=str(ckpt))
+    warm = module.decoder_state_dict()
+    for k in stage1:
+        torch.testing.assert_close(warm[k], stage1[k])
+    fresh = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random").decoder_state_dict()
+    assert any(not torch.allclose(fresh[k], stage1[k]) for k in stage1)
+
+
+def test_decoder_init_rejects_a_checkpoint_without_decoder(tmp_path):
+    bad = tmp_path / "other.ckpt"
+    torch.save({"state_dict": {"model.layer.weight": torch.zeros(2)}}, bad)
+    with pytest.raises(ValueError, match="other.ckpt"):
+        AdaINLitModule(encoder="vgg19_normalised", encoder_weights="random", decoder_init=str(bad))
