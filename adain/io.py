@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from .errors import ImageError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "atomic_write",
     "IMAGE_EXTENSIONS",
     "label_map_to_masks",
     "list_images",
@@ -154,8 +156,30 @@ def tensor_to_pil(img: Tensor) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False) -> Path:
+    """Create ``path`` (and its parent folders) through ``write(file)`` on a temporary file in the
+    same directory, renamed into place only when ``write`` succeeds: never a partial file.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+    """
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p}: already exists (use --overwrite to replace it)")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".part", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
 def save_image(img: Tensor | Image.Image, path: str | os.PathLike[str], overwrite: bool = False, quality: int = 95) -> Path:
-    """Write atomically: temporary file in the same directory, then rename.
+    """Write atomically (see :func:`atomic_write`).
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
@@ -165,20 +189,9 @@ def save_image(img: Tensor | Image.Image, path: str | os.PathLike[str], overwrit
     fmt = _FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise ValueError(f"{p}: unsupported output extension {p.suffix!r}; use one of {sorted(_FORMATS)}")
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p}: already exists (use --overwrite to replace it)")
     pil = img if isinstance(img, Image.Image) else tensor_to_pil(img)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".part", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-            pil.save(f, format=fmt, **kwargs)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    return atomic_write(p, lambda f: pil.save(f, format=fmt, **kwargs), overwrite)
 
 
 def load_mask(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> Tensor:

@@ -253,6 +253,5 @@ def load_checkpoint_net(
             )
         encoder, _ = load_encoder(rec["encoder"], wpath, last_stage=last)
     decoder = build_decoder(encoder)
-    dec_sd = {k[len("net.decoder."):]: v for k, v in sd.items() if k.startswith("net.decoder.")}
-    load_decoder_state_dict(decoder, dec_sd, str(p))
+    load_decoder_state_dict(decoder, ckpt, str(p))
     return AdaINNet(encoder, decoder).eval()

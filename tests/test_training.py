@@ -245,3 +245,28 @@ def test_decoder_init_rejects_a_checkpoint_without_decoder(tmp_path):
     torch.save({"state_dict": {"model.layer.weight": torch.zeros(2)}}, bad)
     with pytest.raises(ValueError, match="other.ckpt"):
         AdaINLitModule(encoder="vgg19_normalised", encoder_weights="random", decoder_init=str(bad))
+
+
+def test_export_writes_a_small_decoder_file_that_stylizes(data, tmp_path, capsys):
+    from adain.export import main as export_main
+
+    stage1, _, _ = _decoder_after(data, tmp_path / "run", 2)
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    dst = tmp_path / "out" / "decoder.pt"
+    assert export_main([str(ckpt), str(dst), "--half"]) == 0
+    sd = torch.load(dst, weights_only=True)
+    assert set(sd) == set(stage1) and all(v.dtype == torch.float16 for v in sd.values())
+    for k in stage1:
+        torch.testing.assert_close(sd[k].float(), stage1[k], atol=2e-3, rtol=1e-2)
+    assert list(dst.parent.iterdir()) == [dst]  # no temporary file left behind
+    # an existing output is kept unless --overwrite; a bad checkpoint is one line, exit 2
+    before = dst.read_bytes()
+    assert export_main([str(ckpt), str(dst)]) == 2
+    assert dst.read_bytes() == before and "exists" in capsys.readouterr().err
+    assert export_main([str(ckpt), str(dst), "--overwrite"]) == 0
+    assert torch.load(dst, weights_only=True)[next(iter(stage1))].dtype == torch.float32
+    junk = tmp_path / "junk.ckpt"
+    junk.write_bytes(b"not a checkpoint")
+    assert export_main([str(junk), str(tmp_path / "x.pt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "junk.ckpt" in err and len(err.splitlines()) == 1 and not (tmp_path / "x.pt").exists()
