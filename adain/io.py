@@ -156,6 +156,13 @@ def tensor_to_pil(img: Tensor) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
+def _new_file_mode() -> int:
+    """``0o666`` less the process umask: the mode ``open(path, "w")`` gives a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False) -> Path:
     """Create ``path`` (and its parent folders) through ``write(file)`` on a temporary file in the
     same directory, renamed into place only when ``write`` succeeds: never a partial file.
@@ -171,6 +178,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; give the permissions a plain open() would
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

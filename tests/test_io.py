@@ -108,3 +108,17 @@ def test_roundtrip_values(tmp_path: Path):
     x = torch.rand(3, 6, 5)
     p = save_image(x, tmp_path / "r.png")
     assert (load_image(p) - x).abs().max() <= 0.5 / 255 + 1e-6
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    """Atomic writes go through a 0600 temp file; the result must have the mode a plain open() gives."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        p = save_image(torch.zeros(3, 4, 4), tmp_path / "out.png")
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(old)
+    assert p.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o644

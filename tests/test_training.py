@@ -270,3 +270,44 @@ def test_export_writes_a_small_decoder_file_that_stylizes(data, tmp_path, capsys
     assert export_main([str(junk), str(tmp_path / "x.pt")]) == 2
     err = capsys.readouterr().err.strip()
     assert "junk.ckpt" in err and len(err.splitlines()) == 1 and not (tmp_path / "x.pt").exists()
+
+
+def test_ema_checkpoint_holds_the_averaged_decoder(data, tmp_path):
+    """With EMAWeightAveraging (configs/small16x_ema.yaml), checkpoints, export and warm starts see the EMA weights."""
+    from adain.lit_module import load_checkpoint_net
+
+    train_main(fit_args(data, tmp_path / "run", "--trainer.max_steps=4", "--trainer.val_check_interval=null",
+                        "--model.lr=1e-2", "--model.lr_decay=0",
+                        "--trainer.callbacks+=lightning.pytorch.callbacks.EMAWeightAveraging",
+                        "--trainer.callbacks.decay=0.5"))
+    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    prefix = "net.decoder."
+    ema = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    raw = {k[len(prefix):]: v for k, v in ckpt["current_model_state"].items() if k.startswith(prefix)}
+    assert ema and ema.keys() == raw.keys()
+    assert any(not torch.allclose(ema[k], raw[k]) for k in ema)  # the average lags the raw weights
+    loaded = load_checkpoint_net(tmp_path / "run" / "checkpoints" / "last.ckpt").decoder.state_dict()
+    warm = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random",
+                          decoder_init=str(tmp_path / "run" / "checkpoints" / "last.ckpt")).decoder_state_dict()
+    for k in ema:
+        torch.testing.assert_close(loaded[k], ema[k])
+        torch.testing.assert_close(warm[k], ema[k])
+    # a run resumed from such a checkpoint carries the average on (and the raw weights, not the EMA ones)
+    assert int(ckpt["averaging_state"]["n_averaged"]) == 4
+    cli = train_main(fit_args(data, tmp_path / "run2", "--trainer.max_steps=6", "--trainer.val_check_interval=null",
+                              "--model.lr=1e-2", "--model.lr_decay=0",
+                              "--trainer.callbacks+=lightning.pytorch.callbacks.EMAWeightAveraging",
+                              "--trainer.callbacks.decay=0.5",
+                              f"--ckpt_path={tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}"))
+    assert cli.trainer.global_step == 6
+    resumed = torch.load(tmp_path / "run2" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert int(resumed["averaging_state"]["n_averaged"]) == 6
+
+
+def test_small16x_configs_parse(capsys):
+    for name, expect in (("small16x.yaml", "max_steps: 2500"), ("small16x_ema.yaml", "decay: 0.995")):
+        with pytest.raises(SystemExit) as e:
+            train_main(["fit", "--config", str(REPO / "configs" / name), "--print_config"])
+        assert e.value.code == 0, name
+        out = capsys.readouterr().out
+        assert expect in out and "encoder: vgg19_small16x" in out, name
