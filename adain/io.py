@@ -10,9 +10,10 @@ existing file is only replaced when asked.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +27,7 @@ from .errors import ImageError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "atomic_path",
     "atomic_write",
     "IMAGE_EXTENSIONS",
     "label_map_to_masks",
@@ -156,16 +158,11 @@ def tensor_to_pil(img: Tensor) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
-def _new_file_mode() -> int:
-    """``0o666`` less the process umask: the mode ``open(path, "w")`` gives a new file."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False) -> Path:
-    """Create ``path`` (and its parent folders) through ``write(file)`` on a temporary file in the
-    same directory, renamed into place only when ``write`` succeeds: never a partial file.
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
+    """Yield a new empty temporary file beside ``path`` (parent folders are created) for the block to
+    fill; it is renamed onto ``path`` when the block succeeds and removed when it raises, so
+    ``path`` is never partial. The temporary file has the mode a plain ``open()`` would give.
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
@@ -174,16 +171,30 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
     if p.exists() and not overwrite:
         raise FileExistsError(f"{p}: already exists (use --overwrite to replace it)")
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".part", dir=p.parent)
+    while True:  # like mkstemp, but 0o666 less the umask instead of 0o600
+        tmp = p.parent / f".{p.stem}.{secrets.token_hex(4)}.part"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600; give the permissions a plain open() would
+        yield tmp
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return p
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False) -> Path:
+    """Create ``path`` through ``write(file)`` on a temporary file (see :func:`atomic_path`).
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+    """
+    with atomic_path(path, overwrite) as tmp, open(tmp, "wb") as f:
+        write(f)
+    return Path(path)
 
 
 def save_image(img: Tensor | Image.Image, path: str | os.PathLike[str], overwrite: bool = False, quality: int = 95) -> Path:

@@ -9,7 +9,6 @@ statistics cause, at no extra cost.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from tqdm.auto import tqdm
 from . import functional as AF
 from .errors import ImageError
 from .inference import ImageLike, Stylizer
-from .io import VIDEO_EXTENSIONS, resize_image, resized_shape
+from .io import VIDEO_EXTENSIONS, atomic_path, resize_image, resized_shape
 
 __all__ = ["VIDEO_EXTENSIONS", "flicker", "read_frames", "stylize_video"]
 
@@ -68,17 +67,14 @@ def stylize_video(
         inp = av.open(str(src))
     except (av.FFmpegError, OSError) as e:
         raise ImageError(f"{src}: not a readable video ({e})") from None
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=dst.suffix or ".mp4", dir=dst.parent)
-    os.close(fd)
     try:
-        with inp:
+        with inp, atomic_path(dst, overwrite) as tmp:
             if not inp.streams.video:
                 raise ImageError(f"{src}: has no video stream")
             vin = inp.streams.video[0]
             ain = inp.streams.audio[0] if inp.streams.audio else None
             fps = vin.average_rate or vin.guessed_rate or 25
-            with av.open(tmp, "w", format="mp4") as out:
+            with av.open(str(tmp), "w", format="mp4") as out:
                 oh, ow = resized_shape(vin.codec_context.height, vin.codec_context.width, content_size)
                 vout = out.add_stream("libx264", rate=fps)
                 vout.width, vout.height = ow - ow % 2, oh - oh % 2
@@ -135,13 +131,8 @@ def stylize_video(
                 for packet in vout.encode():
                     out.mux(packet)
                 bar.close()
-        os.replace(tmp, dst)
     except av.FFmpegError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise ImageError(f"{src}: video decoding/encoding failed ({e})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return dst
 
 

@@ -200,6 +200,9 @@ def test_video_keeps_frame_count_fps_and_audio(shared, tmp_path, canonical_files
         assert vb.codec_context.name == "h264"
         assert len(b.streams.audio) == len(a.streams.audio) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")  # the output gets the permissions a plain open() gives, not a temp file's 0600
+    assert dst.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_video_bad_flags(tmp_path, canonical_files, capsys):

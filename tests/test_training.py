@@ -305,9 +305,12 @@ def test_ema_checkpoint_holds_the_averaged_decoder(data, tmp_path):
 
 
 def test_small16x_configs_parse(capsys):
-    for name, expect in (("small16x.yaml", "max_steps: 2500"), ("small16x_ema.yaml", "decay: 0.995")):
+    stage1 = ["--config", str(REPO / "configs" / "small16x.yaml")]
+    stage2 = [*stage1, "--config", str(REPO / "configs" / "small16x_ema.yaml")]  # an overlay on stage 1
+    for name, args, expect in (("stage 1", stage1, "max_steps: 2500"), ("stage 2", stage2, "decay: 0.995")):
         with pytest.raises(SystemExit) as e:
-            train_main(["fit", "--config", str(REPO / "configs" / name), "--print_config"])
+            train_main(["fit", *args, "--print_config"])
         assert e.value.code == 0, name
         out = capsys.readouterr().out
         assert expect in out and "encoder: vgg19_small16x" in out, name
+    assert "decoder_init: runs/small16x/checkpoints/step002500.ckpt" in out and "style_weight: 10.0" in out
