@@ -1,4 +1,4 @@
-"""Rank-zero callback that writes a preview grid (fixed contents × fixed styles) during training.
+"""Training callbacks: a rank-zero preview grid, and a progress bar that counts steps to ``max_steps``.
 
 Grid layout: the top row holds a blank cell then the styles; each following row holds a content
 then its stylizations. Written to ``<run dir>/samples/step_XXXXXXX.jpg`` and sent to the active
@@ -7,17 +7,21 @@ logger (wandb image, TensorBoard image) — the file is always written.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import convert_inf
 from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor
 from torchvision.utils import make_grid
 
 from .io import save_image
 
-__all__ = ["SampleGrid", "stylization_grid"]
+__all__ = ["SampleGrid", "StepProgressBar", "stylization_grid"]
 
 
 def stylization_grid(model: torch.nn.Module, contents: Tensor, styles: Tensor, alpha: float = 1.0) -> Tensor:
@@ -90,3 +94,32 @@ class SampleGrid(L.Callback):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.last_path is None or not self.last_path.name.endswith(f"{trainer.global_step:07d}.jpg"):
             self.write(trainer, pl_module)
+
+
+class StepProgressBar(TQDMProgressBar):
+    """Lightning's TQDM bar, sized by ``max_steps`` from the start, also when a run resumes.
+
+    Training here is one endless epoch bounded by ``max_steps``. Lightning sizes its bar in
+    ``on_train_epoch_start``, a hook it skips when a checkpoint resumes mid-epoch, so resumed runs
+    showed ``N/?`` without an ETA. This bar sizes itself in ``on_train_start`` too, and starts
+    its count (and rate) at the resumed batch. ``adain-train`` uses it in place of the default bar.
+    """
+
+    @property
+    def total_train_batches(self) -> int | float:
+        trainer = self.trainer
+        if trainer.max_steps > 0 and math.isinf(trainer.num_training_batches):
+            return trainer.max_steps * trainer.accumulate_grad_batches
+        return super().total_train_batches
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_start(trainer, pl_module)
+        done = trainer.fit_loop.epoch_loop.batch_progress.current.ready  # batches of this epoch already run
+        bar = self.train_progress_bar
+        bar.reset(total=convert_inf(self.total_train_batches))
+        bar.n = bar.last_print_n = bar.initial = done
+        bar.set_description(f"Epoch {trainer.current_epoch}")
+
+    def on_train_epoch_start(self, trainer: L.Trainer, *args: Any) -> None:
+        if not trainer.fit_loop.restarting:  # (not called at all when resuming mid-epoch)
+            super().on_train_epoch_start(trainer, *args)

@@ -10,6 +10,7 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.callbacks import TQDMProgressBar
 
 from adain import Stylizer
 from adain.cli import infer_main
@@ -314,3 +315,22 @@ def test_small16x_configs_parse(capsys):
         out = capsys.readouterr().out
         assert expect in out and "encoder: vgg19_small16x" in out, name
     assert "decoder_init: runs/small16x/checkpoints/step002500.ckpt" in out and "style_weight: 10.0" in out
+
+
+def test_progress_bar_counts_to_max_steps_also_after_resume(data, tmp_path):
+    """Lightning skips on_train_epoch_start when a run resumes mid-epoch, so its bar showed `N/?` (no ETA)."""
+
+    def run(root: Path, steps: int, *extra: str) -> tuple[object, object]:
+        cli = train_main(fit_args(data, root, f"--trainer.max_steps={steps}", "--trainer.val_check_interval=null",
+                                  *extra))
+        bar = cli.trainer.progress_bar_callback.train_progress_bar
+        return bar.total, bar.n
+
+    assert run(tmp_path / "a", 2) == (2, 2)
+    assert run(tmp_path / "b", 5, f"--ckpt_path={tmp_path / 'a' / 'checkpoints' / 'last.ckpt'}") == (5, 5)
+    # a bar the user configures is left alone
+    cli = train_main(fit_args(data, tmp_path / "c", "--trainer.max_steps=1", "--trainer.val_check_interval=null",
+                              "--trainer.callbacks+=lightning.pytorch.callbacks.TQDMProgressBar",
+                              "--trainer.callbacks.refresh_rate=3"))
+    bar = cli.trainer.progress_bar_callback
+    assert type(bar) is TQDMProgressBar and bar.refresh_rate == 3
