@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 import torch
@@ -119,7 +118,3 @@ class StepProgressBar(TQDMProgressBar):
         bar.reset(total=convert_inf(self.total_train_batches))
         bar.n = bar.last_print_n = bar.initial = done
         bar.set_description(f"Epoch {trainer.current_epoch}")
-
-    def on_train_epoch_start(self, trainer: L.Trainer, *args: Any) -> None:
-        if not trainer.fit_loop.restarting:  # (not called at all when resuming mid-epoch)
-            super().on_train_epoch_start(trainer, *args)
