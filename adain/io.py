@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "atomic_path",
     "atomic_write",
+    "ensure_new",
     "IMAGE_EXTENSIONS",
     "label_map_to_masks",
     "list_images",
@@ -158,6 +159,18 @@ def tensor_to_pil(img: Tensor) -> Image.Image:
     return Image.fromarray(arr, mode="RGB")
 
 
+def ensure_new(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """``path`` as a Path, if it may be written: absent, or ``overwrite`` is True.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+    """
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p}: already exists (use --overwrite to replace it)")
+    return p
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
     """Yield a new empty temporary file beside ``path`` (parent folders are created) for the block to
@@ -167,9 +180,7 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
     """
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p}: already exists (use --overwrite to replace it)")
+    p = ensure_new(path, overwrite)
     p.parent.mkdir(parents=True, exist_ok=True)
     while True:  # like mkstemp, but 0o666 less the umask instead of 0o600
         tmp = p.parent / f".{p.stem}.{secrets.token_hex(4)}.part"

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from . import functional as AF
 from .errors import ImageError
 from .inference import ImageLike, Stylizer
-from .io import VIDEO_EXTENSIONS, atomic_path, resize_image, resized_shape
+from .io import VIDEO_EXTENSIONS, atomic_path, ensure_new, resize_image, resized_shape
 
 __all__ = ["VIDEO_EXTENSIONS", "flicker", "read_frames", "stylize_video"]
 
@@ -58,9 +58,7 @@ def stylize_video(
         raise ValueError(f"temporal smoothing must be in [0, 1), got {temporal_smoothing}")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    src, dst = Path(src), Path(dst)
-    if dst.exists() and not overwrite:
-        raise FileExistsError(f"{dst}: already exists (use --overwrite to replace it)")
+    src, dst = Path(src), ensure_new(dst, overwrite)  # fail before any decoding; atomic_path checks again
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     stats = [stylizer.style_stats(s, style_size) for s in styles]
     try:
