@@ -1,50 +1,49 @@
 """adain — arbitrary style transfer in real time with Adaptive Instance Normalization.
 
 Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization",
-ICCV 2017. Layers, inside out: :mod:`adain.functional` (pure tensor maths),
+ICCV 2017. Layers, inside out: :mod:`adain.functional` / :mod:`adain.mixing` (maths),
 :mod:`adain.encoder` / :mod:`adain.decoder` / :mod:`adain.model` (networks),
 :mod:`adain.lit_module` / :mod:`adain.datamodule` / :mod:`adain.callbacks` (training),
-:mod:`adain.inference` / :mod:`adain.io` / :mod:`adain.weights` (application),
-:mod:`adain.cli` / :mod:`adain.train_cli` (shells).
+:mod:`adain.runtime` (torch / OpenVINO / ONNX Runtime) → :mod:`adain.pipeline` (the one
+stylization pipeline) → :mod:`adain.inference` (``Stylizer``, torch tensors), with
+:mod:`adain.io`, :mod:`adain.weights`, :mod:`adain.tiling`, :mod:`adain.grids`, :mod:`adain.video`
+(application), and :mod:`adain.cli` / :mod:`adain.train_cli` (shells).
+
+Names are imported lazily (PEP 562), so ``import adain`` and the command-line fast path do not
+import torch until something that needs it is used.
 """
 
-from .decoder import Decoder, build_decoder, load_decoder_state_dict
-from .encoder import ENCODERS, STAGES, Encoder, build_encoder, load_encoder_state_dict
-from .errors import AdainError, ImageError, WeightsError
-from .functional import adain, adain_from_stats, blend_stats, calc_mean_std, normalize_weights
-from .inference import Stylizer
-from .io import list_images, load_image, save_image
-from .model import MODELS, AdaINNet, load_pretrained
-from .weights import WEIGHTS, WeightSpec, resolve_weights
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ENCODERS",
-    "MODELS",
-    "STAGES",
-    "WEIGHTS",
-    "AdaINNet",
-    "AdainError",
-    "Decoder",
-    "Encoder",
-    "ImageError",
-    "Stylizer",
-    "WeightSpec",
-    "WeightsError",
-    "__version__",
-    "adain",
-    "adain_from_stats",
-    "blend_stats",
-    "build_decoder",
-    "build_encoder",
-    "calc_mean_std",
-    "list_images",
-    "load_decoder_state_dict",
-    "load_encoder_state_dict",
-    "load_image",
-    "load_pretrained",
-    "normalize_weights",
-    "resolve_weights",
-    "save_image",
-]
+_EXPORTS = {
+    "Decoder": "decoder", "build_decoder": "decoder", "load_decoder_state_dict": "decoder",
+    "ENCODERS": "encoder", "STAGES": "encoder", "Encoder": "encoder", "build_encoder": "encoder",
+    "load_encoder_state_dict": "encoder",
+    "AdainError": "errors", "ImageError": "errors", "UsageError": "errors", "WeightsError": "errors",
+    "adain": "functional", "adain_from_stats": "functional", "blend_stats": "functional",
+    "calc_mean_std": "functional", "normalize_weights": "functional",
+    "Stylizer": "inference",
+    "Pipeline": "pipeline",
+    "list_images": "io", "load_image": "io", "save_image": "io",
+    "AdaINNet": "model", "load_pretrained": "model",
+    "MODELS": "weights", "WEIGHTS": "weights", "WeightSpec": "weights", "resolve_weights": "weights",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'adain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -19,19 +19,28 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from .io import save_image
+from .model import AdaINNet
+from .pipeline import Pipeline
+from .runtime_torch import TorchRuntime
 
 __all__ = ["SampleGrid", "StepProgressBar", "stylization_grid"]
 
 
-def stylization_grid(model: torch.nn.Module, contents: Tensor, styles: Tensor, alpha: float = 1.0) -> Tensor:
-    """``(3, H', W')`` grid of every content × style through an :class:`~adain.model.AdaINNet`."""
-    n_c, n_s = contents.shape[0], styles.shape[0]
-    cells = [torch.ones_like(contents[0])] + list(styles)
-    for i in range(n_c):
-        c = contents[i : i + 1].expand(n_s, -1, -1, -1)
-        out = model(c, styles, alpha=alpha).float().clamp(0, 1)
-        cells += [contents[i]] + list(out[:, :, : contents.shape[2], : contents.shape[3]])
-    return make_grid(torch.stack([x.float().cpu() for x in cells]), nrow=n_s + 1, padding=2, pad_value=1.0)
+def stylization_grid(model: AdaINNet, contents: Tensor, styles: Tensor, alpha: float = 1.0) -> Tensor:
+    """``(3, H', W')`` grid of every content × style through an :class:`~adain.model.AdaINNet`.
+
+    Runs the network as it is (device, train/eval mode and memory format untouched), in fp32,
+    through the one pipeline step.
+    """
+    pipe = Pipeline(TorchRuntime(model, precision="fp32", channels_last=False, prepare=False))
+    n_s = styles.shape[0]
+    stats = [pipe.style_stats(s.detach().float().cpu().numpy(), size=0) for s in styles]
+    cells = [torch.ones_like(contents[0]).cpu()] + list(styles.float().cpu())
+    for i in range(contents.shape[0]):
+        x = contents[i : i + 1].detach().float().cpu().numpy()
+        outs = [pipe.run(x, [st], alpha=alpha)[0] for st in stats]
+        cells += [contents[i].float().cpu()] + [torch.from_numpy(o) for o in outs]
+    return make_grid(torch.stack(cells), nrow=n_s + 1, padding=2, pad_value=1.0)
 
 
 class SampleGrid(L.Callback):

@@ -16,13 +16,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
-from .errors import AdainError
-from .io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images, load_image, save_image
-from .model import MODELS
+from .errors import AdainError, UsageError
+from .hardware import PRECISIONS
+from .io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images, read_image, save_image
+from .runtime import BACKENDS
+from .weights import MODELS
 
 __all__ = ["build_parser", "infer_main", "main"]
 
@@ -52,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     io = p.add_argument_group("inputs and outputs")
-    io.add_argument("--content", nargs="+", required=True, metavar="PATH", help="content image(s) or directories")
-    io.add_argument("--style", nargs="+", required=True, metavar="PATH", help="style image(s) or directories")
+    io.add_argument("--content", nargs="+", metavar="PATH", help="content image(s) or directories (required)")
+    io.add_argument("--style", nargs="+", metavar="PATH", help="style image(s) or directories (required)")
     io.add_argument("--style-weights", nargs="+", type=float, metavar="W",
                     help="blend all styles into one output with these weights (normalised to sum 1)")
     io.add_argument("--output", default="output", metavar="PATH",
@@ -83,13 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--temporal-smoothing", type=float, default=0.0, metavar="BETA",
                     help="video: moving average of content statistics across frames (0 = off, e.g. 0.9)")
     md = p.add_argument_group("model")
-    md.add_argument("--model", default="canonical", choices=sorted(MODELS), help="pretrained model")
+    md.add_argument("--model", default="auto", choices=["auto", *sorted(MODELS)],
+                    help="pretrained model; auto = canonical when its files are cached, else the built-in small16x")
+    md.add_argument("--download", metavar="MODEL", choices=sorted(MODELS),
+                    help="download a model's weights into the cache (sha256-checked) and exit")
+    md.add_argument("--backend", default="auto", choices=list(BACKENDS),
+                    help="where the networks run; auto = OpenVINO on CPU when installed, torch on GPUs")
     md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
     md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
     md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
     md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
     md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    md.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
+    md.add_argument("--precision", default="auto", choices=list(PRECISIONS),
                     help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
                          "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32")
     md.add_argument("--batch-size", type=int, default=4, help="contents of the same size stylized together")
@@ -139,8 +146,12 @@ def _is_video(p: Path) -> bool:
 
 def _validate_creative(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> list[Path] | None:
     """Checks of the creative flags; returns the mask files (or None)."""
+    from .tiling import MIN_TILE
+
     if args.tile is not None and args.tile < 0:
-        raise AdainError(f"--tile must be >= 0, got {args.tile}")
+        raise UsageError(f"--tile must be >= 0, got {args.tile}")
+    if args.tile and args.tile < MIN_TILE:
+        raise UsageError(f"--tile must be 0 (never tile) or at least {MIN_TILE}, got {args.tile}")
     if not 0.0 <= args.temporal_smoothing < 1.0:
         raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
     videos = [c for c in contents if _is_video(c)]
@@ -161,9 +172,9 @@ def _validate_creative(args: argparse.Namespace, contents: list[Path], styles: l
     if args.tile:
         raise AdainError("--mask cannot be combined with --tile")
     masks = list_images(_split_list(args.mask))
-    from .io import label_map_to_masks, load_mask
+    from .io import label_map_to_masks, to_mask
 
-    loaded = [load_mask(m, args.max_pixels) for m in masks]
+    loaded = [to_mask(m, args.max_pixels) for m in masks]
     if len(masks) == 1 and len(styles) > 1:
         label_map_to_masks(loaded[0], len(styles), str(masks[0]))
     elif len(masks) != len(styles):
@@ -206,39 +217,60 @@ def _batched(iterable: Iterable[T], n: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _run(args: argparse.Namespace) -> int:
-    from .inference import Stylizer  # heavy imports after the cheap argument checks
+def _make_pipeline(args: argparse.Namespace) -> Any:
+    """The pipeline for the model options (prints which model ``--model auto`` chose)."""
+    from .pipeline import Pipeline
+    from .weights import choose_model
 
+    opts = {"backend": args.backend, "device": args.device, "precision": args.precision,
+            "channels_last": not args.no_channels_last, "compile": args.compile, "max_pixels": args.max_pixels,
+            "verbose": not args.quiet}
+    if args.checkpoint:
+        return Pipeline.from_checkpoint(args.checkpoint, args.encoder_weights, **opts)
+    model, note = choose_model(args.model, bool(args.encoder_weights or args.decoder_weights))
+    if note and not args.quiet:
+        print(f"{PROG}: {note}", file=sys.stderr)
+    return Pipeline.from_pretrained(model, args.encoder_weights, args.decoder_weights,
+                                    download=not args.no_download, **opts)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.download:
+        from .weights import download_model
+
+        for path in download_model(args.download, progress=not args.quiet):
+            print(path)
+        return 0
+    if not args.content or not args.style:
+        raise UsageError("--content and --style are required (or --download MODEL)")
     if not 0.0 <= args.alpha <= 1.0:
-        raise AdainError(f"--alpha must be in [0, 1], got {args.alpha}")
+        raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch_size < 1:
-        raise AdainError(f"--batch-size must be >= 1, got {args.batch_size}")
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     contents = [Path(c) for c in args.content if _is_video(Path(c)) and Path(c).is_file()] or list_images(args.content)
     styles = list_images(_split_list(args.style))
     masks = _validate_creative(args, contents, styles)
     if args.style_weights is not None:
-        from .functional import normalize_weights
+        from .mixing import normalize_weights
 
         try:
             normalize_weights(args.style_weights, len(styles))
-        except ValueError as e:
-            raise AdainError(f"--style-weights: {e}") from None
+        except UsageError as e:
+            raise UsageError(f"--style-weights: {e}") from None
     if args.devices is not None:
         return _run_predict(args, contents, styles)
     jobs = _plan(args, contents, styles)
     out_dirs = sorted({t.parent for _, _, t in jobs})
     # Decode every input once before writing anything: a corrupt file fails the run up front.
-    for f in dict.fromkeys([*contents, *styles]):
+    # Contents are kept (bounded by the prefetch below for big runs, where they are re-read).
+    for f in dict.fromkeys(styles):
+        read_image(f, args.max_pixels)
+    for f in contents:
         if not _is_video(f):
-            load_image(f, args.max_pixels)
-    opts = {"device": args.device, "precision": args.precision, "max_pixels": args.max_pixels,
-            "channels_last": not args.no_channels_last, "compile": args.compile}
-    if args.checkpoint:
-        stylizer = Stylizer.from_checkpoint(args.checkpoint, args.encoder_weights, **opts)
-    else:
-        stylizer = Stylizer.from_pretrained(
-            args.model, args.encoder_weights, args.decoder_weights, download=not args.no_download, **opts
-        )
+            from .io import probe_size
+
+            probe_size(f, args.max_pixels)
+    pipe = _make_pipeline(args)
     created = [d for d in out_dirs if _check_writable(d)]
     written: list[Path] = []
     saves: list[Future[Path]] = []
@@ -249,8 +281,7 @@ def _run(args: argparse.Namespace) -> int:
         groups: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
         for content, group, target in jobs:
             groups.setdefault(tuple(group), []).append((content, target))
-        simple = masks is None and args.grid is None and args.preserve_color == "none" and not args.tile \
-            and not _is_video(jobs[0][0])
+        simple = masks is None and args.grid is None and args.preserve_color == "none" and not _is_video(jobs[0][0])
         kw = {"alpha": args.alpha, "content_size": args.content_size, "style_size": args.style_size, "crop": args.crop}
         bar = tqdm(total=len(jobs), desc="stylizing", unit="img", disable=args.quiet or None)
         for content, group, target in ([] if simple else jobs):
@@ -258,34 +289,34 @@ def _run(args: argparse.Namespace) -> int:
                 from .video import stylize_video
 
                 written.append(stylize_video(
-                    stylizer, content, group, target, alpha=args.alpha, weights=args.style_weights,
+                    pipe, content, group, target, alpha=args.alpha, weights=args.style_weights,
                     content_size=args.content_size, style_size=args.style_size, batch_size=args.batch_size,
                     temporal_smoothing=args.temporal_smoothing, overwrite=args.overwrite, progress=not args.quiet))
             elif args.grid == "alpha":
                 from .grids import alpha_sweep
 
-                grid = alpha_sweep(stylizer, content, group[0], preserve_color=args.preserve_color, tile=args.tile,
+                grid = alpha_sweep(pipe, content, group[0], preserve_color=args.preserve_color, tile=args.tile,
                                    **{k: v for k, v in kw.items() if k != "alpha"})
                 saves.append(pool.submit(save_image, grid, target, args.overwrite))
             elif args.grid == "blend":
                 from .grids import blend_grid
 
-                grid = blend_grid(stylizer, content, group, alpha=args.alpha, content_size=args.content_size,
+                grid = blend_grid(pipe, content, group, alpha=args.alpha, content_size=args.content_size,
                                   style_size=args.style_size, crop=args.crop, preserve_color=args.preserve_color,
                                   tile=args.tile)
                 saves.append(pool.submit(save_image, grid, target, args.overwrite))
             else:
-                out = stylizer.stylize(content, group, weights=args.style_weights, preserve_color=args.preserve_color,
-                                       masks=masks, tile=args.tile, **kw)
+                out = pipe.stylize(content, group, weights=args.style_weights, preserve_color=args.preserve_color,
+                                   masks=masks, tile=args.tile, **kw)
                 saves.append(pool.submit(save_image, out, target, args.overwrite))
             bar.update(1)
         for group, items in (groups.items() if simple else []):
-            loaded = _prefetch(pool, lambda it: load_image(it[0], args.max_pixels), items, 2 * args.batch_size)
+            loaded = _prefetch(pool, lambda it: read_image(it[0], args.max_pixels), items, 2 * args.batch_size)
             for chunk in _batched(zip(items, loaded), args.batch_size):
-                outs = stylizer.stylize_batch(
+                outs = pipe.stylize_batch(
                     [img for _, img in chunk], list(group), alpha=args.alpha, weights=args.style_weights,
                     content_size=args.content_size, style_size=args.style_size, crop=args.crop,
-                    batch_size=args.batch_size,
+                    batch_size=args.batch_size, tile=args.tile,
                 )
                 for ((_, target), _), out in zip(chunk, outs):
                     saves.append(pool.submit(save_image, out, target, args.overwrite))
@@ -316,36 +347,43 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:
-    """The --devices path: Trainer.predict over all pending (content, style) jobs."""
-    from .inference import Stylizer
+    """The --devices path: Trainer.predict over all pending (content, style) jobs, with the same
+    options as the single-process path (or a one-line refusal of those it cannot honour)."""
     from .predict import predict_directory
 
     if args.mask or args.grid or args.preserve_color != "none" or args.tile:
-        raise AdainError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
+        raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
+    if args.backend not in ("auto", "torch"):
+        raise UsageError(f"--devices runs the torch backend; drop --backend {args.backend}")
+    if args.device != "auto":
+        raise UsageError("--devices picks devices with --accelerator; drop --device")
+    if args.compile:
+        raise UsageError("--devices does not support --compile")
+    if any(_is_video(c) for c in contents):
+        raise UsageError("--devices handles images, not video")
     out = Path(args.output).expanduser()
     if out.suffix.lower() in IMAGE_EXTENSIONS:
-        raise AdainError(f"{out}: with --devices, --output must be a directory")
+        raise UsageError(f"{out}: with --devices, --output must be a directory")
     args.overwrite_saved, args.overwrite = args.overwrite, True  # existing outputs are skipped, not errors
     jobs_all = _plan(args, contents, styles)
     args.overwrite = args.overwrite_saved
     for f in dict.fromkeys([*contents, *styles]):
-        load_image(f, args.max_pixels)
+        read_image(f, args.max_pixels)
     _check_writable(out)
-    opts = {"device": "cpu", "precision": "fp32", "max_pixels": args.max_pixels, "channels_last": False}
-    if args.checkpoint:
-        st = Stylizer.from_checkpoint(args.checkpoint, args.encoder_weights, **opts)
-    else:
-        st = Stylizer.from_pretrained(args.model, args.encoder_weights, args.decoder_weights,
-                                      download=not args.no_download, **opts)
+    args.backend, args.device = "torch", "cpu"  # the network is built on the CPU; Lightning moves it
+    pipe = _make_pipeline(args)
+    net = pipe.runtime.net
     by_group: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
     for content, group, target in jobs_all:
         by_group.setdefault(tuple(group), []).append((content, target))
     devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
     written = 0
     for group, jobs in by_group.items():
-        stats = [st.style_stats(s, args.style_size, args.crop) for s in group]
+        stats = [pipe.style_stats(s, args.style_size, args.crop) for s in group]
         written += len(predict_directory(
-            st.model, stats, jobs, args.style_weights, args.alpha, args.content_size, args.overwrite,
+            net, stats, jobs, args.style_weights, args.alpha, args.content_size, args.overwrite,
+            crop=args.crop, batch_size=args.batch_size, run_precision=args.precision,
+            channels_last=not args.no_channels_last, max_pixels=args.max_pixels,
             devices=devices, num_nodes=args.num_nodes, strategy=args.strategy, accelerator=args.accelerator,
             progress=not args.quiet))
     if not args.quiet:
@@ -359,7 +397,7 @@ def infer_main(args: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(args)
     try:
         return _run(ns)
-    except (AdainError, ValueError, FileExistsError, FileNotFoundError, PermissionError) as e:
+    except AdainError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from torch import Tensor, nn
 
 from .encoder import Encoder, EncoderSpec
+from .errors import ArchitectureError
 
 __all__ = ["Decoder", "build_decoder", "load_decoder_state_dict"]
 
@@ -115,19 +116,19 @@ def load_decoder_state_dict(
         prefix = "net.decoder."
         sd = {k[len(prefix):]: v for k, v in sd["state_dict"].items() if k.startswith(prefix)}
         if not sd:
-            raise ValueError(f"{source}: checkpoint holds no decoder ('{prefix}*' keys)")
+            raise ArchitectureError(f"{source}: checkpoint holds no decoder ('{prefix}*' keys)")
     if sd and all(re.fullmatch(r"conv\d\d\.(weight|bias)", k) for k in sd):
         sd = _cd_to_sequential(sd, decoder)
     own = decoder.state_dict()
     for key, param in own.items():
         if key not in sd:
-            raise ValueError(f"{source}: wrong architecture for the decoder: missing key {key!r}")
+            raise ArchitectureError(f"{source}: wrong architecture for the decoder: missing key {key!r}")
         if tuple(sd[key].shape) != tuple(param.shape):
-            raise ValueError(
+            raise ArchitectureError(
                 f"{source}: wrong architecture for the decoder: key {key!r} has shape "
                 f"{tuple(sd[key].shape)}, expected {tuple(param.shape)}"
             )
     extra = [k for k in sd if k not in own]
     if extra:
-        raise ValueError(f"{source}: wrong architecture for the decoder: unexpected key {extra[0]!r}")
+        raise ArchitectureError(f"{source}: wrong architecture for the decoder: unexpected key {extra[0]!r}")
     decoder.load_state_dict(sd, strict=True)

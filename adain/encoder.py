@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from .errors import ArchitectureError, UsageError
+
 __all__ = [
     "ENCODERS",
     "AuxHeads",
@@ -211,9 +213,9 @@ def build_encoder(name: str, last_stage: str = "relu4_1") -> Encoder:
         last_stage: deepest feature to build (``relu3_1`` for the partial genuine VGG).
     """
     if name not in _SPECS:
-        raise ValueError(f"unknown encoder {name!r}; choose from {sorted(_SPECS)}")
+        raise UsageError(f"unknown encoder {name!r}; choose from {sorted(_SPECS)}")
     if last_stage not in STAGES:
-        raise ValueError(f"unknown stage {last_stage!r}; choose from {STAGES}")
+        raise UsageError(f"unknown stage {last_stage!r}; choose from {STAGES}")
     spec = _SPECS[name]
     layers, taps = _build_layers(spec, STAGES.index(last_stage) + 1)
     return Encoder(name, spec, layers, taps)
@@ -243,12 +245,12 @@ def load_encoder_state_dict(
     own = encoder.state_dict()
     for key, param in own.items():
         if key not in sd:
-            raise ValueError(
+            raise ArchitectureError(
                 f"{source}: wrong architecture for {getattr(encoder, 'name', 'model')}: "
                 f"missing key {key!r} (file has {len(sd)} tensors, e.g. {list(sd)[:3]})"
             )
         if tuple(sd[key].shape) != tuple(param.shape):
-            raise ValueError(
+            raise ArchitectureError(
                 f"{source}: wrong architecture: key {key!r} has shape {tuple(sd[key].shape)}, "
                 f"expected {tuple(param.shape)}"
             )
@@ -270,7 +272,7 @@ class AuxHeads(nn.Module):
         for stage in stages:
             key = f"conv{stage[4]}1_aux"
             if f"{key}.weight" not in sd:
-                raise ValueError(f"{source}: no distillation head {key!r} for {stage}")
+                raise ArchitectureError(f"{source}: no distillation head {key!r} for {stage}")
             w = sd[f"{key}.weight"]
             conv = nn.Conv2d(w.shape[1], w.shape[0], 1)
             conv.load_state_dict({"weight": w, "bias": sd[f"{key}.bias"]})

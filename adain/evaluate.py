@@ -34,8 +34,7 @@ from . import functional as AF
 from .encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
 from .errors import AdainError
 from .io import list_images, load_image, resize_image, save_image
-from .model import MODELS
-from .weights import cache_dir, load_state_dict_file
+from .weights import MODELS, cache_dir, load_state_dict_file
 
 __all__ = ["EvalEncoder", "PairMetrics", "evaluate", "evaluate_main", "pair_metrics"]
 
@@ -191,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="evaluation", help="directory for CSV, markdown and grid")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument("--backend", default="torch", choices=["auto", "torch", "openvino", "onnxruntime"],
+                   help="runtime of the stylization network (the evaluator always runs in torch fp32)")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
     return p
@@ -215,15 +216,20 @@ def _run(args: argparse.Namespace) -> int:
         label = args.label or "reference_style"
     else:
         if args.checkpoint:
-            st = Stylizer.from_checkpoint(args.checkpoint, args.encoder_weights, device=device, precision=args.precision)
+            st = Stylizer.from_checkpoint(args.checkpoint, args.encoder_weights, device=str(device),
+                                          precision=args.precision, backend=args.backend)
         else:
-            st = Stylizer.from_pretrained(args.model, args.encoder_weights, args.decoder_weights, device=device, precision=args.precision)
+            st = Stylizer.from_pretrained(args.model, args.encoder_weights, args.decoder_weights, device=str(device),
+                                          precision=args.precision, backend=args.backend)
 
         def fn(c: Tensor, s: Tensor) -> Tensor:
             return st.stylize(c, s, content_size=0, style_size=0)
         label = args.label or (Path(args.checkpoint).stem if args.checkpoint else args.model)
     rows, grid = evaluate(fn, contents, styles, evaluator, args.size, progress=not args.quiet)
-    paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)
+    try:
+        paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)
+    except OSError as e:
+        raise AdainError(f"{args.output}: cannot write the reports ({e.strerror or e})") from None
     mean = summarize(rows)
     print(f"{label}: {len(rows)} pairs  content {mean['content_loss']:.3f}  style {mean['style_loss']:.3f}  "
           f"gram {mean['gram_loss']:.3f}  {mean['seconds']:.3f} s/image  -> {paths['md']}")
@@ -234,7 +240,7 @@ def evaluate_main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
     try:
         return _run(ns)
-    except (AdainError, ValueError, FileNotFoundError, PermissionError) as e:
+    except AdainError as e:
         print(f"adain-evaluate: error: {e}", file=sys.stderr)
         return 2
 

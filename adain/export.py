@@ -1,10 +1,15 @@
-"""Export a trained decoder from an ``adain-train`` checkpoint to a small standalone file.
+"""Export models: a trained decoder to a small standalone file, or any model to ONNX graphs.
 
-    python -m adain.export runs/small16x/.../last.ckpt adain/pretrained/small16x_decoder.pt --half
+    adain-export decoder runs/small16x/.../last.ckpt adain/pretrained/small16x_decoder.pt --half
+    adain-export onnx out_dir/ --model small16x            # or --checkpoint CKPT, --encoder/decoder-weights
 
-The file is a plain ``decoder.pth``-layout state dict (fp16 with ``--half``: half the size, and
-the difference after loading into fp32 is below 8-bit image precision), loadable with
+``decoder``: a plain ``decoder.pth``-layout state dict (fp16 with ``--half``: half the size, and the
+difference after loading into fp32 is below 8-bit image precision), loadable with
 ``--decoder-weights`` or shipped in the package as a pretrained model.
+
+``onnx``: the ``stats``, ``stylize``, ``encode`` and ``decode`` graphs (see :mod:`adain.graphs`),
+fp32 with dynamic batch/height/width, for OpenVINO, ONNX Runtime or any ONNX consumer. The older
+form ``python -m adain.export CKPT OUT [--half]`` still exports a decoder.
 """
 
 from __future__ import annotations
@@ -12,18 +17,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
+from .checkpoint import encoder_record
 from .decoder import build_decoder, load_decoder_state_dict
 from .encoder import STAGES, build_encoder
-from .errors import AdainError
+from .errors import AdainError, OutputExistsError
 from .io import atomic_write
-from .lit_module import encoder_record
-from .weights import load_state_dict_file
+from .weights import MODELS, load_state_dict_file
 
-__all__ = ["export_decoder", "main"]
+__all__ = ["export_decoder", "export_model_onnx", "main"]
+
+PROG = "adain-export"
 
 
 def export_decoder(checkpoint: str | os.PathLike[str], dst: str | os.PathLike[str], half: bool = True,
@@ -42,28 +50,73 @@ def export_decoder(checkpoint: str | os.PathLike[str], dst: str | os.PathLike[st
     try:
         decoder = build_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]))
         load_decoder_state_dict(decoder, ckpt, src)
-        return atomic_write(dst, lambda f: torch.save(_stored(decoder.state_dict(), half), f), overwrite)
-    except (ValueError, FileExistsError) as e:
+    except ValueError as e:
         raise AdainError(str(e)) from None
+    return atomic_write(dst, lambda f: torch.save(_stored(decoder.state_dict(), half), f), overwrite)
 
 
 def _stored(sd: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:
     return {k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in sd.items()}
 
 
-def main(args: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m adain.export", description=__doc__.split("\n\n")[0])
-    p.add_argument("checkpoint", help="an adain-train checkpoint (.ckpt)")
-    p.add_argument("output", help="decoder file to write (parent folders are created)")
-    p.add_argument("--half", action="store_true", help="store fp16 (half the size)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    a = p.parse_args(args)
+def export_model_onnx(out_dir: str | os.PathLike[str], model: str = "auto", checkpoint: str | None = None,
+                      encoder_weights: str | None = None, decoder_weights: str | None = None,
+                      graphs: Sequence[str] | None = None, overwrite: bool = False) -> list[Path]:
+    """Export the ONNX graphs of a named model or a checkpoint into ``out_dir``; returns the files."""
+    from .graphs import GRAPHS, export_onnx
+
+    names = tuple(graphs or GRAPHS)
+    d = Path(out_dir)
+    for g in names:
+        if (d / f"{g}.onnx").exists() and not overwrite:
+            raise OutputExistsError(f"{d / f'{g}.onnx'}: already exists (use --overwrite to replace it)")
+    if checkpoint:
+        from .checkpoint import load_checkpoint_net
+
+        net = load_checkpoint_net(checkpoint, encoder_weights)
+    else:
+        from .model import load_pretrained
+
+        net = load_pretrained(model, encoder_weights, decoder_weights)
+    return export_onnx(net, d, names)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Export a trained decoder, or a model's ONNX graphs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("decoder", help="an adain-train checkpoint's decoder as a small weights file")
+    d.add_argument("checkpoint", help="an adain-train checkpoint (.ckpt)")
+    d.add_argument("output", help="decoder file to write (parent folders are created)")
+    d.add_argument("--half", action="store_true", help="store fp16 (half the size)")
+    d.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    o = sub.add_parser("onnx", help="ONNX graphs (stats, stylize, encode, decode) of a model")
+    o.add_argument("output", help="directory for <graph>.onnx")
+    o.add_argument("--model", default="auto", choices=["auto", *sorted(MODELS)])
+    o.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
+    o.add_argument("--encoder-weights", metavar="PATH")
+    o.add_argument("--decoder-weights", metavar="PATH")
+    o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
+    o.add_argument("--overwrite", action="store_true", help="replace existing files")
+    return p
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if args is None else args)
+    if raw and raw[0] not in ("decoder", "onnx", "-h", "--help"):
+        raw = ["decoder", *raw]  # the older form: CKPT OUT [--half]
+    a = build_parser().parse_args(raw)
     try:
-        out = export_decoder(a.checkpoint, a.output, a.half, a.overwrite)
+        if a.command == "decoder":
+            out = export_decoder(a.checkpoint, a.output, a.half, a.overwrite)
+            print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
+        else:
+            paths = export_model_onnx(a.output, a.model, a.checkpoint, a.encoder_weights, a.decoder_weights,
+                                      a.graphs, a.overwrite)
+            for path in paths:
+                print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     except AdainError as e:
-        print(f"adain.export: error: {e}", file=sys.stderr)
+        print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
     return 0
 
 

@@ -8,12 +8,14 @@ activations loses most of its digits (and AdaIN's whole effect lives in those st
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from . import mixing
+from .errors import UsageError
 
 __all__ = [
     "DEFAULT_EPS",
@@ -37,12 +39,12 @@ __all__ = [
     "total_variation",
 ]
 
-DEFAULT_EPS = 1e-5
+DEFAULT_EPS = mixing.DEFAULT_EPS
 
 
 def _check_4d(x: Tensor, name: str) -> None:
     if x.dim() != 4:
-        raise ValueError(f"{name} must be a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
+        raise UsageError(f"{name} must be a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
 
 
 def calc_mean_std(feat: Tensor, eps: float = DEFAULT_EPS) -> tuple[Tensor, Tensor]:
@@ -92,7 +94,7 @@ def adain_from_stats(
     _check_4d(content, "content")
     c_mean, c_std = content_stats if content_stats is not None else calc_mean_std(content, eps)
     if style_mean.shape[1] != content.shape[1] or style_std.shape[1] != content.shape[1]:
-        raise ValueError(
+        raise UsageError(
             f"style statistics have {style_mean.shape[1]} channels, content has {content.shape[1]}"
         )
     normalized = (content.float() - c_mean) / c_std
@@ -115,22 +117,12 @@ def adain(content: Tensor, style: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
 
 
 def normalize_weights(weights: Sequence[float] | Tensor, n: int) -> Tensor:
-    """Validate blending weights and scale them to sum to one.
+    """:func:`adain.mixing.normalize_weights` as a float32 tensor.
 
     Raises:
-        ValueError: wrong count, non-finite or negative values, or a zero sum.
+        UsageError: wrong count, non-finite or negative values, or a zero sum.
     """
-    w = torch.as_tensor(weights, dtype=torch.float32).flatten()
-    if w.numel() != n:
-        raise ValueError(f"got {w.numel()} style weights for {n} styles")
-    if not bool(torch.isfinite(w).all()):
-        raise ValueError(f"style weights must be finite, got {w.tolist()}")
-    if bool((w < 0).any()):
-        raise ValueError(f"style weights must be non-negative, got {w.tolist()}")
-    total = float(w.sum())
-    if total <= 0 or not math.isfinite(total):
-        raise ValueError(f"style weights must not sum to zero, got {w.tolist()}")
-    return w / total
+    return torch.tensor(mixing.normalize_weights(weights, n), dtype=torch.float32)
 
 
 def blend_stats(
@@ -151,12 +143,9 @@ def blend_stats(
         weights: K non-negative weights (normalised here); ``None`` means equal weights.
     """
     if len(style_stats) == 0:
-        raise ValueError("at least one style is needed")
-    k = len(style_stats)
-    w = normalize_weights([1.0] * k if weights is None else weights, k).to(content.device)
-    mean = sum(wi * m.float() for wi, (m, _) in zip(w, style_stats))
-    std = sum(wi * s.float() for wi, (_, s) in zip(w, style_stats))
-    return adain_from_stats(content, mean, std, eps, content_stats)  # type: ignore[arg-type]
+        raise UsageError("at least one style is needed")
+    mean, std = mixing.mix_stats([(m.float(), sd.float()) for m, sd in style_stats], weights)
+    return adain_from_stats(content, mean, std, eps, content_stats)
 
 
 def mean_std_loss(
@@ -204,7 +193,7 @@ def masked_mean_std(feat: Tensor, mask: Tensor, eps: float = DEFAULT_EPS) -> tup
     _check_4d(feat, "feat")
     _check_4d(mask, "mask")
     if mask.shape[-2:] != feat.shape[-2:]:
-        raise ValueError(f"mask size {tuple(mask.shape[-2:])} differs from features {tuple(feat.shape[-2:])}")
+        raise UsageError(f"mask size {tuple(mask.shape[-2:])} differs from features {tuple(feat.shape[-2:])}")
     x, m = feat.float(), mask.float()
     total = m.sum(dim=(2, 3), keepdim=True).clamp_min(1e-8)
     mean = (x * m).sum(dim=(2, 3), keepdim=True) / total
@@ -225,7 +214,7 @@ def masked_adain(
     """
     _check_4d(masks, "masks")
     if masks.shape[1] != len(style_stats):
-        raise ValueError(f"{masks.shape[1]} masks for {len(style_stats)} styles")
+        raise UsageError(f"{masks.shape[1]} masks for {len(style_stats)} styles")
     x = content.float()
     m = masks.float().clamp(0, 1)
     coverage = m.sum(dim=1, keepdim=True)
@@ -272,7 +261,7 @@ def coral(source: Tensor, target: Tensor) -> Tensor:
         source: ``(3, H, W)``; target: ``(3, H', W')``; returns ``(3, H, W)``.
     """
     if source.dim() != 3 or source.shape[0] != 3 or target.dim() != 3 or target.shape[0] != 3:
-        raise ValueError(f"coral expects (3, H, W) images, got {tuple(source.shape)} and {tuple(target.shape)}")
+        raise UsageError(f"coral expects (3, H, W) images, got {tuple(source.shape)} and {tuple(target.shape)}")
     ms, cs = _rgb_stats(source)
     mt, ct = _rgb_stats(target)
     transform = _sym_pow(ct, 0.5) @ _sym_pow(cs, -0.5)
@@ -301,7 +290,7 @@ def ycbcr_to_rgb(img: Tensor) -> Tensor:
 def luminance_transfer(stylized: Tensor, content: Tensor) -> Tensor:
     """Keep ``stylized``'s luminance (Y) and ``content``'s chroma (Cb, Cr). Same shapes."""
     if stylized.shape != content.shape:
-        raise ValueError(f"shapes differ: {tuple(stylized.shape)} vs {tuple(content.shape)}")
+        raise UsageError(f"shapes differ: {tuple(stylized.shape)} vs {tuple(content.shape)}")
     y = rgb_to_ycbcr(stylized)[..., :1, :, :]
     cbcr = rgb_to_ycbcr(content)[..., 1:, :, :]
     return ycbcr_to_rgb(torch.cat([y, cbcr], dim=-3))

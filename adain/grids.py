@@ -1,16 +1,25 @@
-"""Pictures people would rather look at than read: alpha sweeps and style-interpolation grids."""
+"""Pictures people would rather look at than read: alpha sweeps and style-interpolation grids.
+
+Both encode the content once and decode once per cell (:meth:`Pipeline.run
+<adain.pipeline.Pipeline.run>` with ``variants``), so a 5-alpha sweep costs one encoder pass and
+five decoder passes, and a 5×5 blend grid one encoder pass and 25 decoder passes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torchvision.utils import make_grid
 
 from . import functional as AF
-from .inference import ImageLike, Stylizer
+from .errors import UsageError
+from .io import ImageLike
+from .pipeline import Pipeline, Variant, check_request
 
 __all__ = ["ALPHAS", "alpha_sweep", "blend_grid", "fit_to"]
 
@@ -26,26 +35,67 @@ def fit_to(img: Tensor, h: int, w: int) -> Tensor:
     return x[:, top : top + h, left : left + w].clamp(0, 1)
 
 
+def _pipeline(obj: Any) -> Pipeline:
+    """A :class:`Pipeline`, or the one inside a :class:`~adain.inference.Stylizer`."""
+    return obj if isinstance(obj, Pipeline) else obj.pipeline
+
+
+def _cells(pipe: Pipeline, x: np.ndarray, stats: list, variants: list[Variant], preserve_color: str,
+           tile: int | None) -> list[Tensor]:
+    if tile or (tile is None and x.shape[-2] * x.shape[-1] > pipe.max_untiled_pixels):
+        from .tiling import stylize_tiled
+
+        outs = [stylize_tiled(pipe, x, stats, w, a, tile or pipe.default_tile) for w, a in variants]
+    else:
+        outs = list(pipe.run(x, stats, variants=variants))
+    return [torch.from_numpy(np.ascontiguousarray(pipe.finish(o, x[0], preserve_color))) for o in outs]
+
+
 def alpha_sweep(
-    stylizer: Stylizer, content: ImageLike, style: ImageLike, alphas: Sequence[float] = ALPHAS, **kwargs: object
+    stylizer: Any,
+    content: ImageLike,
+    style: ImageLike,
+    alphas: Sequence[float] = ALPHAS,
+    content_size: int = 512,
+    style_size: int = 512,
+    crop: bool = False,
+    preserve_color: str = "none",
+    tile: int | None = None,
 ) -> Tensor:
     """One row: content, style, then the stylization at each ``alpha``. Returns ``(3, H', W')``."""
-    outs = [stylizer.stylize(content, style, alpha=a, **kwargs) for a in alphas]  # type: ignore[arg-type]
+    pipe = _pipeline(stylizer)
+    for a in alphas:
+        check_request(style, a, None, preserve_color, tile, None)
+    x = pipe.load(content, content_size, crop)
+    s = pipe.load(style, style_size, crop)
+    stats = pipe.stats_for([s[0]], 0, False, preserve_color, x)
+    outs = _cells(pipe, x, stats, [(None, a) for a in alphas], preserve_color, tile)
     h, w = outs[0].shape[-2:]
-    c = stylizer.load(content, kwargs.get("content_size", 512), kwargs.get("crop", False))[0].float().cpu()  # type: ignore[arg-type]
-    s = stylizer.load(style, kwargs.get("style_size", 512), kwargs.get("crop", False))[0].float().cpu()  # type: ignore[arg-type]
-    cells = [fit_to(c, h, w), fit_to(s, h, w), *outs]
+    cells = [fit_to(torch.from_numpy(x[0]), h, w), fit_to(torch.from_numpy(s[0]), h, w), *outs]
     return make_grid(torch.stack(cells), nrow=len(cells), padding=4, pad_value=1.0)
 
 
-def blend_grid(stylizer: Stylizer, content: ImageLike, styles: Sequence[ImageLike], n: int = 5, **kwargs: object) -> Tensor:
+def blend_grid(
+    stylizer: Any,
+    content: ImageLike,
+    styles: Sequence[ImageLike],
+    n: int = 5,
+    alpha: float = 1.0,
+    content_size: int = 512,
+    style_size: int = 512,
+    crop: bool = False,
+    preserve_color: str = "none",
+    tile: int | None = None,
+) -> Tensor:
     """The paper's style-interpolation figure: an ``n×n`` grid bilinearly blending four styles at
     the corners (top-left, top-right, bottom-left, bottom-right)."""
     if len(styles) != 4:
-        raise ValueError(f"a blend grid needs exactly 4 styles, got {len(styles)}")
-    size, crop = kwargs.pop("style_size", 512), kwargs.get("crop", False)
-    stats = [stylizer.style_stats(s, size, crop) for s in styles]  # type: ignore[arg-type]
+        raise UsageError(f"a blend grid needs exactly 4 styles, got {len(styles)}")
+    pipe = _pipeline(stylizer)
+    check_request(list(styles), alpha, None, preserve_color, tile, None)
+    x = pipe.load(content, content_size, crop)
+    stats = pipe.stats_for(list(styles), style_size, crop, preserve_color, x)
     weights = AF.bilinear_weights(n)
-    cells = [stylizer.stylize(content, stats, weights=weights[i, j].tolist(), **kwargs)  # type: ignore[arg-type]
-             for i in range(n) for j in range(n)]
+    variants = [(weights[i, j].tolist(), alpha) for i in range(n) for j in range(n)]
+    cells = _cells(pipe, x, stats, variants, preserve_color, tile)
     return make_grid(torch.stack(cells), nrow=n, padding=4, pad_value=1.0)

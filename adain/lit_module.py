@@ -18,8 +18,6 @@ used in tests and benchmarks, is always stored).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -29,46 +27,13 @@ from torch import Tensor
 from torch.optim.lr_scheduler import LambdaLR
 
 from . import functional as AF
+from .checkpoint import ENCODER_PREFIX, RANDOM, encoder_record, load_checkpoint_net, make_encoder
 from .decoder import build_decoder, load_decoder_state_dict
-from .encoder import STAGES, AuxHeads, Encoder, build_encoder
-from .errors import WeightsError
-from .model import AdaINNet, load_encoder
-from .weights import WEIGHTS, load_state_dict_file, sha256_file
+from .encoder import STAGES, AuxHeads
+from .model import AdaINNet
+from .weights import load_state_dict_file
 
-__all__ = ["DEFAULT_ENCODER_WEIGHTS", "AdaINLitModule", "encoder_record"]
-
-#: registry key of each encoder's default weights
-DEFAULT_ENCODER_WEIGHTS = {
-    "vgg19_normalised": "vgg_normalised",
-    "vgg19_imagenet": "vgg19_imagenet",
-    "vgg19_small16x": "small16x_encoder",
-}
-RANDOM = "random"
-_ENCODER_PREFIX = "net.encoder."
-
-
-def make_encoder(name: str, weights: str | None, seed: int = 0) -> tuple[Encoder, dict[str, Any]]:
-    """Encoder + a record of where its weights came from (stored in checkpoints).
-
-    ``weights``: a path, ``None`` (registry default: cache or download) or ``"random"`` (seeded
-    random weights, for tests and benchmarks only).
-    """
-    if weights == RANDOM:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            encoder = build_encoder(name)
-        return encoder, {"encoder": name, "encoder_weights": RANDOM, "encoder_sha256": None}
-    key = DEFAULT_ENCODER_WEIGHTS.get(name)
-    encoder, path = load_encoder(name, weights, key if weights is None else None)
-    return encoder, {"encoder": name, "encoder_weights": str(path), "encoder_sha256": sha256_file(path)}
-
-
-def encoder_record(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    rec = checkpoint.get("adain")
-    if not isinstance(rec, dict):
-        raise WeightsError("checkpoint has no 'adain' record: it was not written by adain-train")
-    return rec
-
+__all__ = ["AdaINLitModule", "encoder_record", "load_checkpoint_net"]
 
 class AdaINLitModule(L.LightningModule):
     """Trains an AdaIN decoder against a frozen encoder.
@@ -199,59 +164,14 @@ class AdaINLitModule(L.LightningModule):
         keep_encoder = self.hparams.store_encoder or self.encoder_info["encoder_weights"] == RANDOM
         if not keep_encoder:
             sd = checkpoint["state_dict"]
-            for k in [k for k in sd if k.startswith(_ENCODER_PREFIX)]:
+            for k in [k for k in sd if k.startswith(ENCODER_PREFIX)]:
                 del sd[k]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         sd = checkpoint["state_dict"]
-        if not any(k.startswith(_ENCODER_PREFIX) for k in sd):
+        if not any(k.startswith(ENCODER_PREFIX) for k in sd):
             for k, v in self.net.encoder.state_dict().items():
-                sd[_ENCODER_PREFIX + k] = v
+                sd[ENCODER_PREFIX + k] = v
 
     def decoder_state_dict(self) -> dict[str, Tensor]:
         return {k: v.detach().clone() for k, v in self.net.decoder.state_dict().items()}
-
-
-def load_checkpoint_net(
-    path: str | os.PathLike[str], encoder_weights: str | os.PathLike[str] | None = None
-) -> AdaINNet:
-    """Rebuild encoder + decoder from an ``adain-train`` checkpoint (no Lightning needed).
-
-    The encoder comes from the checkpoint itself when stored there, else from ``encoder_weights``
-    or the recorded path; its sha256 must match the one recorded at training time.
-
-    Raises:
-        WeightsError: unreadable checkpoint, missing encoder file, or sha256 mismatch.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise WeightsError(f"{p}: checkpoint not found")
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise WeightsError(f"{p}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    rec = encoder_record(ckpt)
-    sd = ckpt.get("state_dict", {})
-    last = rec.get("stages", list(STAGES))[-1]
-    encoder = build_encoder(rec["encoder"], last)
-    enc_sd = {k[len(_ENCODER_PREFIX):]: v for k, v in sd.items() if k.startswith(_ENCODER_PREFIX)}
-    if enc_sd:
-        encoder.load_state_dict(enc_sd)
-    else:
-        wpath = Path(encoder_weights or rec["encoder_weights"])
-        if not wpath.is_file():
-            key = DEFAULT_ENCODER_WEIGHTS.get(rec["encoder"])
-            hint = f" (download: {WEIGHTS[key].url})" if key in WEIGHTS else ""
-            raise WeightsError(
-                f"{wpath}: encoder weights recorded in {p} not found; pass --encoder-weights PATH{hint}"
-            )
-        digest = sha256_file(wpath)
-        if rec.get("encoder_sha256") and digest != rec["encoder_sha256"]:
-            raise WeightsError(
-                f"{wpath}: sha256 {digest[:12]}… differs from {rec['encoder_sha256'][:12]}… recorded in {p}; "
-                "the decoder was trained against other encoder weights"
-            )
-        encoder, _ = load_encoder(rec["encoder"], wpath, last_stage=last)
-    decoder = build_decoder(encoder)
-    load_decoder_state_dict(decoder, ckpt, str(p))
-    return AdaINNet(encoder, decoder).eval()

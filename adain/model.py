@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from torch import Tensor, nn
@@ -18,7 +16,8 @@ from . import functional as AF
 from .decoder import Decoder, build_decoder, load_decoder_state_dict
 from .encoder import Encoder, build_encoder, load_encoder_state_dict
 from .errors import WeightsError
-from .weights import load_state_dict_file, resolve_weights
+from .mixing import mix_alpha
+from .weights import MODELS, PretrainedModel, choose_model, load_state_dict_file, model_files, resolve_weights
 
 __all__ = ["MODELS", "AdaINNet", "PretrainedModel", "Stats", "load_encoder", "load_pretrained"]
 
@@ -65,9 +64,7 @@ class AdaINNet(nn.Module):
     ) -> Tensor:
         """AdaIN of a content code with one or several styles, blended with the code by ``alpha``."""
         target = AF.blend_stats(code, styles, weights, content_stats=content_stats)
-        if alpha == 1.0:
-            return target
-        return alpha * target + (1.0 - alpha) * code.float()
+        return mix_alpha(target, code.float(), alpha)
 
     def decode(self, code: Tensor) -> Tensor:
         return self.decoder(code.to(next(self.decoder.parameters()).dtype))
@@ -75,44 +72,6 @@ class AdaINNet(nn.Module):
     def forward(self, content: Tensor, style: Tensor, alpha: float = 1.0) -> Tensor:
         """Stylize a batch of contents with a batch (or one) of styles; output is unclamped."""
         return self.decode(self.transfer(self.encode(content), [self.style_stats(style)], alpha=alpha))
-
-
-@dataclass(frozen=True)
-class PretrainedModel:
-    """A named pretrained model: which encoder, and where its weights come from.
-
-    ``decoder_weights`` is a key of :data:`adain.weights.WEIGHTS` or, with ``packaged=True``, a
-    file shipped inside the ``adain`` package (``adain/pretrained/``).
-    """
-
-    name: str
-    encoder: str
-    encoder_weights: str
-    decoder_weights: str
-    packaged: bool = False
-    description: str = ""
-
-
-MODELS: dict[str, PretrainedModel] = {
-    m.name: m
-    for m in (
-        PretrainedModel(
-            "canonical",
-            "vgg19_normalised",
-            "vgg_normalised",
-            "adain_decoder",
-            description="VGG-19 encoder + the decoder of the AdaIN authors (downloaded, 94 MB)",
-        ),
-        PretrainedModel(
-            "small16x",
-            "vgg19_small16x",
-            "small16x_encoder",
-            "small16x_decoder.pt",
-            packaged=True,
-            description="distilled VGG-19 (Collaborative Distillation) + our decoder (shipped, 1 MB)",
-        ),
-    )
-}
 
 
 def load_encoder(
@@ -144,13 +103,6 @@ def load_encoder(
     return encoder, path
 
 
-def _packaged(filename: str) -> Path:
-    path = Path(str(resources.files("adain") / "pretrained" / filename))
-    if not path.is_file():
-        raise WeightsError(f"{path}: packaged weights missing from the installation")
-    return path
-
-
 def load_pretrained(
     name: str = "canonical",
     encoder_weights: str | os.PathLike[str] | None = None,
@@ -160,27 +112,23 @@ def load_pretrained(
     """Build a pretrained :class:`AdaINNet` (on the CPU, eval mode).
 
     Args:
-        name: a key of :data:`MODELS`.
-        encoder_weights: explicit encoder file (else cache, else download).
-        decoder_weights: explicit decoder file (else packaged/cache/download).
+        name: a key of :data:`MODELS` or ``auto`` (see :func:`adain.weights.choose_model`).
+        encoder_weights: explicit encoder file (else packaged, cache, download).
+        decoder_weights: explicit decoder file (else packaged, cache, download).
         download: allow downloads of missing files.
     """
-    if name not in MODELS:
-        raise WeightsError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
-    card = MODELS[name]
-    encoder, _ = load_encoder(card.encoder, encoder_weights, card.encoder_weights, download=download)
+    card = MODELS[choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]]
+    encoder = build_encoder(card.encoder)
     decoder = build_decoder(encoder)
 
-    def verify(p: Path) -> None:
+    def check_encoder(p: Path) -> None:
+        load_encoder_state_dict(encoder, load_state_dict_file(p), str(p))
+
+    def check_decoder(p: Path) -> None:
         load_decoder_state_dict(decoder, load_state_dict_file(p), str(p))
 
-    if decoder_weights is not None:
-        path = Path(decoder_weights)
-        if not path.is_file():
-            raise WeightsError(f"{path}: weights file not found")
-    elif card.packaged:
-        path = _packaged(card.decoder_weights)
-    else:
-        path = resolve_weights(card.decoder_weights, None, download=download, verify=verify)
-    verify(path)
+    enc_path, dec_path = model_files(card.name, encoder_weights, decoder_weights, download=download,
+                                     verify_encoder=check_encoder, verify_decoder=check_decoder)
+    check_encoder(enc_path)
+    check_decoder(dec_path)
     return AdaINNet(encoder, decoder.float()).eval()

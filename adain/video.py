@@ -11,29 +11,53 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
-import torch
-from torch import Tensor
 from tqdm.auto import tqdm
 
-from . import functional as AF
-from .errors import ImageError
-from .inference import ImageLike, Stylizer
-from .io import VIDEO_EXTENSIONS, atomic_path, ensure_new, resize_image, resized_shape
+from .errors import ImageError, UsageError
+from .io import VIDEO_EXTENSIONS, ImageLike, atomic_path, ensure_new, resize_array, resized_shape
+from .mixing import check_alpha
+from .pipeline import Pipeline
 
 __all__ = ["VIDEO_EXTENSIONS", "flicker", "read_frames", "stylize_video"]
 
 
-
-def _even(x: Tensor) -> Tensor:
+def _even(x: np.ndarray) -> np.ndarray:
     h, w = x.shape[-2:]
     return x[..., : h - h % 2, : w - w % 2]
 
 
+def _frame(frame: av.VideoFrame) -> np.ndarray:
+    return np.ascontiguousarray(frame.to_ndarray(format="rgb24").transpose(2, 0, 1), dtype=np.float32) / 255.0
+
+
+class _Smoother:
+    """Exponential moving average of per-frame content statistics, across batches."""
+
+    def __init__(self, beta: float) -> None:
+        self.beta = beta
+        self.state: tuple[Any, Any] | None = None
+
+    def __call__(self, stats: tuple[Any, Any]) -> tuple[Any, Any]:
+        import torch
+
+        c_mean, c_std = stats
+        means, stds = [], []
+        for i in range(c_mean.shape[0]):
+            cur = (c_mean[i : i + 1], c_std[i : i + 1])
+            self.state = cur if self.state is None else (
+                self.beta * self.state[0] + (1 - self.beta) * cur[0],
+                self.beta * self.state[1] + (1 - self.beta) * cur[1])
+            means.append(self.state[0])
+            stds.append(self.state[1])
+        return torch.cat(means), torch.cat(stds)
+
+
 def stylize_video(
-    stylizer: Stylizer,
+    stylizer: Any,
     src: str | os.PathLike[str],
     style: ImageLike | Sequence[ImageLike],
     dst: str | os.PathLike[str],
@@ -55,12 +79,12 @@ def stylize_video(
         FileExistsError: ``dst`` exists and not ``overwrite``.
     """
     if not 0.0 <= temporal_smoothing < 1.0:
-        raise ValueError(f"temporal smoothing must be in [0, 1), got {temporal_smoothing}")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        raise UsageError(f"temporal smoothing must be in [0, 1), got {temporal_smoothing}")
+    check_alpha(alpha)
+    pipe: Pipeline = stylizer if isinstance(stylizer, Pipeline) else stylizer.pipeline
     src, dst = Path(src), ensure_new(dst, overwrite)  # fail before any decoding; atomic_path checks again
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    stats = [stylizer.style_stats(s, style_size) for s in styles]
+    stats = [pipe.style_stats(s, style_size) for s in styles]
     try:
         inp = av.open(str(src))
     except (av.FFmpegError, OSError) as e:
@@ -80,34 +104,16 @@ def stylize_video(
                 vout.options = {"crf": str(crf)}
                 aout = out.add_stream_from_template(ain) if ain is not None else None
                 bar = tqdm(total=vin.frames or None, desc="frames", unit="frame", disable=not progress or None)
-                ema: tuple[Tensor, Tensor] | None = None
-                buffer: list[Tensor] = []
+                smooth = _Smoother(temporal_smoothing) if temporal_smoothing > 0 else None
+                buffer: list[np.ndarray] = []
 
                 def flush() -> None:
-                    nonlocal ema
                     if not buffer:
                         return
-                    x = torch.stack(buffer).to(stylizer.device)
-                    x = stylizer._mf(x)
-                    x, h, w = stylizer._pad(x)
-                    with stylizer._compute():
-                        code = stylizer.model.encode(x)
-                        c_mean, c_std = AF.calc_mean_std(code)
-                        if temporal_smoothing > 0:
-                            means, stds = [], []
-                            for i in range(code.shape[0]):
-                                cur = (c_mean[i : i + 1], c_std[i : i + 1])
-                                ema = cur if ema is None else (
-                                    temporal_smoothing * ema[0] + (1 - temporal_smoothing) * cur[0],
-                                    temporal_smoothing * ema[1] + (1 - temporal_smoothing) * cur[1])
-                                means.append(ema[0])
-                                stds.append(ema[1])
-                            c_mean, c_std = torch.cat(means), torch.cat(stds)
-                        target = stylizer.model.transfer(code, stats, weights, alpha, content_stats=(c_mean, c_std))
-                        frames = stylizer.model.decode(target)[:, :, :h, :w].float().clamp(0, 1).cpu()
+                    frames = pipe.run(np.stack(buffer), stats, weights, alpha, content_stats=smooth)
                     for f in frames:
-                        arr = (f.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-                        for packet in vout.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                        arr = (f.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
+                        for packet in vout.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")):
                             out.mux(packet)
                     bar.update(len(buffer))
                     buffer.clear()
@@ -121,8 +127,7 @@ def stylize_video(
                         out.mux(packet)
                         continue
                     for frame in packet.decode():
-                        img = torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1).float() / 255
-                        buffer.append(_even(resize_image(img, content_size)))
+                        buffer.append(_even(resize_array(_frame(frame), content_size)))
                         if len(buffer) == batch_size:
                             flush()
                 flush()
@@ -134,14 +139,16 @@ def stylize_video(
     return dst
 
 
-def flicker(frames: Sequence[Tensor]) -> float:
+def flicker(frames: Sequence[Any]) -> float:
     """Mean absolute frame-to-frame difference (in [0, 1] units) — lower is steadier."""
     if len(frames) < 2:
         return 0.0
     return float(sum((b - a).abs().mean() for a, b in zip(frames[:-1], frames[1:])) / (len(frames) - 1))
 
 
-def read_frames(path: str | os.PathLike[str]) -> list[Tensor]:
+def read_frames(path: str | os.PathLike[str]) -> list[Any]:
     """All frames of a video as float ``(3, H, W)`` tensors (for measurements)."""
+    import torch
+
     with av.open(str(path)) as c:
-        return [torch.from_numpy(f.to_ndarray(format="rgb24")).permute(2, 0, 1).float() / 255 for f in c.decode(video=0)]
+        return [torch.from_numpy(_frame(f)) for f in c.decode(video=0)]

@@ -94,9 +94,17 @@ def canonical_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     return enc, dec
 
 
+@pytest.fixture(scope="session")
+def compiled_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of converted graphs for the session (keys are weight hashes, so sharing is safe)."""
+    return tmp_path_factory.mktemp("compiled")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never touch the user's weight cache; never reach the network by accident."""
-    monkeypatch.setenv("ADAIN_HOME", str(tmp_path / "adain_home"))
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compiled_cache: Path) -> None:
+    """Never touch the user's weight cache; never reach the network by accident. The cache lies
+    beside ``tmp_path`` (not in it), so tests can list what a run wrote there."""
+    monkeypatch.setenv("ADAIN_HOME", str(tmp_path.parent / f"{tmp_path.name}_adain_home"))
+    monkeypatch.setenv("ADAIN_COMPILED_DIR", str(compiled_cache))
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")

@@ -165,7 +165,7 @@ def test_missing_weights_offline_is_one_line(tiny_dirs, tmp_path, capsys):
     c, s = tiny_dirs
     out = tmp_path / "out"
     _bad(capsys, ["--content", str(c / "a.jpg"), "--style", str(s / "x.jpg"), "--output", str(out), "--no-download",
-                  "--device", "cpu"], "vgg_normalised.pth: not in the cache", out)
+                  "--model", "canonical", "--device", "cpu"], "vgg_normalised.pth: not in the cache", out)
 
 
 def test_shim_runs_the_real_parser():

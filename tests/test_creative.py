@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -54,6 +55,7 @@ def test_resize_masks_area_average():
     torch.testing.assert_close(soft, torch.full((1, 1, 2, 2), 0.5) * torch.eye(2)[None, None] * 1.0)
 
 
+@pytest.mark.shared
 def test_cli_masks_label_map_and_resizing(tmp_path, canonical_files, capsys, shared):
     enc, dec = canonical_files
     c = make_image(tmp_path / "c.jpg", 80, 64, 1)
@@ -114,12 +116,19 @@ def test_luminance_transfer_is_exact_before_clamping():
     torch.testing.assert_close(AF.rgb_to_ycbcr(out)[:1], AF.rgb_to_ycbcr(a)[:1], atol=1e-5, rtol=1e-5)
 
 
-def test_coral_option_runs_and_differs(tmp_path, st):
+def test_coral_option_recolours_the_style_first(tmp_path, st):
     c = make_image(tmp_path / "c.jpg", 40, 32, 1)
-    s = Image.new("RGB", (40, 40), (250, 20, 20))
-    plain = st.stylize(c, s, content_size=0, style_size=0)
-    kept = st.stylize(c, s, content_size=0, style_size=0, preserve_color="coral")
-    assert plain.shape == kept.shape
+    s = make_image(tmp_path / "s.png", 40, 40, 7)
+    red = torch.tensor([1.0, 0.1, 0.1])[:, None, None]
+    s_red = Image.fromarray((torch.from_numpy(np.array(Image.open(s))).permute(2, 0, 1) * red)
+                            .permute(1, 2, 0).byte().numpy())
+    plain = st.stylize(c, s_red, content_size=0, style_size=0)
+    kept = st.stylize(c, s_red, content_size=0, style_size=0, preserve_color="coral")
+    # coral = stylizing with the style recoloured to the content's colour mean/covariance (paper Sec. 7)
+    content, style = st.load(c, 0)[0].cpu(), st.load(s_red, 0)[0].cpu()
+    recoloured = AF.coral(style, content).clamp(0, 1)
+    torch.testing.assert_close(kept, st.stylize(c, recoloured, content_size=0, style_size=0))
+    assert (kept - plain).abs().mean() > 0.01  # the red cast of the style is gone
     with pytest.raises(ValueError, match="preserve_color"):
         st.stylize(c, s, preserve_color="sepia")
 
@@ -170,13 +179,14 @@ def test_tiled_equals_untiled_real_weights(shared):
 
 def test_tile_flag_validation(tmp_path, canonical_files, capsys):
     enc, dec = canonical_files
-    c, s = make_image(tmp_path / "c.jpg", 32, 32, 1), make_image(tmp_path / "s.jpg", 32, 32, 2)
+    c, s = make_image(tmp_path / "c.jpg", 136, 72, 1), make_image(tmp_path / "s.jpg", 32, 32, 2)
     out = tmp_path / "o"
     base = ["--content", str(c), "--style", str(s), "--encoder-weights", str(enc), "--decoder-weights", str(dec),
             "--device", "cpu", "--output", str(out)]
     _bad(capsys, [*base, "--tile", "-1"], "--tile must be >= 0", out)
-    assert infer_main([*base, "--tile", "16", "--quiet", "--content-size", "0"]) == 0
-    assert Image.open(out / "c_stylized_s.jpg").size == (32, 32)
+    _bad(capsys, [*base, "--tile", "16"], "--tile must be 0 (never tile) or at least 64", out)
+    assert infer_main([*base, "--tile", "64", "--quiet", "--content-size", "0"]) == 0
+    assert Image.open(out / "c_stylized_s.jpg").size == (136, 72)
 
 
 # ----------------------------------------------------------------------------- video

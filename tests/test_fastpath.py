@@ -15,7 +15,8 @@ from adain import (
     load_decoder_state_dict,
     load_encoder_state_dict,
 )
-from adain.inference import _cpu_has_fast_bf16, resolve_precision
+from adain.hardware import cpu_has_fast_bf16, resolve_precision_name
+from adain.inference import resolve_precision
 from tests.conftest import canonical_decoder_state_dict, canonical_vgg_state_dict, make_image
 
 
@@ -85,12 +86,33 @@ def test_bf16_fidelity_real_weights(shared):
         assert psnr(a, b) >= 40, (c, s, psnr(a, b))
 
 
-def test_auto_precision_follows_the_hardware():
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [("fpu sse avx avx2 fma", torch.float32),                      # AVX2-only: bf16 would be emulated
+     ("avx2 avx512f avx512_bf16", torch.bfloat16),                 # AVX512-BF16
+     ("avx2 avx512f amx_tile amx_bf16", torch.bfloat16)],          # AMX
+)
+def test_auto_precision_follows_the_hardware(monkeypatch, flags, expected):
+    """Both outcomes of ``auto`` on every machine: the CPU's flags are simulated."""
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", flags)
     cpu = torch.device("cpu")
-    expected = torch.bfloat16 if _cpu_has_fast_bf16() else torch.float32
+    assert cpu_has_fast_bf16() == (expected == torch.bfloat16)
     assert resolve_precision("auto", cpu) == expected
+    assert Stylizer(canonical_net(), "cpu", "auto").dtype == expected
     assert resolve_precision("fp32", cpu) == torch.float32
     assert resolve_precision("bf16", cpu) == torch.bfloat16
+    assert resolve_precision_name("auto", "cuda", cuda_bf16=True) == "bf16"
+    assert resolve_precision_name("auto", "cuda", cuda_bf16=False) == "fp32"
+    assert resolve_precision_name("auto", "mps") == "fp32"
+
+
+def test_cpu_flags_come_from_proc_cpuinfo_without_override(monkeypatch):
+    from adain.hardware import _proc_cpu_flags, cpu_flags
+
+    monkeypatch.delenv("ADAIN_CPU_FLAGS", raising=False)
+    assert cpu_flags() == _proc_cpu_flags()
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2,amx_bf16")
+    assert cpu_flags() == {"avx2", "amx_bf16"}
 
 
 def test_statistics_stay_fp32_under_bf16(pair):

@@ -1,0 +1,76 @@
+"""What the machine can do fast, decided without importing torch.
+
+The CPUs this project runs on differ: AVX2-only CPUs emulate bf16 convolutions (10-100x slower
+than fp32), CPUs with AVX512-BF16 or AMX run them about twice as fast as fp32. ``auto`` precision
+must pick per machine, and tests must be able to simulate the other kind of CPU: the flags come
+from ``/proc/cpuinfo`` unless ``$ADAIN_CPU_FLAGS`` overrides them (space-separated, e.g.
+``"avx2"`` or ``"avx2 avx512_bf16"``), which is how the suite exercises both outcomes of ``auto``
+on every machine.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import UsageError
+
+__all__ = ["PRECISIONS", "cpu_flags", "cpu_has_fast_bf16", "nvidia_gpu_present", "resolve_precision_name"]
+
+#: precision names accepted everywhere (``--precision``, ``precision=``)
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+_FAST_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+@lru_cache(maxsize=1)
+def _proc_cpu_flags() -> frozenset[str]:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (``$ADAIN_CPU_FLAGS`` wins over ``/proc/cpuinfo``)."""
+    override = os.environ.get("ADAIN_CPU_FLAGS")
+    if override is not None:
+        return frozenset(override.replace(",", " ").split())
+    return _proc_cpu_flags()
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True on x86 CPUs with AMX-BF16 or AVX512-BF16, where bf16 convolutions beat fp32."""
+    return bool(cpu_flags() & _FAST_BF16_FLAGS)
+
+
+def nvidia_gpu_present() -> bool:
+    """An NVIDIA driver is loaded (checked without importing torch or CUDA)."""
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+def resolve_precision_name(precision: str, device_type: str, cuda_bf16: bool = True) -> str:
+    """``auto`` → ``bf16`` on CUDA GPUs with bf16 and on CPUs fast at bf16, else ``fp32``.
+
+    Args:
+        precision: one of :data:`PRECISIONS`.
+        device_type: ``cpu``, ``cuda`` or ``mps``.
+        cuda_bf16: whether the CUDA device supports bf16.
+
+    Raises:
+        UsageError: unknown precision.
+    """
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    if device_type == "cuda" and cuda_bf16:
+        return "bf16"
+    if device_type == "cpu" and cpu_has_fast_bf16():
+        return "bf16"
+    return "fp32"
