@@ -35,7 +35,6 @@ __all__ = [
     "instance_normalize",
     "mean_std_loss",
     "normalize_weights",
-    "pad_to_multiple",
     "total_variation",
 ]
 
@@ -301,13 +300,3 @@ def bilinear_weights(n: int = 5) -> Tensor:
     t = torch.linspace(0, 1, n)
     v, u = torch.meshgrid(t, t, indexing="ij")
     return torch.stack([(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v], dim=-1)
-
-
-def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
-    """Pad H and W (bottom/right) up to a multiple of ``multiple``: reflection, or replication for
-    images too small to reflect. Crop the result back with ``[..., :H, :W]``."""
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if not (ph or pw):
-        return x
-    return F.pad(x, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")

@@ -120,13 +120,3 @@ def test_total_variation():
     stripes = torch.zeros(1, 1, 4, 4)
     stripes[..., ::2] = 1.0  # vertical stripes: every horizontal neighbour differs
     assert float(AF.total_variation(stripes)) == pytest.approx(1.0)
-
-
-def test_pad_to_multiple_round_trips():
-    x = torch.rand(1, 3, 13, 10)
-    p = AF.pad_to_multiple(x, 8)
-    assert p.shape[-2:] == (16, 16)
-    torch.testing.assert_close(p[..., :13, :10], x)
-    tiny = torch.rand(1, 3, 2, 3)
-    assert AF.pad_to_multiple(tiny, 8).shape[-2:] == (8, 8)  # too small to reflect: replicated
-    assert AF.pad_to_multiple(torch.rand(1, 3, 8, 16), 8).shape[-2:] == (8, 16)
