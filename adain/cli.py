@@ -32,10 +32,13 @@ PROG = "adain-stylize"
 _OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
 
 
-def _nonneg_int(text: str) -> int:
+def _size(text: str) -> int:
+    """A shorter-side size: 0 (keep the original) up to :data:`adain.io.MAX_SIZE`."""
+    from .io import MAX_SIZE
+
     v = int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    if not 0 <= v <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SIZE}, got {v}")
     return v
 
 
@@ -67,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="refuse input images with more pixels (decompression-bomb guard)")
     st = p.add_argument_group("stylization")
     st.add_argument("--alpha", type=float, default=1.0, help="style strength in [0, 1]")
-    st.add_argument("--content-size", type=_nonneg_int, default=512, help="shorter side of the content; 0 keeps the original")
-    st.add_argument("--style-size", type=_nonneg_int, default=512, help="shorter side of the style; 0 keeps the original")
+    st.add_argument("--content-size", type=_size, default=512, help="shorter side of the content; 0 keeps the original")
+    st.add_argument("--style-size", type=_size, default=512, help="shorter side of the style; 0 keeps the original")
     st.add_argument("--crop", action="store_true", help="centre-crop content and style to squares")
     cr = p.add_argument_group("creative control and big inputs")
     cr.add_argument("--mask", nargs="+", metavar="PATH",
@@ -261,15 +264,17 @@ def _run(args: argparse.Namespace) -> int:
         return _run_predict(args, contents, styles)
     jobs = _plan(args, contents, styles)
     out_dirs = sorted({t.parent for _, _, t in jobs})
-    # Decode every input once before writing anything: a corrupt file fails the run up front.
-    # Contents are kept (bounded by the prefetch below for big runs, where they are re-read).
+    # Before anything is written: every style decodes, and every input's working size (after
+    # resizing) is within --max-pixels, so a bad file or a huge request fails the run up front.
+    from .io import probe_size
+    from .pipeline import check_working_size
+
     for f in dict.fromkeys(styles):
+        check_working_size(*probe_size(f, args.max_pixels), args.style_size, args.crop, args.max_pixels, str(f))
         read_image(f, args.max_pixels)
     for f in contents:
         if not _is_video(f):
-            from .io import probe_size
-
-            probe_size(f, args.max_pixels)
+            check_working_size(*probe_size(f, args.max_pixels), args.content_size, args.crop, args.max_pixels, str(f))
     pipe = _make_pipeline(args)
     created = [d for d in out_dirs if _check_writable(d)]
     written: list[Path] = []

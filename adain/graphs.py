@@ -214,6 +214,7 @@ class GraphRuntime(Runtime):
         self._compiled: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._announced = not announce
+        self.cache_dir = self.dir / f"results-{self.backend}-{self.precision}"
         if not (self.dir / "stylize.onnx").is_file():
             source.build()  # a cache miss: build now, so bad weights fail before any work
 

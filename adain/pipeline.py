@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import ImageError, UsageError
 from .io import DEFAULT_MAX_PIXELS, ImageLike, is_tensor, label_map_to_masks, resize_array, to_array, to_mask
 from .mixing import check_alpha, mix_stats, normalize_weights
 from .runtime import Runtime, Stats, make_runtime
@@ -53,10 +53,12 @@ def _np_stats(stats: Any) -> Stats:
 
 
 def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
-    """Pad H and W (bottom/right) up to a multiple of ``multiple``: reflection, or replication for
-    images too small to reflect. Crop the result back with ``[..., :H, :W]``."""
+    """Pad H and W (bottom/right) up to a multiple of ``multiple``, and to at least ``2·multiple``
+    (the deepest code then has at least 2×2 cells, which its reflection-padded convolutions need,
+    so even a 1×1 image works): reflection, or replication for images too small to reflect. Crop
+    the result back with ``[..., :H, :W]``."""
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
+    ph, pw = max((-h) % multiple, 2 * multiple - h), max((-w) % multiple, 2 * multiple - w)
     if not (ph or pw):
         return x
     width = [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)]
@@ -124,8 +126,15 @@ class Pipeline:
 
     # ------------------------------------------------------------------ inputs
     def load(self, image: ImageLike, size: int = 0, crop: bool = False) -> np.ndarray:
-        """Any supported input → ``(1, 3, H, W)`` float32, resized (shorter side ``size``; 0 keeps it)."""
-        return resize_array(to_array(image, self.max_pixels), size, crop)[None]
+        """Any supported input → ``(1, 3, H, W)`` float32, resized (shorter side ``size``; 0 keeps it).
+
+        Raises:
+            ImageError: the image, or the size it would be resized to, has more than
+                :attr:`max_pixels` pixels (a 20000×20 strip at ``size=512`` would be 262 MP).
+        """
+        x = to_array(image, self.max_pixels)
+        check_working_size(x.shape[-2], x.shape[-1], size, crop, self.max_pixels, _name(image))
+        return resize_array(x, size, crop)[None]
 
     def style_stats(self, style: StyleLike, size: int = 512, crop: bool = False) -> Stats:
         """Channel statistics of a style's code; files are cached (by path, mtime, size, crop).
@@ -137,14 +146,46 @@ class Pipeline:
         key = None
         if isinstance(style, (str, os.PathLike)) and Path(style).is_file():
             p = Path(style).resolve()
-            key = (str(p), p.stat().st_mtime_ns, size, crop)
+            st = p.stat()
+            key = (str(p), st.st_mtime_ns, st.st_size, size, crop)
             if key in self._style_cache:
                 return self._style_cache[key]
+            disk = self._disk_cache(key)
+            if disk is not None and disk.is_file():
+                try:
+                    with np.load(disk) as f:
+                        stats = (f["mean"], f["std"])
+                    self._style_cache[key] = stats
+                    return stats
+                except (OSError, ValueError, KeyError):
+                    pass  # unreadable cache entry: recompute (and rewrite it)
         x = self.load(style, size, crop)  # type: ignore[arg-type]
         stats = self.runtime.style_stats(pad_to_multiple(x, self.runtime.downsampling))
         if key is not None:
             self._style_cache[key] = stats
+            self._save_disk_cache(key, stats)
         return stats
+
+    def _disk_cache(self, key: tuple[Any, ...]) -> Path | None:
+        """Style statistics persist across runs when the runtime has a cache directory (graph
+        backends: keyed by model weights and precision; entries by path, mtime, size, options)."""
+        if self.runtime.cache_dir is None:
+            return None
+        import hashlib
+
+        return self.runtime.cache_dir / "styles" / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".npz")
+
+    def _save_disk_cache(self, key: tuple[Any, ...], stats: Stats) -> None:
+        path = self._disk_cache(key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.stem}.{os.getpid()}.part.npz")
+            np.savez(tmp, mean=stats[0], std=stats[1])
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs recomputing next time
 
     def load_masks(self, masks: Sequence[ImageLike], k: int, size: tuple[int, int]) -> np.ndarray:
         """``(1, K, H, W)`` masks at the content's size: one mask per style, or one label map."""
@@ -296,6 +337,28 @@ class Pipeline:
                 for j, i in enumerate(chunk):
                     results[i] = out[j]
         return results  # type: ignore[return-value]
+
+
+def _name(image: Any) -> str:
+    return str(image) if isinstance(image, (str, os.PathLike)) else "image"
+
+
+def check_working_size(h: int, w: int, size: int, crop: bool, max_pixels: int, source: str) -> tuple[int, int]:
+    """The ``(H, W)`` an image will be processed at; refuse it above ``max_pixels``.
+
+    Memory of a request is bounded by the pixels it processes (tiles bound it further above
+    :attr:`Pipeline.max_untiled_pixels`), so the limit applies after resizing, not only to the file.
+    """
+    from .io import resized_shape
+
+    nh, nw = resized_shape(h, w, size)
+    if crop:
+        nh = nw = min(nh, nw)
+    if nh * nw > max_pixels:
+        raise ImageError(
+            f"{source}: {w}x{h} would be processed at {nw}x{nh} = {nh * nw / 1e6:.0f} MP, above the limit of "
+            f"{max_pixels / 1e6:.0f} MP (lower --content-size/--style-size, or raise --max-pixels)")
+    return nh, nw
 
 
 def check_request(style: Any, alpha: float, weights: Sequence[float] | None, preserve_color: str,

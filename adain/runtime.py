@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,6 +48,9 @@ class Runtime(ABC):
     device: str
     #: total stride of the encoder (inputs are padded to a multiple of it)
     downsampling: int
+    #: a directory private to this model and precision where results may be cached across runs
+    #: (style statistics), or ``None`` (no cache: e.g. a network in memory that may change)
+    cache_dir: Path | None = None
 
     @abstractmethod
     def style_stats(self, images: np.ndarray) -> Stats:

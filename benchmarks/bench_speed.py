@@ -1,18 +1,24 @@
-"""Speed benchmark: the product's default fast path vs a plain fp32 eager baseline.
+"""Speed benchmark: every runtime (backend × precision) × model × resolution, plus whole processes.
 
-Prints one markdown table. Every row runs in a fresh subprocess so its peak memory (RSS on CPU,
-``max_memory_allocated`` on CUDA) is its own. The baseline is the straightforward implementation
-of the reference ports, kept here only for comparison: ``nn.Sequential`` with separate
-``ReflectionPad2d`` modules, NCHW, fp32, ``torch.no_grad`` and the style re-encoded for every
-image. The fast path is ``adain.Stylizer`` with its defaults (auto precision, channels-last,
-inference mode, folded padding): "fast (pair)" encodes the style for every image like the
-baseline does; "fast" reuses the cached style statistics, as every run over several images does.
+Prints one markdown table and the machine (CPU model, torch's CPU capability, whether the CPU is
+fast at bf16). Every row runs in a fresh subprocess so its peak memory (RSS on CPU,
+``max_memory_allocated`` on CUDA) is its own. In-process rows time :meth:`Pipeline.run
+<adain.pipeline.Pipeline.run>` (encode + AdaIN + decode, pad/crop/clamp included) on one random
+content with cached style statistics, median of ``--repeats`` after a warm-up. Rows:
 
-    python benchmarks/bench_speed.py                      # CPU (and CUDA rows when a GPU is present)
-    python benchmarks/bench_speed.py --sizes 256 512 --repeats 5 --train
+* ``torch fp32 eager`` — the reference point: NCHW, fp32;
+* ``torch fp32 channels_last``, ``torch bf16 channels_last`` (bf16 only where the CPU is fast at it,
+  or with ``--all``: emulated bf16 on AVX2 CPUs takes minutes);
+* ``onnxruntime fp32``, ``openvino fp32``, ``openvino bf16`` (bf16 as above);
+* ``default`` — what ``adain-stylize`` picks here (``--backend auto --precision auto``).
 
-Weights are random (canonical VGG-19 layout) unless --encoder-weights/--decoder-weights are given:
-speed does not depend on the values.
+Whole-process rows run ``adain-stylize`` twice on one 512-px pair (the second, warm-cache run is
+reported: wall time and the child's peak RSS), and ``adain-stylize --help``.
+
+    python benchmarks/bench_speed.py                                  # CPU (+ CUDA rows with a GPU)
+    python benchmarks/bench_speed.py --sizes 256 512 1024 --repeats 5 --cli CONTENT STYLE
+
+Canonical weights are random (speed does not depend on the values); small16x is the shipped model.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -29,213 +34,160 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-from torch import nn
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-
-# ----------------------------------------------------------------------------- baseline
-def baseline_encoder() -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(3, 3, 1)]
-    cin = 3
-    for width, n, pool in ((64, 2, True), (128, 2, True), (256, 4, True), (512, 1, False)):
-        for _ in range(n):
-            layers += [nn.ReflectionPad2d(1), nn.Conv2d(cin, width, 3), nn.ReLU()]
-            cin = width
-        if pool:
-            layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
-    return nn.Sequential(*layers)
-
-
-def baseline_decoder() -> nn.Sequential:
-    def block(i: int, o: int, relu: bool = True) -> list[nn.Module]:
-        return [nn.ReflectionPad2d(1), nn.Conv2d(i, o, 3)] + ([nn.ReLU()] if relu else [])
-
-    up = nn.Upsample(scale_factor=2, mode="nearest")
-    return nn.Sequential(*block(512, 256), up, *block(256, 256), *block(256, 256), *block(256, 256),
-                         *block(256, 128), nn.Upsample(scale_factor=2), *block(128, 128), *block(128, 64),
-                         nn.Upsample(scale_factor=2), *block(64, 64), *block(64, 3, relu=False))
-
-
-def baseline_stylize(enc: nn.Module, dec: nn.Module, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        c, s = enc(content), enc(style)
-        cm, cs = c.mean((2, 3), keepdim=True), (c.var((2, 3), keepdim=True) + 1e-5).sqrt()
-        sm, ss = s.mean((2, 3), keepdim=True), (s.var((2, 3), keepdim=True) + 1e-5).sqrt()
-        return dec((c - cm) / cs * ss + sm).clamp(0, 1)
-
-
 # ----------------------------------------------------------------------------- one row
-def peak_mb(device: torch.device) -> float:
-    if device.type == "cuda":
+def peak_mb(device: str) -> float:
+    import resource
+
+    if device.startswith("cuda"):
+        import torch
+
         return torch.cuda.max_memory_allocated() / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+def random_canonical_files(d: Path) -> tuple[Path, Path]:
+    """Random weights in the public canonical layout (written once per benchmark run)."""
+    import torch
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import canonical_decoder_state_dict, canonical_vgg_state_dict
+
+    enc, dec = d / "vgg_normalised.pth", d / "decoder.pth"
+    if not enc.exists():
+        torch.save(canonical_vgg_state_dict(), enc)
+        torch.save(canonical_decoder_state_dict(), dec)
+    return enc, dec
 
 
-def one_row(path: str, h: int, w: int, device_name: str, repeats: int, batch: int, weights: tuple[str | None, str | None]) -> dict:
-    from adain import (
-        AdaINNet,
-        Stylizer,
-        build_decoder,
-        build_encoder,
-        load_decoder_state_dict,
-        load_encoder_state_dict,
-    )
-    from adain.weights import load_state_dict_file
+def one_row(spec: dict, repeats: int, weights_dir: Path) -> dict:
+    import numpy as np
 
-    device = torch.device(device_name)
-    torch.manual_seed(0)
-    content = torch.rand(batch, 3, h, w, device=device)
-    style = torch.rand(1, 3, 512, 512, device=device)
-    if path == "baseline":
-        enc, dec = baseline_encoder().to(device).eval(), baseline_decoder().to(device).eval()
-        styles = style.expand(batch, -1, -1, -1)
+    from adain.pipeline import Pipeline
 
-        def fn() -> None:
-            baseline_stylize(enc, dec, content, styles)
-    else:
-        encoder = build_encoder("vgg19_normalised")
-        decoder = build_decoder(encoder)
-        if weights[0]:
-            load_encoder_state_dict(encoder, load_state_dict_file(weights[0]))
-        if weights[1]:
-            load_decoder_state_dict(decoder, load_state_dict_file(weights[1]))
-        st = Stylizer(AdaINNet(encoder, decoder), device=device, compile=path == "fast+compile")
-        stats = st.style_stats(style[0], size=0)
-
-        def fn() -> None:
-            if path == "fast (pair)":  # one content + one style, style encoded every time
-                st.stylize(content[0], style[0], content_size=0, style_size=0)
-            elif batch == 1:  # style statistics cached, as in any run over several images
-                st.stylize(content[0], stats, content_size=0)
-            else:
-                x = content.contiguous(memory_format=torch.channels_last) if st.channels_last else content
-                st._run(x, [stats], None, 1.0)
-    fn()  # warm-up
-    if path == "fast+compile":
-        fn()
-    sync(device)
+    model, backend, precision, device = spec["model"], spec["backend"], spec["precision"], spec["device"]
+    files = random_canonical_files(weights_dir) if model == "canonical" else (None, None)
+    pipe = Pipeline.from_pretrained(model, *files, backend=backend, precision=precision, device=device,
+                                    channels_last=spec.get("channels_last", True), verbose=False)
+    rng = np.random.default_rng(0)
+    x = rng.random((spec.get("batch", 1), 3, spec["h"], spec["w"]), dtype=np.float32)
+    stats = [pipe.style_stats(rng.random((3, 512, 512), dtype=np.float32), size=0)]
+    pipe.run(x, stats)  # warm-up (and compilation for the graph backends)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
-        sync(device)
+        pipe.run(x, stats)
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    return {"path": path, "res": f"{h}x{w}", "batch": batch, "device": device_name,
-            "s_per_img": med / batch, "img_per_s": batch / med, "peak_mb": peak_mb(device)}
+    label = spec.get("label") or f"{pipe.runtime.backend} {pipe.runtime.precision}" + (
+        " channels_last" if backend == "torch" and spec.get("channels_last", True) else " eager" if backend == "torch" else "")
+    return {"model": model, "path": label, "res": f"{spec['h']}x{spec['w']}", "batch": spec.get("batch", 1),
+            "device": device, "s_per_img": med / spec.get("batch", 1), "img_per_s": spec.get("batch", 1) / med,
+            "peak_mb": peak_mb(device), "ran": pipe.runtime.describe()}
 
 
-def train_row(path: str, device_name: str, repeats: int) -> dict:
-    from adain.lit_module import AdaINLitModule
-
-    device = torch.device(device_name)
-    torch.manual_seed(0)
-    m = AdaINLitModule(encoder="vgg19_normalised", encoder_weights="random", channels_last=path == "fast").to(device)
-    opt = torch.optim.Adam(m.net.decoder.parameters(), 1e-4)
-    c = torch.rand(8, 3, 256, 256, device=device)
-    s = torch.rand(8, 3, 256, 256, device=device)
-    from adain.inference import resolve_precision
-
-    dtype = resolve_precision("auto", device) if path == "fast" else torch.float32
-
-    def step() -> None:
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
-            loss = m.compute_losses(c, s)["loss"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    step()
-    sync(device)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        sync(device)
-        times.append(time.perf_counter() - t0)
-    return {"path": path, "res": "train 8x256x256", "batch": 8, "device": device_name,
-            "s_per_img": statistics.median(times), "img_per_s": 8 / statistics.median(times), "peak_mb": peak_mb(device)}
-
-
-def cli_row(weights: tuple[str, str], content: str, style: str) -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        cmd = [sys.executable, "-m", "adain.cli", "--content", content, "--style", style, "--output", f"{d}/o.jpg",
-               "--encoder-weights", weights[0], "--decoder-weights", weights[1], "--quiet", "--device", "cpu"]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True)
-        wall = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"path": "adain-stylize process", "res": "512 px pair", "batch": 1, "device": "cpu",
-            "s_per_img": wall, "img_per_s": 1 / wall, "peak_mb": rss}
+def process_row(cmd: list[str], env: dict[str, str], label: str, model: str) -> dict:
+    """Run ``cmd`` twice (the first run fills the caches); wall time and child peak RSS of the second."""
+    probe = ("import resource, subprocess, sys, time, json\n"
+             "t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); w = time.perf_counter() - t\n"
+             "print(json.dumps([r.returncode, w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))")
+    result = None
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, env=env)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if result[0] != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr[-500:]}")
+    return {"model": model, "path": label, "res": "512 px pair" if "--help" not in cmd else "--help", "batch": 1,
+            "device": "cpu", "s_per_img": result[1], "img_per_s": 1 / result[1], "peak_mb": result[2], "ran": "process"}
 
 
 # ----------------------------------------------------------------------------- driver
+def machine() -> str:
+    from adain.hardware import cpu_has_fast_bf16
+
+    model = ""
+    try:
+        model = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import torch
+
+    cap = torch.backends.cpu.get_cpu_capability()
+    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"
+    return (f"{model or platform.processor()} ({platform.machine()}, {os.cpu_count()} cores), torch {torch.__version__} "
+            f"CPU capability {cap}, fast bf16: {'yes' if cpu_has_fast_bf16() else 'no (bf16 emulated)'}{gpu}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
+    p.add_argument("--models", nargs="+", default=["canonical", "small16x"])
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--train", action="store_true", help="also time training steps")
-    p.add_argument("--cli", nargs=2, metavar=("CONTENT", "STYLE"), help="also time a whole adain-stylize process")
-    p.add_argument("--compile", action="store_true", help="add fast+compile rows")
-    p.add_argument("--uhd", action="store_true", help="add a 3840x2160 row (tiled automatically; no baseline)")
-    p.add_argument("--encoder-weights")
-    p.add_argument("--decoder-weights")
+    p.add_argument("--all", action="store_true", help="also bf16 rows on CPUs that emulate bf16 (very slow)")
+    p.add_argument("--cli", nargs=2, metavar=("CONTENT", "STYLE"), help="also time whole adain-stylize processes")
     p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--weights-dir", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one:  # child process: one row, JSON on stdout
-        spec = json.loads(a.one)
-        row = train_row(spec["path"], spec["device"], a.repeats) if spec.get("train") else one_row(
-            spec["path"], spec["h"], spec["w"], spec["device"], a.repeats, spec.get("batch", 1),
-            (a.encoder_weights, a.decoder_weights))
-        print(json.dumps(row))
+        print(json.dumps(one_row(json.loads(a.one), a.repeats, Path(a.weights_dir))))
         return
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    import torch
+
+    from adain.hardware import cpu_has_fast_bf16
+    from adain.runtime import available_backends
+
+    bf16 = cpu_has_fast_bf16() or a.all
+    have = available_backends()
+    tmp = Path(tempfile.mkdtemp(prefix="adain-bench-"))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ADAIN_HOME": os.environ.get("ADAIN_HOME", str(tmp / "home"))}
     specs = []
-    for dev in devices:
+    for model in a.models:
         for size in a.sizes:
-            for path in ["baseline", "fast (pair)", "fast"] + (["fast+compile"] if a.compile else []):
-                specs.append({"path": path, "h": size, "w": size, "device": dev})
-        if a.uhd:
-            specs.append({"path": "fast", "h": 2160, "w": 3840, "device": dev})
-        if dev == "cuda":
-            for path in ["baseline", "fast"]:
-                specs.append({"path": path, "h": 512, "w": 512, "device": dev, "batch": 64})
-        if a.train:
-            specs += [{"path": "baseline", "train": True, "device": dev}, {"path": "fast", "train": True, "device": dev}]
+            base = {"model": model, "h": size, "w": size, "device": "cpu"}
+            specs.append({**base, "backend": "torch", "precision": "fp32", "channels_last": False})
+            specs.append({**base, "backend": "torch", "precision": "fp32"})
+            if bf16:
+                specs.append({**base, "backend": "torch", "precision": "bf16"})
+            for backend in ("onnxruntime", "openvino"):
+                if backend in have:
+                    specs.append({**base, "backend": backend, "precision": "fp32"})
+            if bf16 and "openvino" in have:
+                specs.append({**base, "backend": "openvino", "precision": "bf16"})
+            specs.append({**base, "backend": "auto", "precision": "auto", "label": "default (auto)"})
+        if torch.cuda.is_available():
+            for batch in (1, 16):
+                specs.append({"model": model, "h": 512, "w": 512, "device": "cuda", "backend": "torch",
+                              "precision": "auto", "batch": batch, "label": "torch auto channels_last"})
     rows = []
     for spec in specs:
-        args = [sys.executable, __file__, "--one", json.dumps(spec), "--repeats", str(a.repeats)]
-        if a.encoder_weights:
-            args += ["--encoder-weights", a.encoder_weights]
-        if a.decoder_weights:
-            args += ["--decoder-weights", a.decoder_weights]
-        out = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        args = [sys.executable, __file__, "--one", json.dumps(spec), "--repeats", str(a.repeats), "--weights-dir", str(tmp)]
+        out = subprocess.run(args, capture_output=True, text=True, env=env)
         if out.returncode != 0:
             print(out.stderr[-2000:], file=sys.stderr)
             continue
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"  done: {rows[-1]['device']} {rows[-1]['res']} {rows[-1]['path']}", file=sys.stderr)
-    if a.cli and a.encoder_weights and a.decoder_weights:
-        rows.append(cli_row((a.encoder_weights, a.decoder_weights), *a.cli))
-    base = {(r["device"], r["res"], r["batch"]): r["s_per_img"] for r in rows if r["path"] == "baseline"}
-    print(f"\nmachine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
-          + (f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
-    print("\n| device | resolution | batch | path | s/image | images/s | peak MB | speed-up |")
-    print("|---|---|---|---|---|---|---|---|")
+        r = rows[-1]
+        print(f"  done: {r['model']} {r['res']} {r['path']}: {r['s_per_img']:.3f} s", file=sys.stderr)
+    if a.cli:
+        enc, dec = random_canonical_files(tmp)
+        cmd = [sys.executable, "-m", "adain.cli", "--content", a.cli[0], "--style", a.cli[1], "--quiet"]
+        rows.append(process_row([*cmd, "--output", str(tmp / "a.jpg"), "--overwrite"], env,
+                                "adain-stylize (default: built-in small16x)", "small16x"))
+        rows.append(process_row([*cmd, "--output", str(tmp / "b.jpg"), "--overwrite", "--encoder-weights", str(enc),
+                                 "--decoder-weights", str(dec)], env, "adain-stylize (canonical architecture)", "canonical"))
+        rows.append(process_row([sys.executable, "-m", "adain.cli", "--help"], env, "adain-stylize --help", "-"))
+    ref = {(r["model"], r["device"], r["res"]): r["s_per_img"] for r in rows if r["path"] == "torch fp32 eager"}
+    print(f"\nmachine: {machine()}")
+    print("\n| model | device | resolution | batch | path | s/image | images/s | peak RSS MB | vs torch fp32 eager |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        b = base.get((r["device"], r["res"], r["batch"]))
-        speed = f"{b / r['s_per_img']:.2f}x" if b and r["path"] != "baseline" else ""
-        print(f"| {r['device']} | {r['res']} | {r['batch']} | {r['path']} | {r['s_per_img']:.3f} | {r['img_per_s']:.2f} | "
-              f"{r['peak_mb']:.0f} | {speed} |")
+        b = ref.get((r["model"], r["device"], r["res"]))
+        speed = f"{b / r['s_per_img']:.2f}x" if b and r["path"] != "torch fp32 eager" else ""
+        label = r["path"] + (f" → {r['ran']}" if r["path"] == "default (auto)" else "")
+        print(f"| {r['model']} | {r['device']} | {r['res']} | {r['batch']} | {label} | {r['s_per_img']:.3f} | "
+              f"{r['img_per_s']:.2f} | {r['peak_mb']:.0f} | {speed} |")
 
 
 if __name__ == "__main__":

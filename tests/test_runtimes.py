@@ -204,8 +204,11 @@ def test_pad_to_multiple_round_trips():
     assert p.shape[-2:] == (40, 48)
     np.testing.assert_array_equal(p[..., :37, :45], x)
     tiny = np.random.default_rng(1).random((1, 3, 3, 5), dtype=np.float32)
-    assert pad_to_multiple(tiny, 8).shape[-2:] == (8, 8)  # too small to reflect: replicated
-    assert pad_to_multiple(np.zeros((1, 3, 8, 16), np.float32), 8).shape[-2:] == (8, 16)
+    # at least 2x the stride (a 2x2 code), replicated where too small to reflect
+    assert pad_to_multiple(tiny, 8).shape[-2:] == (16, 16)
+    np.testing.assert_array_equal(pad_to_multiple(tiny, 8)[..., 3:, :5], np.repeat(tiny[..., -1:, :], 13, axis=2))
+    assert pad_to_multiple(np.zeros((1, 3, 16, 24), np.float32), 8).shape[-2:] == (16, 24)
+    assert pad_to_multiple(np.zeros((1, 3, 8, 24), np.float32), 8).shape[-2:] == (16, 24)
 
 
 def test_masks_read_the_same_from_every_input_kind(tmp_path):
@@ -287,3 +290,22 @@ def test_offline_fresh_cache_default_command(tmp_path, pair):
     assert Image.open(out).size == (round(70 * 512 / 45), 512)
     assert "model: small16x (built in, works offline)" in r.stderr
     assert "python -m adain.weights download canonical" in r.stderr
+
+
+def test_style_statistics_persist_across_runs_on_graph_backends(tmp_path, net, pair, monkeypatch):
+    """The second process-like pipeline of the same model reuses the style's statistics from disk;
+    a changed style file is encoded again."""
+    _, s = pair
+    first = Pipeline.from_source(ModelSource.from_net(net), backend="onnxruntime", verbose=False)
+    a = first.style_stats(s, size=0)
+    second = Pipeline.from_source(ModelSource.from_net(net), backend="onnxruntime", verbose=False)
+    monkeypatch.setattr(second.runtime, "style_stats", lambda x: pytest.fail("style encoded again"))
+    b = second.style_stats(s, size=0)
+    np.testing.assert_array_equal(a[0], b[0])
+    make_image(s, 40, 52, 5)  # the file changes: its statistics must be recomputed
+    os.utime(s, ns=(1, 1))
+    monkeypatch.undo()
+    c = second.style_stats(s, size=0)
+    assert not np.allclose(a[0], c[0])
+    torch_pipe = Pipeline(TorchRuntime(net, "cpu", "fp32"))
+    assert torch_pipe.runtime.cache_dir is None  # a network in memory may change: never cached on disk
