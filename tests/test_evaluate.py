@@ -74,14 +74,40 @@ def test_evaluate_cli_reports_and_grid(pairs, tmp_path, eval_weights, capsys):
 
 
 def test_evaluate_with_a_checkpoint_model(pairs, tmp_path, eval_weights, canonical_files, capsys):
+    """--checkpoint evaluates the checkpoint's decoder (not the pretrained one): two checkpoints
+    with different decoders score differently, and the same one scores like --decoder-weights."""
+    from adain import build_decoder, build_encoder, load_decoder_state_dict, load_encoder_state_dict
+    from tests.conftest import canonical_decoder_state_dict
+
     c, s = pairs
     enc, dec = canonical_files
-    code = evaluate_main(["--content", str(c), "--style", str(s), "--model", "canonical", "--encoder-weights", str(enc),
-                          "--decoder-weights", str(dec), "--eval-weights", str(eval_weights), "--eval-layers",
-                          "relu1_1,relu2_1", "--size", "32", "--output", str(tmp_path / "r"), "--quiet", "--device", "cpu"])
-    assert code == 0, capsys.readouterr().err
-    rows = list(csv.DictReader(open(tmp_path / "r" / "canonical.csv")))
-    assert all(float(r["seconds"]) > 0 for r in rows)
+    encoder = build_encoder("vgg19_normalised")
+    load_encoder_state_dict(encoder, canonical_vgg_state_dict())
+
+    def checkpoint(path: Path, decoder_seed: int) -> Path:
+        decoder = build_decoder(encoder)
+        load_decoder_state_dict(decoder, canonical_decoder_state_dict(seed=decoder_seed))
+        sd = {f"net.encoder.{k}": v for k, v in encoder.state_dict().items()}
+        sd.update({f"net.decoder.{k}": v for k, v in decoder.state_dict().items()})
+        torch.save({"state_dict": sd, "adain": {"encoder": "vgg19_normalised", "encoder_weights": "random",
+                                                "encoder_sha256": None, "stages": list(encoder.stages)}}, path)
+        return path
+
+    common = ["--content", str(c), "--style", str(s), "--eval-weights", str(eval_weights), "--eval-layers",
+              "relu1_1,relu2_1", "--size", "32", "--quiet", "--device", "cpu"]
+
+    def score(extra: list[str], label: str) -> dict[str, float]:
+        code = evaluate_main([*common, *extra, "--output", str(tmp_path / "r"), "--label", label])
+        assert code == 0, capsys.readouterr().err
+        rows = list(csv.DictReader(open(tmp_path / "r" / f"{label}.csv")))
+        assert all(float(r["seconds"]) > 0 for r in rows[:-1])
+        return {k: float(rows[-1][k]) for k in ("content_loss", "style_loss")}
+
+    a = score(["--checkpoint", str(checkpoint(tmp_path / "a.ckpt", 1))], "a")
+    b = score(["--checkpoint", str(checkpoint(tmp_path / "b.ckpt", 5))], "b")
+    ref = score(["--model", "canonical", "--encoder-weights", str(enc), "--decoder-weights", str(dec)], "ref")
+    assert a != b
+    assert a == pytest.approx(ref, rel=1e-4)  # seed 1 is the decoder in canonical_files
 
 
 def test_evaluate_bad_input(pairs, tmp_path, capsys):
