@@ -63,12 +63,18 @@ class _SameSizeBatches(Sampler[list[int]]):
 
     def __init__(self, dataset: JobDataset, batch_size: int) -> None:
         self.dataset, self.batch_size = dataset, batch_size
+        self._cache: tuple[int, list[list[int]]] | None = None
 
     def _batches(self) -> list[list[int]]:
-        groups: dict[tuple[int, int], list[int]] = {}
-        for i in range(len(self.dataset)):
-            groups.setdefault(self.dataset.shape(i), []).append(i)
-        return [idx[k : k + self.batch_size] for idx in groups.values() for k in range(0, len(idx), self.batch_size)]
+        """Grouped once per shard (``__len__`` and ``__iter__`` both ask; headers are read once)."""
+        key = id(self.dataset.jobs)
+        if self._cache is None or self._cache[0] != key:
+            groups: dict[tuple[int, int], list[int]] = {}
+            for i in range(len(self.dataset)):
+                groups.setdefault(self.dataset.shape(i), []).append(i)
+            self._cache = (key, [idx[k : k + self.batch_size] for idx in groups.values()
+                                 for k in range(0, len(idx), self.batch_size)])
+        return self._cache[1]
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self._batches())
