@@ -26,7 +26,7 @@ from .io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_ima
 from .runtime import BACKENDS
 from .weights import MODELS
 
-__all__ = ["build_parser", "infer_main", "main"]
+__all__ = ["add_model_options", "build_parser", "infer_main", "main", "make_pipeline"]
 
 PROG = "adain-stylize"
 _OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
@@ -48,6 +48,26 @@ def _split_list(values: Sequence[str]) -> list[str]:
     for v in values:
         out.extend(p for p in v.split(",") if p)
     return out
+
+
+def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The model options shared by ``adain-stylize`` and ``adain-studio`` (read by :func:`make_pipeline`)."""
+    md = p.add_argument_group("model")
+    md.add_argument("--model", default="auto", choices=["auto", *sorted(MODELS)],
+                    help="pretrained model; auto = canonical when its files are cached, else the built-in small16x")
+    md.add_argument("--backend", default="auto", choices=list(BACKENDS),
+                    help="where the networks run; auto = OpenVINO on CPU when installed, torch on GPUs")
+    md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
+    md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
+    md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
+    md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
+    md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    md.add_argument("--precision", default="auto", choices=list(PRECISIONS),
+                    help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
+                         "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32")
+    md.add_argument("--compile", action="store_true", help="torch.compile the networks (pays off on long runs)")
+    md.add_argument("--no-channels-last", action="store_true", help="keep NCHW memory format")
+    return md
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,24 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stylize in NxN tiles (bounded memory; automatic above 4 MP on CPU); 0 never tiles")
     cr.add_argument("--temporal-smoothing", type=float, default=0.0, metavar="BETA",
                     help="video: moving average of content statistics across frames (0 = off, e.g. 0.9)")
-    md = p.add_argument_group("model")
-    md.add_argument("--model", default="auto", choices=["auto", *sorted(MODELS)],
-                    help="pretrained model; auto = canonical when its files are cached, else the built-in small16x")
+    md = add_model_options(p)
     md.add_argument("--download", metavar="MODEL", choices=sorted(MODELS),
                     help="download a model's weights into the cache (sha256-checked) and exit")
-    md.add_argument("--backend", default="auto", choices=list(BACKENDS),
-                    help="where the networks run; auto = OpenVINO on CPU when installed, torch on GPUs")
-    md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
-    md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
-    md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
-    md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
-    md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    md.add_argument("--precision", default="auto", choices=list(PRECISIONS),
-                    help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
-                         "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32")
     md.add_argument("--batch-size", type=int, default=4, help="contents of the same size stylized together")
-    md.add_argument("--compile", action="store_true", help="torch.compile the networks (pays off on long runs)")
-    md.add_argument("--no-channels-last", action="store_true", help="keep NCHW memory format")
     sc = p.add_argument_group("batches at scale (Lightning Trainer.predict; resumable: existing outputs are skipped)")
     sc.add_argument("--devices", default=None, help="use Trainer.predict on this many devices (e.g. 2, or auto)")
     sc.add_argument("--num-nodes", type=int, default=1, help="nodes for multi-node runs (with --devices)")
@@ -220,7 +226,7 @@ def _batched(iterable: Iterable[T], n: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _make_pipeline(args: argparse.Namespace) -> Any:
+def make_pipeline(args: argparse.Namespace, prog: str = PROG) -> Any:
     """The pipeline for the model options (prints which model ``--model auto`` chose)."""
     from .pipeline import Pipeline
     from .weights import choose_model
@@ -232,7 +238,7 @@ def _make_pipeline(args: argparse.Namespace) -> Any:
         return Pipeline.from_checkpoint(args.checkpoint, args.encoder_weights, **opts)
     model, note = choose_model(args.model, bool(args.encoder_weights or args.decoder_weights))
     if note and not args.quiet:
-        print(f"{PROG}: {note}", file=sys.stderr)
+        print(f"{prog}: {note}", file=sys.stderr)
     return Pipeline.from_pretrained(model, args.encoder_weights, args.decoder_weights,
                                     download=not args.no_download, **opts)
 
@@ -275,7 +281,7 @@ def _run(args: argparse.Namespace) -> int:
     for f in contents:
         if not _is_video(f):
             check_working_size(*probe_size(f, args.max_pixels), args.content_size, args.crop, args.max_pixels, str(f))
-    pipe = _make_pipeline(args)
+    pipe = make_pipeline(args)
     created = [d for d in out_dirs if _check_writable(d)]
     written: list[Path] = []
     saves: list[Future[Path]] = []
@@ -376,7 +382,7 @@ def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Pa
         read_image(f, args.max_pixels)
     _check_writable(out)
     args.backend, args.device = "torch", "cpu"  # the network is built on the CPU; Lightning moves it
-    pipe = _make_pipeline(args)
+    pipe = make_pipeline(args)
     net = pipe.runtime.net
     by_group: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
     for content, group, target in jobs_all:

@@ -15,6 +15,7 @@ Style statistics (all AdaIN needs of a style) are computed once per style file a
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -91,8 +92,10 @@ class Pipeline:
         self.max_untiled_pixels = max_untiled_pixels or (
             4096 * 4096 if runtime.device.startswith("cuda") else 2048 * 2048)
         self.default_tile = tile
+        self.code_cache_size = 4
         self.tile_margin = tile_margin
-        self._style_cache: dict[tuple[str, int, int, bool], Stats] = {}
+        self._style_cache: dict[tuple[Any, ...], Stats] = {}
+        self._code_cache: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -143,11 +146,8 @@ class Pipeline:
         """
         if is_stats(style):
             return _np_stats(style)
-        key = None
-        if isinstance(style, (str, os.PathLike)) and Path(style).is_file():
-            p = Path(style).resolve()
-            st = p.stat()
-            key = (str(p), st.st_mtime_ns, st.st_size, size, crop)
+        key = _file_key(style, size, crop)
+        if key is not None:
             if key in self._style_cache:
                 return self._style_cache[key]
             disk = self._disk_cache(key)
@@ -165,6 +165,23 @@ class Pipeline:
             self._style_cache[key] = stats
             self._save_disk_cache(key, stats)
         return stats
+
+    def content_code(self, content: ImageLike, size: int = 512, crop: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """A content loaded ``(1, 3, H, W)`` and its code (encoder output of the padded image), for
+        :meth:`run`'s ``code``. Files are cached (by path, mtime, size, crop; the last
+        :attr:`code_cache_size`), so a live preview decodes again for every slider move without
+        encoding again."""
+        key = _file_key(content, size, crop)
+        if key is not None and key in self._code_cache:
+            self._code_cache.move_to_end(key)
+            return self._code_cache[key]
+        x = self.load(content, size, crop)
+        entry = (x, self.runtime.encode(pad_to_multiple(x, self.runtime.downsampling)))
+        if key is not None:
+            self._code_cache[key] = entry
+            while len(self._code_cache) > self.code_cache_size:
+                self._code_cache.popitem(last=False)
+        return entry
 
     def _disk_cache(self, key: tuple[Any, ...]) -> Path | None:
         """Style statistics persist across runs when the runtime has a cache directory (graph
@@ -209,6 +226,7 @@ class Pipeline:
         content_stats: ContentStats = None,
         masks: np.ndarray | None = None,
         variants: Sequence[Variant] | None = None,
+        code: np.ndarray | None = None,
     ) -> np.ndarray:
         """Pad → network → crop → clamp: stylize a batch ``(N, 3, H, W)`` → ``(N·V, 3, H, W)`` in [0, 1].
 
@@ -223,18 +241,20 @@ class Pipeline:
             masks: ``(1 or N, K, H, W)`` soft masks at image size: region k gets style k.
             variants: several ``(weights, alpha)`` outputs per content (alpha sweeps, blend
                 grids): encoded once, decoded once per variant; outputs are variant-major.
+            code: ``x``'s code from :meth:`content_code` (a live preview): only the decoder runs.
         """
         variants = [(weights, check_alpha(alpha))] if variants is None else [(w, check_alpha(a)) for w, a in variants]
         if masks is not None and len(stats) != masks.shape[1]:
             raise UsageError(f"{masks.shape[1]} masks for {len(stats)} styles")
         d = self.runtime.downsampling
         h, w = x.shape[-2:]
-        xp = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), d)
-        if len(variants) == 1 and masks is None and content_stats is None:
+        if code is None and len(variants) == 1 and masks is None and content_stats is None:
+            xp = pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), d)
             mean, std = mix_stats(stats, variants[0][0])
             out = self.runtime.stylize(xp, mean, std, variants[0][1])
         else:
-            code = self.runtime.encode(xp)
+            if code is None:
+                code = self.runtime.encode(pad_to_multiple(np.ascontiguousarray(x, dtype=np.float32), d))
             if masks is not None:
                 masks = pad_to_multiple(masks, d)
             outs = [self.runtime.decode(_transfer(code, stats, wv, av, content_stats, masks)) for wv, av in variants]
@@ -337,6 +357,15 @@ class Pipeline:
                 for j, i in enumerate(chunk):
                     results[i] = out[j]
         return results  # type: ignore[return-value]
+
+
+def _file_key(image: Any, size: int, crop: bool) -> tuple[Any, ...] | None:
+    """A cache key for an image file (path, mtime, size in bytes, options); ``None`` for other inputs."""
+    if not (isinstance(image, (str, os.PathLike)) and Path(image).is_file()):
+        return None
+    p = Path(image).resolve()
+    st = p.stat()
+    return (str(p), st.st_mtime_ns, st.st_size, size, crop)
 
 
 def _name(image: Any) -> str:
