@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import signal
 import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +64,8 @@ def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
     md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
     md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
+    md.add_argument("--custom-weights", action="store_true",
+                    help="an --encoder-weights file that intentionally differs from the registered one (no warning)")
     md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     md.add_argument("--precision", default="auto", choices=list(PRECISIONS),
                     help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
@@ -86,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--ext", default=None, choices=_OUT_EXTS,
                     help="output format (default: the content's extension, jpg if unknown)")
     io.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    io.add_argument("--skip-existing", action="store_true",
+                    help="resume: leave outputs that already exist alone and make only the missing ones")
     io.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                     help="refuse input images with more pixels (decompression-bomb guard)")
     st = p.add_argument_group("stylization")
@@ -120,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _plan(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> list[tuple[Path, list[Path], Path]]:
-    """(content, styles, output path) for every job; refuses collisions and existing files."""
+def _plan(args: argparse.Namespace, contents: list[Path], styles: list[Path],
+          inputs: Sequence[Path] = ()) -> list[tuple[Path, list[Path], Path]]:
+    """(content, styles, output path) for every job; refuses collisions, outputs that are inputs
+    and (unless --overwrite/--skip-existing) existing files; --skip-existing drops finished jobs."""
+    protected = {p.resolve() for p in [*contents, *styles, *inputs]}
     together = args.style_weights is not None or args.mask is not None or args.grid == "blend"
     groups = [styles] if together else [[s] for s in styles]
     n_jobs = len(contents) * len(groups)
@@ -143,8 +153,12 @@ def _plan(args: argparse.Namespace, contents: list[Path], styles: list[Path]) ->
             if target in seen:
                 raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
             seen[target] = c
+            if target.resolve() in protected:
+                raise UsageError(f"{target}: the output would replace an input file; choose another --output")
+            if target.exists() and getattr(args, "skip_existing", False):
+                continue
             if target.exists() and not args.overwrite:
-                raise AdainError(f"{target}: output exists (use --overwrite to replace it)")
+                raise AdainError(f"{target}: output exists (use --overwrite to replace it, or --skip-existing to resume)")
             jobs.append((c, group, target))
     return jobs
 
@@ -239,8 +253,8 @@ def make_pipeline(args: argparse.Namespace, prog: str = PROG) -> Any:
     model, note = choose_model(args.model, bool(args.encoder_weights or args.decoder_weights))
     if note and not args.quiet:
         print(f"{prog}: {note}", file=sys.stderr)
-    return Pipeline.from_pretrained(model, args.encoder_weights, args.decoder_weights,
-                                    download=not args.no_download, **opts)
+    return Pipeline.from_pretrained(model, args.encoder_weights, args.decoder_weights, download=not args.no_download,
+                                    weights_check="off" if args.custom_weights else "warn", **opts)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -256,6 +270,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.skip_existing and args.overwrite:
+        raise UsageError("--skip-existing and --overwrite contradict each other; choose one")
     contents = [Path(c) for c in args.content if _is_video(Path(c)) and Path(c).is_file()] or list_images(args.content)
     styles = list_images(_split_list(args.style))
     masks = _validate_creative(args, contents, styles)
@@ -268,7 +284,11 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"--style-weights: {e}") from None
     if args.devices is not None:
         return _run_predict(args, contents, styles)
-    jobs = _plan(args, contents, styles)
+    jobs = _plan(args, contents, styles, masks or ())
+    if not jobs:
+        if not args.quiet:
+            print(f"{PROG}: nothing to do: every output already exists (--skip-existing)", file=sys.stderr)
+        return 0
     out_dirs = sorted({t.parent for _, _, t in jobs})
     # Before anything is written: every style decodes, and every input's working size (after
     # resizing) is within --max-pixels, so a bad file or a huge request fails the run up front.
@@ -283,6 +303,10 @@ def _run(args: argparse.Namespace) -> int:
             check_working_size(*probe_size(f, args.max_pixels), args.content_size, args.crop, args.max_pixels, str(f))
     pipe = make_pipeline(args)
     created = [d for d in out_dirs if _check_writable(d)]
+    from .io import remove_stale_parts
+
+    for d in out_dirs:  # temporary files of earlier runs that were killed
+        remove_stale_parts(d)
     written: list[Path] = []
     saves: list[Future[Path]] = []
     # Decoding the next contents and encoding/writing finished images run in worker threads
@@ -335,20 +359,25 @@ def _run(args: argparse.Namespace) -> int:
         for f in saves:
             written.append(f.result())
         bar.close()
-    except BaseException:
+    except BaseException as e:
         for f in saves:
             f.cancel()
         pool.shutdown(wait=True)
+        # Only files this run claimed (atomically, see adain.io.atomic_path) are ever touched.
         written = [f.result() for f in saves if f.done() and not f.cancelled() and f.exception() is None]
-        # No partial output: remove what this run wrote (never files that were there before).
-        for w in written:
-            if not args.overwrite:
+        if isinstance(e, KeyboardInterrupt):  # Ctrl-C or SIGTERM: keep every finished output
+            e.kept = len(written)  # type: ignore[attr-defined]
+            e.total = len(jobs)  # type: ignore[attr-defined]
+        elif not args.overwrite:  # an error: no partial output from this run
+            for w in written:
                 w.unlink(missing_ok=True)
-        for d in created:
-            try:
-                d.rmdir()
-            except OSError:
-                pass
+            written = []
+        if not written:
+            for d in created:
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
         raise
     pool.shutdown(wait=True)
     if not args.quiet:
@@ -406,14 +435,47 @@ def infer_main(args: Sequence[str] | None = None) -> int:
     """Entry point of ``adain-stylize``; returns the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
     ns = parser.parse_args(args)
+    with terminate_as_interrupt():
+        try:
+            return _run(ns)
+        except AdainError as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as e:
+            return report_interrupt(PROG, e)
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, ``kill``) is handled like Ctrl-C: it raises :class:`KeyboardInterrupt`
+    (with ``signum``) so the same cleanup runs; the previous handler is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        e = KeyboardInterrupt()
+        e.signum = signum  # type: ignore[attr-defined]
+        raise e
+
+    previous = signal.signal(signal.SIGTERM, handler)
     try:
-        return _run(ns)
-    except AdainError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; no partial outputs were left", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def report_interrupt(prog: str, e: KeyboardInterrupt) -> int:
+    """One line for an interrupted run; the exit status is 128 + the signal (130 Ctrl-C, 143 SIGTERM)."""
+    signum = getattr(e, "signum", signal.SIGINT)
+    name = signal.Signals(signum).name
+    kept, total = getattr(e, "kept", None), getattr(e, "total", None)
+    if kept is None:
+        print(f"{prog}: interrupted ({name}); nothing was written", file=sys.stderr)
+    else:
+        print(f"{prog}: interrupted ({name}) after {kept} of {total} outputs; the finished ones were kept, "
+              "rerun with --skip-existing to make the rest", file=sys.stderr)
+    return 128 + int(signum)
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
-from .errors import ImageError
+from .errors import ImageError, UsageError
 from .io import IMAGE_EXTENSIONS, load_image, resize_image
 
 __all__ = ["ContentStyleDataModule", "PairStream", "find_images", "scan_images"]
@@ -196,9 +196,14 @@ class ContentStyleDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise UsageError(f"data.batch_size must be >= 1, got {batch_size}")
         if image_size < 0 or crop_size < 0:
-            raise ValueError("image_size and crop_size must be >= 0")
+            raise UsageError(f"data.image_size and data.crop_size must be >= 0, got {image_size} and {crop_size}")
+        if image_size and crop_size > image_size:
+            raise UsageError(f"data.crop_size {crop_size} is larger than data.image_size {image_size} (the crop is "
+                             "taken from the resized image; lower crop_size or raise image_size)")
+        if num_workers < 0 or val_pairs < 0:
+            raise UsageError(f"data.num_workers and data.val_pairs must be >= 0, got {num_workers} and {val_pairs}")
         self.save_hyperparameters()
         self.contents: list[Path] = []
         self.styles: list[Path] = []

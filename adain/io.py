@@ -48,6 +48,7 @@ __all__ = [
     "pil_to_tensor",
     "probe_size",
     "read_image",
+    "remove_stale_parts",
     "resize_array",
     "resize_image",
     "resized_shape",
@@ -108,6 +109,14 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def _allow_pixels(max_pixels: int) -> None:
+    """Pillow refuses images above 2 × ``Image.MAX_IMAGE_PIXELS`` (179 MP) before we can look; our
+    own ``max_pixels`` is the limit, so Pillow's is raised to it when a user asks for more."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and max_pixels > 2 * limit:
+        Image.MAX_IMAGE_PIXELS = max_pixels // 2 + 1
+
+
 def _check_pixels(w: int, h: int, max_pixels: int, source: str) -> None:
     if w * h > max_pixels:
         raise ImageError(
@@ -145,6 +154,7 @@ def read_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            _allow_pixels(max_pixels)
             with Image.open(p) as img:
                 _check_pixels(img.width, img.height, max_pixels, str(p))
                 img.load()
@@ -167,8 +177,12 @@ def probe_size(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         ImageError: as :func:`read_image`, for what the header shows.
     """
     p = Path(path)
+    _allow_pixels(max_pixels)
     try:
-        with Image.open(p) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(p)
+        with img:
             w, h = img.size
             _check_pixels(w, h, max_pixels, str(p))
             if img.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated by 90° on display
@@ -176,6 +190,8 @@ def probe_size(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
             return h, w
     except ImageError:
         raise
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{p}: refused as a decompression bomb ({e}); raise --max-pixels if it is real") from None
     except FileNotFoundError:
         raise ImageError(f"{p}: no such file") from None
     except UnidentifiedImageError:
@@ -339,19 +355,76 @@ def ensure_new(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
     return p
 
 
+_PART_TAG = "adain"
+
+
+def _host_tag() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _part_name(p: Path) -> Path:
+    """``.<stem>.adain-<host>-<pid>-<random>.part`` beside ``p``: hidden, and telling a later run
+    whether the process that made it is gone (see :func:`remove_stale_parts`)."""
+    return p.parent / f".{p.stem}.{_PART_TAG}-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}.part"
+
+
+def remove_stale_parts(directory: str | os.PathLike[str], max_age_s: float = 86400.0) -> list[Path]:
+    """Remove temporary files left in ``directory`` by runs that were killed (``kill -9``, power
+    loss): those of a process of this machine that no longer exists, and any older than
+    ``max_age_s`` (another machine's). Returns what was removed."""
+    import re
+    import time
+
+    pattern = re.compile(rf"^\..*\.{_PART_TAG}-([0-9a-f]{{6}})-(\d+)-[0-9a-f]{{8}}\.part$")
+    removed = []
+    host = _host_tag()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for e in entries:
+        m = pattern.match(e.name)
+        if not m or not e.is_file(follow_symlinks=False):
+            continue
+        stale = False
+        if m.group(1) == host:
+            try:
+                os.kill(int(m.group(2)), 0)
+            except ProcessLookupError:
+                stale = True
+            except (PermissionError, OverflowError):
+                pass  # alive (someone else's) or not a pid
+        try:
+            stale = stale or time.time() - e.stat(follow_symlinks=False).st_mtime > max_age_s
+            if stale:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            pass
+    return removed
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
     """Yield a new empty temporary file beside ``path`` (parent folders are created) for the block to
-    fill; it is renamed onto ``path`` when the block succeeds and removed when it raises, so
-    ``path`` is never partial. The temporary file has the mode a plain ``open()`` would give.
+    fill; when the block succeeds it becomes ``path``, when it raises it is removed, so ``path`` is
+    never partial. The temporary file has the mode a plain ``open()`` would give.
+
+    Without ``overwrite`` the output is *claimed* atomically: the finished file is hard-linked to
+    ``path``, which fails if anything else created ``path`` in the meantime — two runs can never
+    both believe they wrote the same file (a file system without hard links falls back to an
+    exclusive create of ``path``). With ``overwrite`` it is renamed over ``path``.
 
     Raises:
-        FileExistsError: ``path`` exists and ``overwrite`` is False.
+        OutputExistsError: ``path`` exists (or appears while writing) and ``overwrite`` is False.
     """
     p = ensure_new(path, overwrite)
     p.parent.mkdir(parents=True, exist_ok=True)
     while True:  # like mkstemp, but 0o666 less the umask instead of 0o600
-        tmp = p.parent / f".{p.stem}.{secrets.token_hex(4)}.part"
+        tmp = _part_name(p)
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             break
@@ -359,10 +432,29 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
             continue
     try:
         yield tmp
-        os.replace(tmp, p)
+        if overwrite:
+            os.replace(tmp, p)
+        else:
+            _claim(tmp, p)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _claim(tmp: Path, p: Path) -> None:
+    """Move the finished ``tmp`` to ``p`` only if ``p`` does not exist (atomically)."""
+    try:
+        os.link(tmp, p)
+    except FileExistsError:
+        raise OutputExistsError(f"{p}: already exists (another run wrote it; use --overwrite to replace it)") from None
+    except OSError:  # no hard links here: claim the name exclusively, then move the file onto it
+        try:
+            os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            raise OutputExistsError(f"{p}: already exists (another run wrote it; use --overwrite to replace it)") from None
+        os.replace(tmp, p)
+        return
+    tmp.unlink(missing_ok=True)
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None], overwrite: bool = False) -> Path:

@@ -27,6 +27,7 @@ from torch import Tensor
 from torch.optim.lr_scheduler import LambdaLR
 
 from . import functional as AF
+from .errors import UsageError
 from .checkpoint import ENCODER_PREFIX, RANDOM, encoder_record, load_checkpoint_net, make_encoder
 from .decoder import build_decoder, load_decoder_state_dict
 from .encoder import STAGES, AuxHeads
@@ -76,9 +77,13 @@ class AdaINLitModule(L.LightningModule):
         super().__init__()
         unknown = set(style_layers) - set(STAGES)
         if unknown or not style_layers:
-            raise ValueError(f"style_layers must be a non-empty subset of {STAGES}, got {style_layers}")
-        if min(style_weight, content_weight, tv_weight, lr_decay) < 0 or lr <= 0:
-            raise ValueError("weights and lr_decay must be >= 0 and lr > 0")
+            raise UsageError(f"model.style_layers must be a non-empty subset of {STAGES}, got {style_layers}")
+        for name, v in (("style_weight", style_weight), ("content_weight", content_weight), ("tv_weight", tv_weight),
+                        ("lr_decay", lr_decay)):
+            if v < 0:
+                raise UsageError(f"model.{name} must be >= 0, got {v}")
+        if lr <= 0:
+            raise UsageError(f"model.lr must be > 0, got {lr}")
         self.save_hyperparameters()
         enc, self.encoder_info = make_encoder(encoder, encoder_weights)
         decoder = build_decoder(enc)
@@ -86,12 +91,12 @@ class AdaINLitModule(L.LightningModule):
             load_decoder_state_dict(decoder, load_state_dict_file(decoder_init), decoder_init)
         self.net = AdaINNet(enc, decoder)
         if style_features not in ("encoder", "aux"):
-            raise ValueError(f"style_features must be 'encoder' or 'aux', got {style_features!r}")
+            raise UsageError(f"model.style_features must be 'encoder' or 'aux', got {style_features!r}")
         self.aux: AuxHeads | None = None
         if style_features == "aux":
             wpath = self.encoder_info["encoder_weights"]
             if wpath == RANDOM:
-                raise ValueError("style_features='aux' needs real encoder weights with distillation heads")
+                raise UsageError("model.style_features='aux' needs real encoder weights with distillation heads")
             self.aux = AuxHeads(load_state_dict_file(wpath), style_layers, wpath)
         self.style_layers = tuple(s for s in enc.stages if s in style_layers)
         if channels_last:

@@ -108,6 +108,7 @@ def load_pretrained(
     encoder_weights: str | os.PathLike[str] | None = None,
     decoder_weights: str | os.PathLike[str] | None = None,
     download: bool = True,
+    weights_check: str = "warn",
 ) -> AdaINNet:
     """Build a pretrained :class:`AdaINNet` (on the CPU, eval mode).
 
@@ -116,6 +117,8 @@ def load_pretrained(
         encoder_weights: explicit encoder file (else packaged, cache, download).
         decoder_weights: explicit decoder file (else packaged, cache, download).
         download: allow downloads of missing files.
+        weights_check: an explicit encoder file that is not the registered one: ``warn``,
+            ``strict`` (refuse) or ``off`` (see :func:`adain.weights.model_files`).
     """
     card = MODELS[choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]]
     encoder = build_encoder(card.encoder)
@@ -128,7 +131,8 @@ def load_pretrained(
         load_decoder_state_dict(decoder, load_state_dict_file(p), str(p))
 
     enc_path, dec_path = model_files(card.name, encoder_weights, decoder_weights, download=download,
-                                     verify_encoder=check_encoder, verify_decoder=check_decoder)
+                                     verify_encoder=check_encoder, verify_decoder=check_decoder,
+                                     weights_check=weights_check)
     check_encoder(enc_path)
     check_decoder(dec_path)
     return AdaINNet(encoder, decoder.float()).eval()

@@ -113,10 +113,13 @@ class Pipeline:
         encoder_weights: str | os.PathLike[str] | None = None,
         decoder_weights: str | os.PathLike[str] | None = None,
         download: bool = True,
+        weights_check: str = "warn",
         **kwargs: Any,
     ) -> Pipeline:
-        """A pipeline for a named model (``auto``, ``canonical``, ``small16x``); see :mod:`adain.weights`."""
-        return cls.from_source(pretrained_source(name, encoder_weights, decoder_weights, download), **kwargs)
+        """A pipeline for a named model (``auto``, ``canonical``, ``small16x``); see :mod:`adain.weights`
+        (``weights_check``: :func:`adain.weights.model_files`)."""
+        return cls.from_source(pretrained_source(name, encoder_weights, decoder_weights, download, weights_check),
+                               **kwargs)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], encoder_weights: str | os.PathLike[str] | None = None,
@@ -448,6 +451,7 @@ def pretrained_source(
     encoder_weights: str | os.PathLike[str] | None = None,
     decoder_weights: str | os.PathLike[str] | None = None,
     download: bool = True,
+    weights_check: str = "warn",
 ) -> ModelSource:
     """A :class:`~adain.graphs.ModelSource` for a named model, found without torch."""
     from .graphs import ModelSource
@@ -461,11 +465,12 @@ def pretrained_source(
 
         load_encoder(card.encoder, p)
 
-    enc, dec = model_files(model, encoder_weights, decoder_weights, download=download, verify_encoder=verify)
+    enc, dec = model_files(model, encoder_weights, decoder_weights, download=download, verify_encoder=verify,
+                           weights_check=weights_check)
 
     def build() -> AdaINNet:
         from .model import load_pretrained
 
-        return load_pretrained(model, enc, dec, download=False)
+        return load_pretrained(model, enc, dec, download=False, weights_check="off")  # checked above
 
     return ModelSource.from_files(model, [card.encoder, enc, dec], 8, build)

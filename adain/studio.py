@@ -270,33 +270,21 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _robust_components() -> tuple[type, type]:
-    """``gr.Image`` that hands any upload to our handlers as a path, even one Pillow cannot open (so
-    a broken file gets our one-line message instead of a preprocessing error), and
-    ``gr.ImageEditor`` that reads an unreadable picture as "nothing painted"."""
-    import gradio as gr
+def _robust(component: Any, fallback: Callable[[Any], Any]) -> Any:
+    """Make ``component.preprocess`` total: an upload Pillow cannot open is handed on as
+    ``fallback(payload)`` (an image's path, so our handler names what is wrong with the file in one
+    line; "nothing painted" for the mask editor) instead of failing in Gradio's preprocessing.
+    (An instance attribute, not a subclass: Gradio writes ``.pyi`` stubs beside subclasses.)"""
+    original = component.preprocess
 
-    class Upload(gr.Image):
-        def get_block_name(self) -> str:
-            return "image"
+    def preprocess(payload: Any) -> Any:
+        try:
+            return original(payload)
+        except Exception:  # noqa: BLE001 - reported by the handler, readably
+            return fallback(payload)
 
-        def preprocess(self, payload: Any) -> Any:
-            try:
-                return super().preprocess(payload)
-            except Exception:  # noqa: BLE001 - the handler reports what is wrong with the file
-                return getattr(payload, "path", None)
-
-    class MaskEditor(gr.ImageEditor):
-        def get_block_name(self) -> str:
-            return "imageeditor"
-
-        def preprocess(self, payload: Any) -> Any:
-            try:
-                return super().preprocess(payload)
-            except Exception:  # noqa: BLE001 - the content upload reports the broken file
-                return None
-
-    return Upload, MaskEditor
+    component.preprocess = preprocess
+    return component
 
 
 def _short_paths(message: str, values: Sequence[Any]) -> str:
@@ -317,7 +305,9 @@ def build_app(engine: StudioEngine, styles_dir: str | os.PathLike[str] | None = 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    Upload, MaskEditor = _robust_components()
+    def Upload(**kwargs: Any) -> gr.Image:  # noqa: N802 - a component factory
+        return _robust(gr.Image(**kwargs), lambda payload: getattr(payload, "path", None))
+
     gallery_paths = [str(p) for p in list_images([styles_dir])] if styles_dir else []
     model = {"concurrency_id": "model", "concurrency_limit": 1}
 
@@ -369,9 +359,10 @@ def build_app(engine: StudioEngine, styles_dir: str | os.PathLike[str] | None = 
         with gr.Accordion("Mask for two styles: paint the region that gets style 1", open=False):
             use_mask = gr.Checkbox(False, label="use the painted mask (style 1 inside, style 2 outside)",
                                    elem_id="use_mask")
-            mask = MaskEditor(type="numpy", label="Paint on the content", sources=(), elem_id="mask",
+            mask = gr.ImageEditor(type="numpy", label="Paint on the content", sources=(), elem_id="mask",
                                   brush=gr.Brush(colors=["#ff3030"], color_mode="fixed"), layers=False,
                                   transforms=())
+            _robust(mask, lambda payload: None)
 
         def collect(content_v: Any, *rest: Any) -> tuple[Any, list[Any], list[float], Any]:
             styles = list(rest[:MAX_STYLES])

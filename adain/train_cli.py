@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningCLI
 
 from .callbacks import StepProgressBar
@@ -23,15 +23,28 @@ __all__ = ["main", "train_main"]
 
 
 class AdainCLI(LightningCLI):
-    """LightningCLI whose default progress bar counts steps to ``max_steps``, also after a resume."""
+    """LightningCLI whose default progress bar counts steps to ``max_steps``, also after a resume,
+    and which checks ``--ckpt_path`` before anything is built or written."""
+
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads the checkpoint's hyper-parameters here, before any hook, and a bad file
+        # would end in its traceback: check it first (one line), then let Lightning read it.
+        sub = self.config.get("subcommand")
+        cfg = self.config.get(sub) if sub else self.config
+        ckpt = cfg.get("ckpt_path") if cfg is not None else None
+        if ckpt and str(ckpt) not in ("last", "best", "hpc", "registry"):
+            check_training_checkpoint(str(ckpt))
+        super()._parse_ckpt_path()
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
         user_bars = {id(cb) for cb in (configured if isinstance(configured, list) else [configured])}
         trainer = super().instantiate_trainer(**kwargs)
         for i, cb in enumerate(trainer.callbacks):
-            if type(cb) is TQDMProgressBar and id(cb) not in user_bars:  # Lightning's default bar
-                trainer.callbacks[i] = StepProgressBar(refresh_rate=cb.refresh_rate, process_position=cb.process_position)
+            # Lightning's default bar (rich's when rich is installed, e.g. alongside Gradio)
+            if type(cb) in (TQDMProgressBar, RichProgressBar) and id(cb) not in user_bars:
+                trainer.callbacks[i] = StepProgressBar(refresh_rate=getattr(cb, "refresh_rate", 1),
+                                                       process_position=getattr(cb, "process_position", 0))
         return trainer
 
 
@@ -48,12 +61,37 @@ def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
     )
 
 
+def check_training_checkpoint(path: str) -> None:
+    """A resume checkpoint must exist, load as plain data (``weights_only``: it never runs code)
+    and come from ``adain-train``; else one line (:class:`~adain.errors.WeightsError`)."""
+    from pathlib import Path
+
+    from .checkpoint import encoder_record
+    from .errors import WeightsError
+    from .weights import load_state_dict_file
+
+    if not Path(path).is_file():
+        raise WeightsError(f"{path}: --ckpt_path not found")
+    ckpt = load_state_dict_file(path)
+    encoder_record(ckpt)
+    if "state_dict" not in ckpt or "loops" not in ckpt:
+        raise WeightsError(f"{path}: not a training checkpoint (no trainer state to resume from)")
+
+
 def main() -> None:
+    """Entry point of ``adain-train``: exit 2 with one line for bad options/files, 143 when stopped
+    by SIGTERM (a scheduler must not mistake it for success), 130 on Ctrl-C."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
     try:
         train_main()
     except AdainError as e:
         print(f"adain-train: error: {e}", file=sys.stderr)
         sys.exit(2)
+    except SIGTERMException:
+        print("adain-train: stopped by SIGTERM before max_steps; resume with --ckpt_path <run>/checkpoints/last.ckpt",
+              file=sys.stderr)
+        sys.exit(143)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -363,8 +363,14 @@ def model_files(
     progress: bool = True,
     verify_encoder: Callable[[Path], None] | None = None,
     verify_decoder: Callable[[Path], None] | None = None,
+    weights_check: str = "warn",
 ) -> tuple[Path, Path]:
     """The encoder and decoder files of a named model: explicit path → packaged → cache → download.
+
+    An explicit encoder file is compared with the registered encoder's sha256 (a different VGG
+    with the same shapes would otherwise run silently): ``weights_check="warn"`` prints one line on
+    stderr, ``"strict"`` refuses, ``"off"`` (an intentionally different encoder) says nothing.
+    Decoders are not checked: your own trained decoder is the point of ``--decoder-weights``.
 
     Files are found here but checked for architecture by the ``verify_*`` callbacks only when
     something is downloaded: the encoder before the decoder's download (a wrong encoder file
@@ -385,7 +391,21 @@ def model_files(
             return packaged_file(key)
         return resolve_weights(key, download=download, progress=progress, verify=verify)
 
+    if weights_check not in ("warn", "strict", "off"):
+        raise WeightsError(f"weights_check must be warn, strict or off, got {weights_check!r}")
     enc = one(card.encoder_weights, encoder_weights, "--encoder-weights", None)
+    expected = None
+    if encoder_weights is not None and weights_check != "off":
+        spec = WEIGHTS.get(card.encoder_weights)
+        expected = spec.sha256 if spec else file_digest(packaged_file(card.encoder_weights)) if card.packaged else None
+    if expected and file_digest(enc) != expected:
+        if verify_encoder is not None:
+            verify_encoder(enc)  # a wrong architecture is the one error to report, not this warning
+        msg = (f"{enc}: not the registered {card.name} encoder ({card.encoder_weights}, sha256 {expected[:12]}…); "
+               "results will differ from the published model")
+        if weights_check == "strict":
+            raise WeightsError(msg)
+        print(f"adain: warning: {msg} (pass --custom-weights if intended)", file=sys.stderr)
     dec_missing = decoder_weights is None and not card.packaged and \
         not (cache_dir() / WEIGHTS[card.decoder_weights].filename).is_file()
     if dec_missing and verify_encoder is not None:

@@ -21,7 +21,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 @pytest.fixture
 def model_args(canonical_files) -> list[str]:
     enc, dec = canonical_files
-    return ["--encoder-weights", str(enc), "--decoder-weights", str(dec), "--device", "cpu", "--quiet",
+    return ["--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights", "--device", "cpu", "--quiet",
             "--content-size", "64", "--style-size", "64"]
 
 
@@ -112,7 +112,7 @@ def test_wrong_architecture_weights(tiny_dirs, tmp_path, canonical_files, capsys
     bad = tmp_path / "bad_decoder.pth"
     torch.save(sd, bad)
     _bad(capsys, ["--content", str(c / "a.jpg"), "--style", str(s / "x.jpg"), "--output", str(out),
-                  "--encoder-weights", str(canonical_files[0]), "--decoder-weights", str(bad), "--device", "cpu"],
+                  "--encoder-weights", str(canonical_files[0]), "--decoder-weights", str(bad), "--custom-weights", "--device", "cpu"],
          "bad_decoder.pth: wrong architecture for the decoder: key '5.weight' has shape (128, 256, 3, 3)", out)
     _bad(capsys, ["--content", str(c / "a.jpg"), "--style", str(s / "x.jpg"), "--output", str(out),
                   "--encoder-weights", str(canonical_files[1]), "--device", "cpu"],
@@ -141,24 +141,50 @@ def test_output_under_a_file_is_unwritable(tiny_dirs, tmp_path, model_args, caps
                   *model_args], "not writable", tmp_path)
 
 
-def test_interrupted_run_leaves_no_partial_output(tiny_dirs, tmp_path, model_args, capsys, monkeypatch):
+def _flaky_save(monkeypatch, exc: BaseException, at: int) -> None:
     import adain.cli as cli
 
-    c, s = tiny_dirs
-    out = tmp_path / "out"
     calls = {"n": 0}
     real = cli.save_image
 
     def flaky(*a, **k):
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
+        if calls["n"] == at:
+            raise exc
         return real(*a, **k)
 
     monkeypatch.setattr(cli, "save_image", flaky)
-    code, err = run(["--content", str(c), "--style", str(s), "--output", str(out), *model_args], capsys)
-    assert code == 130 and "no partial outputs" in err
-    assert not out.exists()
+
+
+def test_interrupted_run_keeps_what_it_finished(tiny_dirs, tmp_path, model_args, capsys, monkeypatch):
+    """Ctrl-C keeps the finished outputs (and says how to resume); --skip-existing makes the rest."""
+    c, s = tiny_dirs
+    out = tmp_path / "out"
+    _flaky_save(monkeypatch, KeyboardInterrupt(), 3)
+    code, err = run(["--content", str(c), "--style", str(s), "--output", str(out), "--batch-size", "1", *model_args],
+                    capsys)
+    assert code == 130 and "interrupted (SIGINT) after 2 of 4 outputs" in err and "--skip-existing" in err
+    kept = listing(out)
+    assert len(kept) == 2 and not [p for p in out.rglob("*") if p.name.startswith(".")]
+    monkeypatch.undo()
+    code, err = run(["--content", str(c), "--style", str(s), "--output", str(out), "--skip-existing", *model_args],
+                    capsys)
+    assert code == 0, err
+    assert len(listing(out)) == 4
+
+
+def test_failed_run_removes_only_its_own_outputs(tiny_dirs, tmp_path, model_args, capsys, monkeypatch):
+    from adain.errors import AdainError
+
+    c, s = tiny_dirs
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("the user's file")
+    _flaky_save(monkeypatch, AdainError("disk trouble"), 3)
+    code, err = run(["--content", str(c), "--style", str(s), "--output", str(out), "--batch-size", "1", *model_args],
+                    capsys)
+    assert code == 2 and "disk trouble" in err
+    assert listing(out) == ["mine.txt"]
 
 
 def test_missing_weights_offline_is_one_line(tiny_dirs, tmp_path, capsys):

@@ -61,7 +61,7 @@ def test_cli_masks_label_map_and_resizing(tmp_path, canonical_files, capsys, sha
     c = make_image(tmp_path / "c.jpg", 80, 64, 1)
     s1, s2 = make_image(tmp_path / "s1.jpg", 40, 40, 2), make_image(tmp_path / "s2.jpg", 40, 40, 3)
     args = ["--content", str(c), "--style", str(s1), str(s2), "--encoder-weights", str(enc), "--decoder-weights",
-            str(dec), "--device", "cpu", "--quiet", "--content-size", "0", "--style-size", "0"]
+            str(dec), "--custom-weights", "--device", "cpu", "--quiet", "--content-size", "0", "--style-size", "0"]
     # the shared binary mask as one label map (resized from its own size to the content's)
     assert infer_main([*args, "--mask", str(shared / "images/mask/mask.png"), "--output", str(tmp_path / "a")]) == 0
     assert listing(tmp_path / "a") == ["c_stylized_s1+s2.jpg"]
@@ -138,7 +138,7 @@ def test_alpha_and_blend_grids(tmp_path, canonical_files, capsys):
     enc, dec = canonical_files
     c = make_image(tmp_path / "c.jpg", 32, 24, 1)
     styles = [make_image(tmp_path / f"s{i}.jpg", 40, 40, 10 + i) for i in range(4)]
-    base = ["--content", str(c), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--device", "cpu",
+    base = ["--content", str(c), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights", "--device", "cpu",
             "--quiet", "--content-size", "0", "--style-size", "0", "--ext", "png"]
     assert infer_main([*base, "--style", str(styles[0]), "--grid", "alpha", "--output", str(tmp_path / "g")]) == 0
     w, h = Image.open(tmp_path / "g" / "c_alpha_grid_s0.png").size
@@ -181,7 +181,7 @@ def test_tile_flag_validation(tmp_path, canonical_files, capsys):
     enc, dec = canonical_files
     c, s = make_image(tmp_path / "c.jpg", 136, 72, 1), make_image(tmp_path / "s.jpg", 32, 32, 2)
     out = tmp_path / "o"
-    base = ["--content", str(c), "--style", str(s), "--encoder-weights", str(enc), "--decoder-weights", str(dec),
+    base = ["--content", str(c), "--style", str(s), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights",
             "--device", "cpu", "--output", str(out)]
     _bad(capsys, [*base, "--tile", "-1"], "--tile must be >= 0", out)
     _bad(capsys, [*base, "--tile", "16"], "--tile must be 0 (never tile) or at least 64", out)
@@ -199,7 +199,7 @@ def test_video_keeps_frame_count_fps_and_audio(shared, tmp_path, canonical_files
     src = shared / "images/video/cutBunny.mp4"
     dst = tmp_path / "out.mp4"
     code = infer_main(["--content", str(src), "--style", str(shared / "images/style/mondrian.jpg"), "--output", str(dst),
-                       "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--device", "cpu", "--quiet",
+                       "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights", "--device", "cpu", "--quiet",
                        "--content-size", "48", "--style-size", "64", "--temporal-smoothing", "0.9", "--batch-size", "16"])
     assert code == 0, capsys.readouterr().err
     with av.open(str(src)) as a, av.open(str(dst)) as b:
@@ -221,7 +221,7 @@ def test_video_bad_flags(tmp_path, canonical_files, capsys):
     v.write_bytes(b"not a video")
     s = make_image(tmp_path / "s.jpg", 32, 32, 2)
     out = tmp_path / "out"
-    base = ["--style", str(s), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--device", "cpu",
+    base = ["--style", str(s), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights", "--device", "cpu",
             "--output", str(out / "o.mp4")]
     _bad(capsys, ["--content", str(v), *base], "clip.mp4: not a readable video", out)
     _bad(capsys, ["--content", str(v), *base, "--temporal-smoothing", "1.5"], "--temporal-smoothing must be in [0, 1)", out)
@@ -260,7 +260,7 @@ def test_two_cpu_processes_split_a_directory_and_resume(tmp_path, canonical_file
         make_image(tmp_path / "in" / f"img{i}.jpg", 40 + 8 * (i % 3), 32, i)
     s = make_image(tmp_path / "s.jpg", 32, 32, 99)
     args = ["--content", str(tmp_path / "in"), "--style", str(s), "--output", str(tmp_path / "out"), "--encoder-weights",
-            str(enc), "--decoder-weights", str(dec), "--content-size", "0", "--style-size", "0",
+            str(enc), "--decoder-weights", str(dec), "--custom-weights", "--content-size", "0", "--style-size", "0",
             "--devices", "2", "--strategy", "ddp", "--accelerator", "cpu"]
     code, err = _predict(args, tmp_path)
     assert code == 0, err[-2000:]
@@ -280,7 +280,7 @@ def test_predict_path_single_process(tmp_path, canonical_files, capsys):
         make_image(tmp_path / "in" / f"img{i}.jpg", 40, 32, i)
     s = make_image(tmp_path / "s.jpg", 32, 32, 99)
     args = ["--content", str(tmp_path / "in"), "--style", str(s), "--output", str(tmp_path / "out"), "--encoder-weights",
-            str(enc), "--decoder-weights", str(dec), "--content-size", "0", "--style-size", "0", "--devices", "1",
+            str(enc), "--decoder-weights", str(dec), "--custom-weights", "--content-size", "0", "--style-size", "0", "--devices", "1",
             "--accelerator", "cpu", "--quiet"]
     assert infer_main(args) == 0
     assert len(listing(tmp_path / "out")) == 3

@@ -84,11 +84,11 @@ def test_export_cli_writes_graphs_and_refuses_to_overwrite(tmp_path, canonical_f
 
     enc, dec = canonical_files
     out = tmp_path / "onnx"
-    assert export_main(["onnx", str(out), "--encoder-weights", str(enc), "--decoder-weights", str(dec),
+    assert export_main(["onnx", str(out), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights",
                         "--graphs", "stats", "stylize"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["stats.onnx", "stylize.onnx"]
     capsys.readouterr()
-    assert export_main(["onnx", str(out), "--encoder-weights", str(enc), "--decoder-weights", str(dec),
+    assert export_main(["onnx", str(out), "--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights",
                         "--graphs", "stats"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "stats.onnx: already exists" in err[0]
