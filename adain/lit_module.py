@@ -27,10 +27,10 @@ from torch import Tensor
 from torch.optim.lr_scheduler import LambdaLR
 
 from . import functional as AF
-from .errors import UsageError
 from .checkpoint import ENCODER_PREFIX, RANDOM, encoder_record, load_checkpoint_net, make_encoder
 from .decoder import build_decoder, load_decoder_state_dict
 from .encoder import STAGES, AuxHeads
+from .errors import UsageError
 from .model import AdaINNet
 from .weights import load_state_dict_file
 

@@ -144,7 +144,7 @@ def test_concurrent_runs_never_both_own_an_output(tmp_path, many, n_runs):
     c, s = many
     out = tmp_path / "out"
     expected = {f"{p.stem}_stylized_{st}.jpg" for p in c.iterdir() for st in ("a", "b")}
-    for trial in range(2):
+    for _trial in range(2):
         procs = [_start(["--content", str(c), "--style", str(s), "--output", str(out), "--quiet",
                          "--content-size", "48", "--batch-size", "1", *MODEL], tmp_path) for _ in range(n_runs)]
         results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
