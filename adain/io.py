@@ -430,6 +430,8 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
             break
         except FileExistsError:
             continue
+        except FileNotFoundError:  # a concurrent run removed the (then empty) folder it had created
+            p.parent.mkdir(parents=True, exist_ok=True)
     try:
         yield tmp
         if overwrite:
