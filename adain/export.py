@@ -61,8 +61,10 @@ def _stored(sd: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:
 
 def export_model_onnx(out_dir: str | os.PathLike[str], model: str = "auto", checkpoint: str | None = None,
                       encoder_weights: str | None = None, decoder_weights: str | None = None,
-                      graphs: Sequence[str] | None = None, overwrite: bool = False) -> list[Path]:
-    """Export the ONNX graphs of a named model or a checkpoint into ``out_dir``; returns the files."""
+                      graphs: Sequence[str] | None = None, overwrite: bool = False,
+                      weights_check: str = "warn") -> list[Path]:
+    """Export the ONNX graphs of a named model or a checkpoint into ``out_dir``; returns the files
+    (``weights_check``: see :func:`adain.weights.model_files`)."""
     from .graphs import GRAPHS, export_onnx
 
     names = tuple(graphs or GRAPHS)
@@ -77,7 +79,7 @@ def export_model_onnx(out_dir: str | os.PathLike[str], model: str = "auto", chec
     else:
         from .model import load_pretrained
 
-        net = load_pretrained(model, encoder_weights, decoder_weights)
+        net = load_pretrained(model, encoder_weights, decoder_weights, weights_check=weights_check)
     return export_onnx(net, d, names)
 
 
@@ -95,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
     o.add_argument("--encoder-weights", metavar="PATH")
     o.add_argument("--decoder-weights", metavar="PATH")
+    o.add_argument("--custom-weights", action="store_true",
+                   help="an --encoder-weights file that intentionally differs from the registered one (no warning)")
     o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
     o.add_argument("--overwrite", action="store_true", help="replace existing files")
     return p
@@ -111,7 +115,7 @@ def main(args: Sequence[str] | None = None) -> int:
             print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
         else:
             paths = export_model_onnx(a.output, a.model, a.checkpoint, a.encoder_weights, a.decoder_weights,
-                                      a.graphs, a.overwrite)
+                                      a.graphs, a.overwrite, "off" if a.custom_weights else "warn")
             for path in paths:
                 print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     except AdainError as e:
