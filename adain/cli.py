@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stylize in NxN tiles (bounded memory; automatic above 4 MP on CPU); 0 never tiles")
     cr.add_argument("--temporal-smoothing", type=float, default=0.0, metavar="BETA",
                     help="video: moving average of content statistics across frames (0 = off, e.g. 0.9)")
+    from .optimize_options import add_optimize_options
+
+    add_optimize_options(p)
     md = add_model_options(p)
     md.add_argument("--download", metavar="MODEL", choices=sorted(MODELS),
                     help="download a model's weights into the cache (sha256-checked) and exit")
@@ -184,6 +187,13 @@ def _validate_creative(args: argparse.Namespace, contents: list[Path], styles: l
         raise AdainError(f"{videos[0]}: --mask, --grid and --preserve-color work on images, not video")
     if not videos and args.temporal_smoothing:
         raise AdainError("--temporal-smoothing applies to video contents only")
+    if getattr(args, "optimize", None) is not None:
+        what = "--refine" if args.method == "adain" else "--method gatys"
+        if videos:
+            raise AdainError(f"{videos[0]}: {what} works on images; video stays AdaIN-only (drop {what})")
+        if args.grid or args.tile or args.devices is not None:
+            raise UsageError(f"{what} makes one optimised image per output; it cannot be combined with "
+                             "--grid, --tile or --devices")
     if args.grid == "blend" and len(styles) != 4:
         raise AdainError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
     if args.grid and (args.mask or args.style_weights is not None):
@@ -272,6 +282,10 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.skip_existing and args.overwrite:
         raise UsageError("--skip-existing and --overwrite contradict each other; choose one")
+    from .optimize_options import optimization_request, options_from_args
+
+    args.optimize = optimization_request(args)
+    opt_options = options_from_args(args, args.optimize[1]) if args.optimize else None
     contents = [Path(c) for c in args.content if _is_video(Path(c)) and Path(c).is_file()] or list_images(args.content)
     styles = list_images(_split_list(args.style))
     masks = _validate_creative(args, contents, styles)
@@ -300,8 +314,21 @@ def _run(args: argparse.Namespace) -> int:
         read_image(f, args.max_pixels)
     for f in contents:
         if not _is_video(f):
-            check_working_size(*probe_size(f, args.max_pixels), args.content_size, args.crop, args.max_pixels, str(f))
+            nh, nw = check_working_size(*probe_size(f, args.max_pixels), args.content_size, args.crop,
+                                        args.max_pixels, str(f))
+            if opt_options is not None:
+                from .optimize_options import MAX_OPTIMIZE_PIXELS
+
+                if nh * nw > MAX_OPTIMIZE_PIXELS:
+                    raise UsageError(f"{f}: {nw}x{nh} is too large to optimise (limit "
+                                     f"{MAX_OPTIMIZE_PIXELS / 1e6:.1f} MP); lower --content-size")
     pipe = make_pipeline(args)
+    loss_net = None
+    if opt_options is not None:
+        from .optimize import loss_network_of_pipeline
+
+        loss_net = loss_network_of_pipeline(pipe, args.loss_heads)
+        opt_options.validate(loss_net.layers)
     created = [d for d in out_dirs if _check_writable(d)]
     from .io import remove_stale_parts
 
@@ -316,7 +343,8 @@ def _run(args: argparse.Namespace) -> int:
         groups: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
         for content, group, target in jobs:
             groups.setdefault(tuple(group), []).append((content, target))
-        simple = masks is None and args.grid is None and args.preserve_color == "none" and not _is_video(jobs[0][0])
+        simple = (masks is None and args.grid is None and args.preserve_color == "none" and not _is_video(jobs[0][0])
+                  and loss_net is None)
         kw = {"alpha": args.alpha, "content_size": args.content_size, "style_size": args.style_size, "crop": args.crop}
         bar = tqdm(total=len(jobs), desc="stylizing", unit="img", disable=args.quiet or None)
         for content, group, target in ([] if simple else jobs):
@@ -340,6 +368,13 @@ def _run(args: argparse.Namespace) -> int:
                                   style_size=args.style_size, crop=args.crop, preserve_color=args.preserve_color,
                                   tile=args.tile)
                 saves.append(pool.submit(save_image, grid, target, args.overwrite))
+            elif loss_net is not None:
+                from .optimize import stylize_optimized
+
+                out = stylize_optimized(pipe, loss_net, content, group, init=args.optimize[0], options=opt_options,
+                                        weights=args.style_weights, preserve_color=args.preserve_color, masks=masks,
+                                        progress=not args.quiet, **kw)
+                saves.append(pool.submit(save_image, out, target, args.overwrite))
             else:
                 out = pipe.stylize(content, group, weights=args.style_weights, preserve_color=args.preserve_color,
                                    masks=masks, tile=args.tile, **kw)

@@ -105,6 +105,9 @@ class Encoder(nn.Sequential):
         self.taps: dict[str, str] = dict(taps)  # child name -> stage name
         self.stages: tuple[str, ...] = tuple(self.taps.values())
         self.channels: dict[str, int] = {s: spec.widths[i] for i, s in enumerate(self.stages)}
+        #: the file the weights were loaded from, when known (its distillation heads, if any,
+        #: serve as a loss network for optimisation-based stylization)
+        self.weights_path: str | None = None
         if spec.imagenet_norm:
             self.register_buffer(
                 "input_mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False

@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runtime of the stylization network (the evaluator always runs in torch fp32)")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    from .optimize_options import add_optimize_options
+
+    add_optimize_options(p)
     return p
 
 
@@ -222,9 +225,24 @@ def _run(args: argparse.Namespace) -> int:
             st = Stylizer.from_pretrained(args.model, args.encoder_weights, args.decoder_weights, device=str(device),
                                           precision=args.precision, backend=args.backend)
 
-        def fn(c: Tensor, s: Tensor) -> Tensor:
-            return st.stylize(c, s, content_size=0, style_size=0)
+        from .optimize import stylize_optimized
+        from .optimize_options import optimization_request, options_from_args
+
+        request = optimization_request(args)
         label = args.label or (Path(args.checkpoint).stem if args.checkpoint else args.model)
+        if request is None:
+            def fn(c: Tensor, s: Tensor) -> Tensor:
+                return st.stylize(c, s, content_size=0, style_size=0)
+        else:
+            options = options_from_args(args, request[1])
+            net = st.loss_network(args.loss_heads)
+            options.validate(net.layers)
+
+            def fn(c: Tensor, s: Tensor) -> Tensor:
+                out = stylize_optimized(st.pipeline, net, c, s, request[0], options, content_size=0, style_size=0)
+                return torch.from_numpy(out)
+            label = args.label or (f"{label}_refine{request[1]}" if args.method == "adain"
+                                   else f"{label}_gatys_{request[0]}{request[1]}")
     rows, grid = evaluate(fn, contents, styles, evaluator, args.size, progress=not args.quiet)
     try:
         paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)

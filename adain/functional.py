@@ -31,8 +31,11 @@ __all__ = [
     "resize_masks",
     "rgb_to_ycbcr",
     "ycbcr_to_rgb",
+    "content_loss",
+    "gram_loss",
     "gram_matrix",
     "instance_normalize",
+    "masked_gram_matrix",
     "mean_std_loss",
     "normalize_weights",
     "total_variation",
@@ -155,16 +158,50 @@ def mean_std_loss(
     return F.mse_loss(mean, target_mean.float()) + F.mse_loss(std, target_std.float())
 
 
-def total_variation(img: Tensor) -> Tensor:
-    """Mean absolute difference between neighbouring pixels (anisotropic TV), a scalar.
+def total_variation(img: Tensor, power: int = 1) -> Tensor:
+    """Mean ``|difference|**power`` between neighbouring pixels, vertical plus horizontal, a scalar.
+
+    ``power=1`` is the anisotropic TV of the training loss; ``power=2`` is the smooth variant used
+    by optimisation-based stylization (L-BFGS wants a differentiable objective).
 
     Shape:
         img: ``(N, C, H, W)``.
     """
     _check_4d(img, "img")
-    dh = (img[:, :, 1:, :] - img[:, :, :-1, :]).abs().mean()
-    dw = (img[:, :, :, 1:] - img[:, :, :, :-1]).abs().mean()
-    return dh + dw
+    if power not in (1, 2):
+        raise UsageError(f"total variation power must be 1 or 2, got {power}")
+    dh = img[:, :, 1:, :] - img[:, :, :-1, :]
+    dw = img[:, :, :, 1:] - img[:, :, :, :-1]
+    if power == 1:
+        return dh.abs().mean() + dw.abs().mean()
+    return dh.pow(2).mean() + dw.pow(2).mean()
+
+
+def content_loss(input_feat: Tensor, target_feat: Tensor) -> Tensor:
+    """Content loss of Gatys et al. (2016) and AdaIN: ``MSE(F(x), F_target)`` in float32.
+
+    Shape:
+        input_feat, target_feat: ``(N, C, H, W)`` (target may have ``N = 1``).
+    """
+    _check_4d(input_feat, "input_feat")
+    if input_feat.shape[1:] != target_feat.shape[1:]:
+        raise UsageError(f"content features differ in shape: {tuple(input_feat.shape)} vs {tuple(target_feat.shape)}")
+    return F.mse_loss(input_feat.float(), target_feat.float().expand_as(input_feat))
+
+
+def gram_loss(input_feat: Tensor, target_gram: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Style loss of Gatys et al. (2016) for one layer: ``MSE(G(x), G_target)``.
+
+    Args:
+        input_feat: ``(N, C, H, W)`` features of the image being optimised.
+        target_gram: ``(N or 1, C, C)`` target Gram matrix (:func:`gram_matrix` of the style).
+        mask: optional ``(N or 1, 1, H, W)`` soft region; the Gram matrix is then taken inside it
+            (:func:`masked_gram_matrix`).
+    """
+    g = gram_matrix(input_feat) if mask is None else masked_gram_matrix(input_feat, mask)
+    if target_gram.shape[-2:] != g.shape[-2:]:
+        raise UsageError(f"target Gram matrix is {tuple(target_gram.shape)}, features give {tuple(g.shape)}")
+    return F.mse_loss(g, target_gram.float().expand_as(g))
 
 
 def instance_normalize(feat: Tensor, eps: float = DEFAULT_EPS) -> Tensor:
@@ -182,6 +219,25 @@ def gram_matrix(feat: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- spatial control
+def masked_gram_matrix(feat: Tensor, mask: Tensor) -> Tensor:
+    """Gram matrix inside a soft region: ``Σ_p m_p F_p F_pᵀ / Σ_p m_p`` per sample, float32.
+
+    With an all-ones mask it equals :func:`gram_matrix`; with a 0/1 mask, the Gram matrix of the
+    selected pixels only.
+
+    Shape:
+        feat: ``(N, C, H, W)``; mask: ``(N or 1, 1, H, W)`` in [0, 1]. Returns ``(N, C, C)``.
+    """
+    _check_4d(feat, "feat")
+    _check_4d(mask, "mask")
+    if mask.shape[-2:] != feat.shape[-2:]:
+        raise UsageError(f"mask size {tuple(mask.shape[-2:])} differs from features {tuple(feat.shape[-2:])}")
+    n, c, h, w = feat.shape
+    m = mask.float().expand(n, 1, h, w).reshape(n, 1, h * w)
+    f = feat.float().reshape(n, c, h * w) * m.sqrt()
+    return f @ f.transpose(1, 2) / m.sum(dim=2, keepdim=True).clamp_min(1e-8)
+
+
 def masked_mean_std(feat: Tensor, mask: Tensor, eps: float = DEFAULT_EPS) -> tuple[Tensor, Tensor]:
     """Channel mean/std of ``feat`` weighted by a soft ``mask`` (float32).
 

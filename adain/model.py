@@ -100,6 +100,7 @@ def load_encoder(
     else:
         path = resolve_weights(registry_key or "", download=download, verify=verify)
     verify(path)
+    encoder.weights_path = str(path)
     return encoder, path
 
 
@@ -135,4 +136,5 @@ def load_pretrained(
                                      weights_check=weights_check)
     check_encoder(enc_path)
     check_decoder(dec_path)
+    encoder.weights_path = str(enc_path)
     return AdaINNet(encoder, decoder.float()).eval()
