@@ -31,7 +31,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
 from .errors import ImageError, UsageError
-from .io import IMAGE_EXTENSIONS, load_image, resize_image
+from .io import IMAGE_EXTENSIONS, load_image, read_image_u8, resize_image, resized_shape
 
 __all__ = ["ContentStyleDataModule", "PairStream", "find_images", "scan_images"]
 
@@ -102,26 +102,31 @@ class PairStream(IterableDataset):
         self.image_size, self.crop_size, self.batch_size = image_size, crop_size, batch_size
         self.seed, self.start, self.rank, self.world_size = seed, start, rank, world_size
 
+    def read(self, f: Path) -> np.ndarray:
+        """One file as uint8 ``(H, W, 3)``, shorter side ``image_size`` (decoded at reduced size)."""
+        return read_image_u8(f, self.image_size)
+
     def _load(self, files: list[Path], rng: np.random.Generator) -> tuple[Tensor, int]:
         skipped = 0
         for _ in range(100):
             f = files[int(rng.integers(len(files)))]
             try:
-                img = load_image(f)
+                img = self.read(f)
             except ImageError as e:
                 skipped += 1
                 warnings.warn(f"{e} — skipped", stacklevel=2)
                 continue
-            img = resize_image(img, self.image_size)
             if self.crop_size:
-                h, w = img.shape[-2:]
-                if min(h, w) < self.crop_size:
-                    img = resize_image(img, self.crop_size)
-                    h, w = img.shape[-2:]
+                h, w = img.shape[:2]
+                if min(h, w) < self.crop_size:  # only with image_size 0: upscale small files
+                    nh, nw = resized_shape(h, w, self.crop_size)
+                    img = np.asarray(Image.fromarray(img).resize((nw, nh), Image.BILINEAR))
+                    h, w = img.shape[:2]
                 top = int(rng.integers(h - self.crop_size + 1))
                 left = int(rng.integers(w - self.crop_size + 1))
-                img = img[:, top : top + self.crop_size, left : left + self.crop_size]
-            return img, skipped
+                img = img[top : top + self.crop_size, left : left + self.crop_size]
+            # only the crop is converted to float
+            return torch.from_numpy(_to_float(img)), skipped
         raise ImageError(f"100 consecutive unreadable images (last: {f})")
 
     def batch(self, index: int) -> Batch:
@@ -141,6 +146,11 @@ class PairStream(IterableDataset):
         wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
         for j in itertools.count():
             yield self.batch(self.start + wid + nw * j)
+
+
+def _to_float(img: np.ndarray) -> np.ndarray:
+    """uint8 ``(H, W, 3)`` → float32 ``(3, H, W)`` in [0, 1]."""
+    return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
 
 
 class _FixedPairs(Dataset):

@@ -15,6 +15,7 @@ torch is imported only by the tensor conveniences (:func:`load_image`, :func:`re
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import warnings
@@ -48,6 +49,7 @@ __all__ = [
     "pil_to_tensor",
     "probe_size",
     "read_image",
+    "read_image_u8",
     "remove_stale_parts",
     "resize_array",
     "resize_image",
@@ -148,6 +150,36 @@ def read_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
     Raises:
         ImageError: missing, not an image, truncated/corrupt, or more than ``max_pixels``.
     """
+    return _decode(path, max_pixels, lambda img: pil_to_array(ImageOps.exif_transpose(img)))
+
+
+def read_image_u8(path: str | os.PathLike[str], size: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read an image as uint8 ``(H, W, 3)`` RGB with its shorter side resized to ``size`` (0 keeps it).
+
+    The fast path of training data: JPEGs are decoded directly at the smallest power-of-two
+    reduction whose shorter side is still ≥ ``size`` (DCT scaling, :meth:`PIL.Image.Image.draft`),
+    and the resize runs on 8-bit pixels; callers crop before converting to float.
+
+    Raises:
+        ImageError: as :func:`read_image`.
+    """
+
+    def convert(img: Image.Image) -> np.ndarray:
+        if size and img.format == "JPEG":
+            scale = size / min(img.size)
+            img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
+        img = _to_rgb(ImageOps.exif_transpose(img))
+        nh, nw = resized_shape(img.height, img.width, size)
+        if (nh, nw) != (img.height, img.width):
+            img = img.resize((nw, nh), Image.BILINEAR)
+        return np.asarray(img, dtype=np.uint8)
+
+    return _decode(path, max_pixels, convert)
+
+
+def _decode(path: str | os.PathLike[str], max_pixels: int, convert: Callable[[Image.Image], np.ndarray]) -> np.ndarray:
+    """Open an image file, check its size and decode it with ``convert``; every failure is one
+    :class:`ImageError` naming the file."""
     p = Path(path)
     if not p.is_file():
         raise ImageError(f"{p}: no such file")
@@ -157,8 +189,7 @@ def read_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
             _allow_pixels(max_pixels)
             with Image.open(p) as img:
                 _check_pixels(img.width, img.height, max_pixels, str(p))
-                img.load()
-                return pil_to_array(ImageOps.exif_transpose(img))
+                return convert(img)
     except ImageError:
         raise
     except Image.DecompressionBombError as e:

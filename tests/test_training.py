@@ -13,6 +13,7 @@ import torch
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from adain import Stylizer
+from adain import functional as AF
 from adain.cli import infer_main
 from adain.datamodule import ContentStyleDataModule
 from adain.errors import AdainError, ImageError, WeightsError
@@ -334,3 +335,57 @@ def test_progress_bar_counts_to_max_steps_also_after_resume(data, tmp_path):
                               "--trainer.callbacks.refresh_rate=3"))
     bar = cli.trainer.progress_bar_callback
     assert type(bar) is TQDMProgressBar and bar.refresh_rate == 3
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu sse avx avx2 fma", "32-true"),                  # AVX2-only: bf16 would be emulated
+    ("avx2 avx512f avx512_bf16", "bf16-mixed"),           # AVX512-BF16
+    ("avx2 avx512f amx_tile amx_bf16", "bf16-mixed"),     # AMX
+])
+def test_training_precision_is_picked_per_cpu(monkeypatch, flags, expected, tmp_path, data):
+    from adain import hardware
+    from adain.train_cli import default_precision
+
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", flags)
+    monkeypatch.setattr(hardware, "nvidia_gpu_present", lambda: False)
+    assert default_precision() == expected
+    c, s = data
+    cli = train_main([f"--data.content_dir={c}", f"--data.style_dir={s}",
+                      "--model.encoder=vgg19_small16x", "--model.encoder_weights=random"], run=False)
+    assert cli.config["trainer"]["precision"] == expected
+
+
+def test_fast_training_reader_matches_the_full_decode(tmp_path):
+    """JPEGs are decoded at reduced size (DCT scaling) and resized on 8 bits: the same picture as
+    the float path within a few grey levels."""
+    import numpy as np
+    from PIL import Image
+
+    from adain.io import read_image, read_image_u8, resize_array
+
+    yy, xx = np.mgrid[0:300, 0:400].astype(np.float32)
+    rgb = np.stack([xx / 400, yy / 300, 0.5 + 0.4 * np.sin(xx / 30) * np.cos(yy / 40)], -1)
+    path = tmp_path / "big.jpg"
+    Image.fromarray((rgb * 255).astype(np.uint8)).save(path, quality=95)
+    fast = read_image_u8(path, 100)
+    ref = resize_array(read_image(path), 100)
+    assert fast.shape == (100, 133, 3) and fast.dtype == np.uint8
+    assert np.abs(fast.transpose(2, 0, 1) / 255.0 - ref).mean() < 0.01
+    assert read_image_u8(path, 0).shape == (300, 400, 3)
+    with pytest.raises(ImageError):
+        read_image_u8(tmp_path / "missing.jpg", 100)
+
+
+def test_targets_of_one_encoder_pass_equal_two_passes():
+    torch.manual_seed(0)
+    module = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
+    c, s = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    target, stats = module.compute_targets(c, s)
+    enc = module.net.encoder
+    with torch.no_grad():
+        ref_target = AF.adain(enc(c, ["relu4_1"])["relu4_1"], enc(s, ["relu4_1"])["relu4_1"])
+        ref_stats = {k: AF.calc_mean_std(v) for k, v in enc(s).items()}
+    torch.testing.assert_close(target, ref_target, atol=1e-5, rtol=1e-4)
+    for k, (m, sd) in stats.items():
+        torch.testing.assert_close(m, ref_stats[k][0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(sd, ref_stats[k][1], atol=1e-5, rtol=1e-4)
