@@ -34,6 +34,8 @@ __all__ = [
     "content_loss",
     "gram_loss",
     "gram_matrix",
+    "hinge_d_loss",
+    "hinge_g_loss",
     "instance_normalize",
     "masked_gram_matrix",
     "mean_std_loss",
@@ -202,6 +204,19 @@ def gram_loss(input_feat: Tensor, target_gram: Tensor, mask: Tensor | None = Non
     if target_gram.shape[-2:] != g.shape[-2:]:
         raise UsageError(f"target Gram matrix is {tuple(target_gram.shape)}, features give {tuple(g.shape)}")
     return F.mse_loss(g, target_gram.float().expand_as(g))
+
+
+def hinge_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Hinge loss of a discriminator: ``mean(relu(1 − D(real))) + mean(relu(1 + D(fake)))``.
+
+    Shape: any (patch logits ``(N, 1, h, w)``); returns a float32 scalar.
+    """
+    return F.relu(1.0 - real_logits.float()).mean() + F.relu(1.0 + fake_logits.float()).mean()
+
+
+def hinge_g_loss(fake_logits: Tensor) -> Tensor:
+    """Hinge loss of the generator: ``−mean(D(fake))`` (float32 scalar)."""
+    return -fake_logits.float().mean()
 
 
 def instance_normalize(feat: Tensor, eps: float = DEFAULT_EPS) -> Tensor:

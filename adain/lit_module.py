@@ -29,6 +29,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from . import functional as AF
 from .checkpoint import ENCODER_PREFIX, RANDOM, encoder_record, load_checkpoint_net, make_encoder
 from .decoder import build_decoder, load_decoder_state_dict
+from .discriminator import PatchDiscriminator
 from .encoder import STAGES, AuxHeads
 from .errors import UsageError
 from .model import AdaINNet
@@ -56,6 +57,11 @@ class AdaINLitModule(L.LightningModule):
         store_encoder: also store encoder weights in checkpoints.
         style_features: ``encoder`` (style loss on the encoder's own features, the paper) or
             ``aux`` (``vgg19_small16x`` only: on its distillation heads, ≈ VGG-19 feature space).
+        adv_weight: weight of an adversarial texture loss (0 = off, the paper): a PatchGAN
+            discriminator learns to tell style crops from decoded images (hinge loss) and the
+            decoder is asked to fool it.
+        adv_lr: Adam learning rate of the discriminator.
+        disc_width: channels of the discriminator's first layer.
     """
 
     def __init__(
@@ -73,17 +79,22 @@ class AdaINLitModule(L.LightningModule):
         compile: bool = False,
         store_encoder: bool = False,
         style_features: str = "encoder",
+        adv_weight: float = 0.0,
+        adv_lr: float = 1e-4,
+        disc_width: int = 32,
     ) -> None:
         super().__init__()
         unknown = set(style_layers) - set(STAGES)
         if unknown or not style_layers:
             raise UsageError(f"model.style_layers must be a non-empty subset of {STAGES}, got {style_layers}")
         for name, v in (("style_weight", style_weight), ("content_weight", content_weight), ("tv_weight", tv_weight),
-                        ("lr_decay", lr_decay)):
+                        ("lr_decay", lr_decay), ("adv_weight", adv_weight)):
             if v < 0:
                 raise UsageError(f"model.{name} must be >= 0, got {v}")
-        if lr <= 0:
-            raise UsageError(f"model.lr must be > 0, got {lr}")
+        if lr <= 0 or adv_lr <= 0:
+            raise UsageError(f"model.lr and model.adv_lr must be > 0, got {lr} and {adv_lr}")
+        if disc_width < 1:
+            raise UsageError(f"model.disc_width must be >= 1, got {disc_width}")
         self.save_hyperparameters()
         enc, self.encoder_info = make_encoder(encoder, encoder_weights)
         decoder = build_decoder(enc)
@@ -102,6 +113,9 @@ class AdaINLitModule(L.LightningModule):
         if channels_last:
             self.net.to(memory_format=torch.channels_last)
         self._decode = torch.compile(self.net.decoder) if compile else self.net.decoder
+        self.disc: PatchDiscriminator | None = PatchDiscriminator(disc_width) if adv_weight > 0 else None
+        if self.disc is not None and channels_last:
+            self.disc.to(memory_format=torch.channels_last)
 
     # ---------------------------------------------------------------- losses
     def _mf(self, x: Tensor) -> Tensor:
@@ -128,8 +142,17 @@ class AdaINLitModule(L.LightningModule):
             s_stats = {k: AF.calc_mean_std(s_style[k]) for k in self.style_layers}
         return target, s_stats
 
-    def output_losses(self, out: Tensor, target: Tensor, s_stats: dict[str, tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
-        """Loss terms of a decoded batch (gradients flow through the frozen encoder to ``out``)."""
+    def output_losses(self, out: Tensor, target: Tensor, s_stats: dict[str, tuple[Tensor, Tensor]],
+                      style: Tensor | None = None) -> dict[str, Tensor]:
+        """Loss terms of a decoded batch (gradients flow through the frozen encoder to ``out``).
+
+        With the adversarial option, ``style`` (the batch's style crops) are the discriminator's
+        real samples. Generator and discriminator are trained by one backward pass of ``loss``:
+        the generator's term sees the discriminator through detached weights (no gradient reaches
+        the discriminator from it) and the discriminator's term sees detached outputs (none
+        reaches the decoder), so one optimiser with two parameter groups updates both, every
+        parameter gets a gradient in every step (plain DDP), and resume stays exact.
+        """
         last = self.net.encoder.last_stage
         o_feats = self.net.encoder(out, set(self.style_layers) | {last})
         o_style = self.aux(o_feats) if self.aux is not None else o_feats
@@ -137,14 +160,24 @@ class AdaINLitModule(L.LightningModule):
         loss_s = sum(AF.mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
         loss_tv = AF.total_variation(out.float()) if self.hparams.tv_weight > 0 else out.new_zeros(())
         hp = self.hparams
-        total = hp.content_weight * loss_c + hp.style_weight * loss_s + hp.tv_weight * loss_tv
-        return {"loss": total, "loss_content": loss_c, "loss_style": loss_s, "loss_tv": loss_tv}
+        generator = hp.content_weight * loss_c + hp.style_weight * loss_s + hp.tv_weight * loss_tv
+        losses = {"loss_content": loss_c, "loss_style": loss_s, "loss_tv": loss_tv}
+        if self.disc is None:
+            return {"loss": generator, **losses}
+        if style is None:
+            raise UsageError("the adversarial loss needs the batch's style images")
+        frozen = {k: v.detach() for k, v in self.disc.named_parameters()}
+        loss_adv = AF.hinge_g_loss(torch.func.functional_call(self.disc, frozen, (out,)))
+        loss_disc = AF.hinge_d_loss(self.disc(self._mf(style)), self.disc(out.detach()))
+        generator = generator + hp.adv_weight * loss_adv
+        return {"loss": generator + loss_disc, "loss_generator": generator, **losses, "loss_adv": loss_adv,
+                "loss_disc": loss_disc}
 
     def compute_losses(self, content: Tensor, style: Tensor) -> dict[str, Tensor]:
         """All loss terms for one batch; ``loss`` is the weighted total."""
         target, s_stats = self.compute_targets(content, style)
         out = self._decode(self._mf(target))
-        return self.output_losses(out, target, s_stats)
+        return self.output_losses(out, target, s_stats, style)
 
     def _shared_step(self, batch: tuple[Tensor, Tensor, Tensor], stage: str) -> Tensor:
         content, style, skipped = batch
@@ -172,9 +205,13 @@ class AdaINLitModule(L.LightningModule):
 
     # ---------------------------------------------------------------- optimisation
     def configure_optimizers(self) -> dict[str, Any]:
-        opt = torch.optim.Adam(self.net.decoder.parameters(), lr=self.hparams.lr)
+        groups = [{"params": list(self.net.decoder.parameters()), "lr": self.hparams.lr}]
+        if self.disc is not None:  # the discriminator: its own group, constant learning rate
+            groups.append({"params": list(self.disc.parameters()), "lr": self.hparams.adv_lr})
+        opt = torch.optim.Adam(groups)
         decay = self.hparams.lr_decay
-        sched = LambdaLR(opt, lambda step: 1.0 / (1.0 + decay * step))
+        lambdas = [lambda step: 1.0 / (1.0 + decay * step)] + [lambda step: 1.0] * (len(groups) - 1)
+        sched = LambdaLR(opt, lambdas)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
 
     # ---------------------------------------------------------------- checkpoints

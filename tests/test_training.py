@@ -119,8 +119,8 @@ def test_learning_happens(data):
     assert last < 0.6 * first, (first, last)
 
 
-def _decoder_after(data, root: Path, steps: int, resume: Path | None = None) -> tuple[dict, int, float]:
-    args = fit_args(data, root, f"--trainer.max_steps={steps}", "--trainer.val_check_interval=null",
+def _decoder_after(data, root: Path, steps: int, resume: Path | None = None, *extra: str) -> tuple[dict, int, float]:
+    args = fit_args(data, root, *extra, f"--trainer.max_steps={steps}", "--trainer.val_check_interval=null",
                     "--trainer.callbacks=[]", "--trainer.enable_checkpointing=true",
                     "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
                     "--trainer.callbacks.save_last=true", "--model.lr=1e-3", "--model.lr_decay=0.1")
@@ -129,19 +129,26 @@ def _decoder_after(data, root: Path, steps: int, resume: Path | None = None) -> 
     cli = train_main(args)
     module = cli.model
     lr = cli.trainer.optimizers[0].param_groups[0]["lr"]
-    return module.decoder_state_dict(), cli.trainer.global_step, lr
+    weights = module.decoder_state_dict()
+    if module.disc is not None:
+        weights.update({f"disc.{k}": v.detach().clone() for k, v in module.disc.state_dict().items()})
+    return weights, cli.trainer.global_step, lr
 
 
-def test_resume_is_exact(data, tmp_path):
-    straight, step_a, lr_a = _decoder_after(data, tmp_path / "a", 6)
-    _decoder_after(data, tmp_path / "b", 3)
-    resumed, step_b, lr_b = _decoder_after(data, tmp_path / "b2", 6, tmp_path / "b" / "checkpoints" / "last.ckpt")
+@pytest.mark.parametrize("extra", [(), ("--model.adv_weight=0.1",)], ids=["plain", "adversarial"])
+def test_resume_is_exact(data, tmp_path, extra):
+    straight, step_a, lr_a = _decoder_after(data, tmp_path / "a", 6, None, *extra)
+    _decoder_after(data, tmp_path / "b", 3, None, *extra)
+    resumed, step_b, lr_b = _decoder_after(data, tmp_path / "b2", 6, tmp_path / "b" / "checkpoints" / "last.ckpt",
+                                           *extra)
+    if extra:
+        assert any(k.startswith("disc.") for k in straight)  # the discriminator resumes exactly too
     assert step_a == step_b == 6
     assert lr_a == pytest.approx(lr_b, rel=1e-12) and lr_a == pytest.approx(1e-3 / (1 + 0.1 * 6))
     for k in straight:
         torch.testing.assert_close(resumed[k], straight[k], atol=1e-6, rtol=1e-5)
     # and the run actually changed the weights (the comparison is not vacuous)
-    fresh, _, _ = _decoder_after(data, tmp_path / "c", 1)
+    fresh, _, _ = _decoder_after(data, tmp_path / "c", 1, None, *extra)
     assert any(not torch.allclose(fresh[k], straight[k]) for k in straight)
 
 
@@ -213,10 +220,11 @@ def test_print_config_and_paper_config_parse(capsys):
 
 
 @pytest.mark.slow
-def test_ddp_two_cpu_processes(data, tmp_path):
+@pytest.mark.parametrize("extra", [(), ("--model.adv_weight=0.1",)], ids=["plain", "adversarial"])
+def test_ddp_two_cpu_processes(data, tmp_path, extra):
     r = subprocess.run(
         [sys.executable, str(REPO / "train.py"), *fit_args(data, tmp_path / "run"), "--trainer.strategy=ddp",
-         "--trainer.devices=2", "--trainer.accelerator=cpu", "--trainer.max_steps=2"],
+         "--trainer.devices=2", "--trainer.accelerator=cpu", "--trainer.max_steps=2", *extra],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
     )
     assert r.returncode == 0, r.stderr[-3000:]
@@ -389,3 +397,54 @@ def test_targets_of_one_encoder_pass_equal_two_passes():
     for k, (m, sd) in stats.items():
         torch.testing.assert_close(m, ref_stats[k][0], atol=1e-5, rtol=1e-4)
         torch.testing.assert_close(sd, ref_stats[k][1], atol=1e-5, rtol=1e-4)
+
+
+def test_hinge_losses_by_hand():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.0])
+    # relu(1 - real) = 0, .5, 2 -> mean 5/6; relu(1 + fake) = 0, 1, 2 -> mean 1
+    assert float(AF.hinge_d_loss(real, fake)) == pytest.approx(5 / 6 + 1.0)
+    assert float(AF.hinge_g_loss(fake)) == pytest.approx(1 / 3)
+
+
+def _adv_module(weight: float) -> AdaINLitModule:
+    torch.manual_seed(0)
+    return AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", adv_weight=weight, adv_lr=1e-3)
+
+
+def test_adversarial_discriminator_trains_and_generator_receives_its_gradient():
+    c, s = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    # the generator's gradient: with the adversarial term the decoder's gradient changes ...
+    grads = {}
+    for w in (0.0, 0.5):
+        m = _adv_module(w)
+        if w == 0.0:
+            assert m.disc is None and "loss_adv" not in m.compute_losses(c, s)
+            m = _adv_module(1e-12)  # same weights, a discriminator with a negligible weight
+        m.compute_losses(c, s)["loss"].backward()
+        grads[w] = ({k: p.grad.clone() for k, p in m.net.decoder.named_parameters()},
+                    {k: p.grad.clone() for k, p in m.disc.named_parameters()})
+    assert any(not torch.allclose(grads[0.0][0][k], grads[0.5][0][k]) for k in grads[0.0][0])
+    # ... while the discriminator's gradient comes from its own loss only, whatever the weight
+    for k in grads[0.0][1]:
+        torch.testing.assert_close(grads[0.0][1][k], grads[0.5][1][k])
+    # the discriminator learns: its hinge loss falls while it trains (decoder frozen here)
+    m = _adv_module(0.1)
+    opt = torch.optim.Adam(m.disc.parameters(), lr=1e-3)
+    d_losses = []
+    for _ in range(30):
+        loss = m.compute_losses(c, s)["loss_disc"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        d_losses.append(float(loss))
+    assert d_losses[-1] < 0.5 * d_losses[0], d_losses
+    # its patch logits: one per overlapping patch
+    assert m.disc(torch.rand(1, 3, 64, 64)).shape == (1, 1, 6, 6)
+
+
+def test_adversarial_option_is_off_by_default_and_checked():
+    assert AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random").disc is None
+    with pytest.raises(AdainError, match="adv_weight"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", adv_weight=-1.0)
+    with pytest.raises(AdainError, match="adv_lr"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", adv_weight=0.1, adv_lr=0.0)
