@@ -188,6 +188,9 @@ class ContentStyleDataModule(L.LightningDataModule):
         val_pairs: number of fixed validation pairs.
         seed: seed of the sampling stream.
         pin_memory: pin batches (useful on CUDA only).
+        val_holdout: without validation folders, hold this many content and style files (the
+            last of each sorted list) out of training and validate on them, so model selection
+            never looks at the evaluation images.
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class ContentStyleDataModule(L.LightningDataModule):
         val_pairs: int = 8,
         seed: int = 0,
         pin_memory: bool = False,
+        val_holdout: int = 0,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -212,6 +216,8 @@ class ContentStyleDataModule(L.LightningDataModule):
         if image_size and crop_size > image_size:
             raise UsageError(f"data.crop_size {crop_size} is larger than data.image_size {image_size} (the crop is "
                              "taken from the resized image; lower crop_size or raise image_size)")
+        if val_holdout < 0:
+            raise UsageError(f"data.val_holdout must be >= 0, got {val_holdout}")
         if num_workers < 0 or val_pairs < 0:
             raise UsageError(f"data.num_workers and data.val_pairs must be >= 0, got {num_workers} and {val_pairs}")
         self.save_hyperparameters()
@@ -232,6 +238,13 @@ class ContentStyleDataModule(L.LightningDataModule):
             self.val_contents, _ = scan_images(find_images(hp.val_content_dir, "validation content"), "content")
             val_style = hp.val_style_dir or hp.style_dir
             self.val_styles, _ = scan_images(find_images(val_style, "validation style"), "style")
+        elif hp.val_holdout:
+            n = hp.val_holdout
+            if n >= min(len(self.contents), len(self.styles)):
+                raise UsageError(f"data.val_holdout {n} leaves no training images ({len(self.contents)} contents, "
+                                 f"{len(self.styles)} styles)")
+            self.contents, self.val_contents = self.contents[:-n], self.contents[-n:]
+            self.styles, self.val_styles = self.styles[:-n], self.styles[-n:]
 
     def _start_batch(self) -> int:
         trainer = self.trainer

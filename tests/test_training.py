@@ -448,3 +448,13 @@ def test_adversarial_option_is_off_by_default_and_checked():
         AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", adv_weight=-1.0)
     with pytest.raises(AdainError, match="adv_lr"):
         AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", adv_weight=0.1, adv_lr=0.0)
+
+
+def test_val_holdout_keeps_validation_out_of_training(data):
+    dm = ContentStyleDataModule(str(data[0]), str(data[1]), val_holdout=1, batch_size=2, num_workers=0)
+    dm.setup()
+    assert len(dm.contents) == 3 and len(dm.val_contents) == 1 and not set(dm.contents) & set(dm.val_contents)
+    assert len(dm.styles) == 3 and not set(dm.styles) & set(dm.val_styles)
+    assert len(dm.val_dataloader()) == 4  # 8 validation pairs in batches of 2
+    with pytest.raises(AdainError, match="val_holdout"):
+        ContentStyleDataModule(str(data[0]), str(data[1]), val_holdout=4).setup()
