@@ -236,7 +236,6 @@ def _run(args: argparse.Namespace) -> int:
         else:
             options = options_from_args(args, request[1])
             net = st.loss_network(args.loss_heads)
-            options.validate(net.layers)
 
             def fn(c: Tensor, s: Tensor) -> Tensor:
                 out = stylize_optimized(st.pipeline, net, c, s, request[0], options, content_size=0, style_size=0)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -110,12 +110,13 @@ def loss_network_for(encoder: Encoder, heads: str = "auto") -> LossNetwork:
         raise UsageError(f"heads must be auto, on or off, got {heads!r}")
     aux = None
     if heads != "off" and encoder.weights_path is not None and encoder.name == "vgg19_small16x":
+        from .errors import ArchitectureError
         from .weights import load_state_dict_file
 
-        sd = load_state_dict_file(encoder.weights_path)
-        sd = dict(sd.get("model", sd)) if isinstance(sd, dict) else sd
-        if all(f"conv{s[4]}1_aux.weight" in sd for s in encoder.stages):
-            aux = AuxHeads(sd, encoder.stages, encoder.weights_path)
+        try:
+            aux = AuxHeads(load_state_dict_file(encoder.weights_path), encoder.stages, encoder.weights_path)
+        except ArchitectureError:  # a small16x file without heads
+            aux = None
     if heads == "on" and aux is None:
         raise UsageError(f"encoder {encoder.name} ({encoder.weights_path or 'weights in memory'}) has no distillation heads")
     if aux is not None:
@@ -163,17 +164,26 @@ class Objective:
         if masks is not None and masks.shape[1] != len(styles):
             raise UsageError(f"{masks.shape[1]} masks for {len(styles)} styles")
         with torch.no_grad():
-            fc = net(content, [options.content_layer])[options.content_layer]
+            feats = net(content, self.layers)
+            fc = feats[options.content_layer]
             self.content_target = fc.detach()
             self.content_scale = fc.pow(2).mean().clamp_min(_EPS)
             per_style = [self._statistics(net(s, self.style_layers)) for s in styles]
-        # regions: (mask at image size or None, {layer: target})
+        # regions: ({layer: mask at that layer's resolution, or None}, {layer: target}); masks are
+        # resized once here, and layers a region does not reach are left out
         if masks is None:
             w = normalize_weights(weights, len(styles)) if weights is not None else [1.0 / len(styles)] * len(styles)
-            self.regions: list[tuple[Tensor | None, dict[str, Any]]] = [(None, self._blend(per_style, w))]
+            target = self._blend(per_style, w)
+            self.regions: list[tuple[dict[str, Tensor | None], dict[str, Any]]] = [
+                (dict.fromkeys(self.style_layers), target)]
         else:
-            self.regions = [(masks[:, k : k + 1], per_style[k]) for k in range(len(styles))]
-        self.scales = {layer: self._scale(self.regions[0][1][layer]) for layer in self.style_layers}
+            self.regions = []
+            for k in range(len(styles)):
+                resized = {layer: AF.resize_masks(masks[:, k : k + 1], tuple(feats[layer].shape[-2:]))
+                           for layer in self.style_layers}
+                self.regions.append(({layer: m for layer, m in resized.items() if float(m.sum()) > 0}, per_style[k]))
+            target = per_style[0]
+        self.scales = {layer: self._scale(target[layer]) for layer in self.style_layers}
 
     def _statistics(self, feats: dict[str, Tensor]) -> dict[str, Any]:
         if self.options.loss == "gram":
@@ -197,18 +207,17 @@ class Objective:
         feats = self.net(x, self.layers)
         content = AF.content_loss(feats[o.content_layer], self.content_target) / self.content_scale
         style = x.new_zeros((), dtype=torch.float32)
-        for mask, target in self.regions:
-            for layer in self.style_layers:
+        for layer_masks, target in self.regions:
+            for layer, m in layer_masks.items():
                 f = feats[layer]
-                m = None if mask is None else AF.resize_masks(mask, tuple(f.shape[-2:]))
-                if m is not None and float(m.sum()) == 0.0:
-                    continue
-                area = 1.0 if m is None else m.mean()
                 if o.loss == "gram":
                     loss = AF.gram_loss(f, target[layer], m)
+                elif m is None:
+                    loss = AF.mean_std_loss(f, *target[layer])
                 else:
-                    mean, std = AF.calc_mean_std(f) if m is None else AF.masked_mean_std(f, m)
+                    mean, std = AF.masked_mean_std(f, m)
                     loss = F.mse_loss(mean, target[layer][0]) + F.mse_loss(std, target[layer][1])
+                area = 1.0 if m is None else m.mean()
                 style = style + area * loss / self.scales[layer]
         tv = AF.total_variation(x, power=2)
         total = o.content_weight * content + o.style_weight * style + o.tv_weight * tv
@@ -421,7 +430,7 @@ def stylize_optimized(
     Colour: ``coral`` recolours the styles to the content before their statistics are taken;
     ``luminance`` keeps the content's chroma of the result.
     """
-    from .pipeline import check_request
+    from .pipeline import _name, check_request
 
     options = (options or OptimizeOptions()).validate(net.layers)
     if init not in INITS:
@@ -441,9 +450,9 @@ def stylize_optimized(
     m = None
     if masks is not None:
         m = torch.from_numpy(pipeline.load_masks(masks, len(styles), (h, w)))
-    if init == "adain":  # exactly what adain-stylize makes with the same options
+    if init == "adain":  # exactly what adain-stylize makes (the content is already loaded and resized)
         start: Tensor | str = torch.from_numpy(np.ascontiguousarray(pipeline.stylize(
-            content, styles, alpha=alpha, weights=weights, content_size=content_size, style_size=style_size,
+            x[0], styles, alpha=alpha, weights=weights, content_size=0, style_size=style_size,
             crop=crop, preserve_color=preserve_color, masks=masks)))[None]
         if options.iterations == 0:
             return start[0].numpy()  # type: ignore[index]
@@ -452,14 +461,3 @@ def stylize_optimized(
     result = optimize_image(net, c, style_imgs, start, options, weights, m, progress)
     out = result.image[0].cpu().numpy()
     return pipeline.finish(out, x[0], preserve_color)
-
-
-def _name(image: Any) -> str:
-    import os
-
-    return str(image) if isinstance(image, (str, os.PathLike)) else "image"
-
-
-def with_iterations(options: OptimizeOptions, n: int) -> OptimizeOptions:
-    """A copy of ``options`` with another iteration count."""
-    return replace(options, iterations=n)
