@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .decoder import build_decoder, load_decoder_state_dict
+from .decoder import load_decoder
 from .encoder import STAGES, Encoder, build_encoder
 from .errors import WeightsError
 from .model import AdaINNet, load_encoder
@@ -85,6 +85,4 @@ def load_checkpoint_net(
                 "the decoder was trained against other encoder weights"
             )
         encoder, _ = load_encoder(rec["encoder"], wpath, last_stage=last)
-    decoder = build_decoder(encoder)
-    load_decoder_state_dict(decoder, ckpt, str(p))
-    return AdaINNet(encoder, decoder).eval()
+    return AdaINNet(encoder, load_decoder(encoder, ckpt, str(p))).eval()

@@ -17,19 +17,22 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping
 
+import torch
 from torch import Tensor, nn
 
 from .encoder import Encoder, EncoderSpec
 from .errors import ArchitectureError
 
-__all__ = ["Decoder", "build_decoder", "load_decoder_state_dict"]
+__all__ = ["Decoder", "build_decoder", "decoder_widths_of", "load_decoder", "load_decoder_state_dict", "widen_decoder"]
 
 
 class Decoder(nn.Sequential):
     """Mirror of a VGG-like encoder; input ``(N, C_code, h, w)``, output ``(N, 3, h·2^k, w·2^k)``.
 
     Args:
-        widths: widths of the encoder blocks used, shallow to deep (e.g. 64, 128, 256, 512).
+        widths: channels of each block, shallow to deep (e.g. 64, 128, 256, 512); the last is the
+            code's width. The encoder's widths give its mirror; wider shallow blocks give a
+            decoder with more capacity where it paints texture (``build_decoder(widths=…)``).
         convs: encoder convs per block (VGG-19: 2, 2, 4, 1; the last block counts one).
     """
 
@@ -58,6 +61,16 @@ class Decoder(nn.Sequential):
         self.widths = tuple(widths)
         self.convs = tuple(convs)
 
+    def conv_blocks(self) -> list[tuple[str, int]]:
+        """``(child name, block)`` of every conv, in forward order (block n−1 first)."""
+        out: list[tuple[str, int]] = []
+        n = len(self.widths)
+        names = [k for k, m in self.named_children() if isinstance(m, nn.Conv2d)]
+        blocks = [b for b in range(n - 1, -1, -1) for _ in range(1 if b == n - 1 else self.convs[b])]
+        for name, b in zip(names, blocks):
+            out.append((name, b))
+        return out
+
     @property
     def in_channels(self) -> int:
         return self.widths[-1]
@@ -70,14 +83,94 @@ class Decoder(nn.Sequential):
         return super().forward(code)
 
 
-def build_decoder(encoder: Encoder | EncoderSpec, n_stages: int | None = None) -> Decoder:
-    """A decoder that mirrors ``encoder`` (random weights)."""
+def build_decoder(
+    encoder: Encoder | EncoderSpec, n_stages: int | None = None, widths: tuple[int, ...] | list[int] | None = None
+) -> Decoder:
+    """A decoder for ``encoder`` (random weights): its mirror, or ``widths`` (shallow to deep; the
+    last must be the encoder's code width)."""
     if isinstance(encoder, Encoder):
         spec, n = encoder.spec, len(encoder.stages)
     else:
         spec, n = encoder, len(encoder.widths)
     n = n_stages or n
-    return Decoder(spec.widths[:n], spec.convs[:n])
+    if widths is None:
+        return Decoder(spec.widths[:n], spec.convs[:n])
+    widths = tuple(int(w) for w in widths)
+    if len(widths) != n or widths[-1] != spec.widths[n - 1] or min(widths) < 1:
+        raise ArchitectureError(
+            f"decoder widths {list(widths)} must list {n} positive widths ending with the code's "
+            f"{spec.widths[n - 1]} channels (the mirror is {list(spec.widths[:n])})"
+        )
+    return Decoder(widths, spec.convs[:n])
+
+
+def _plain_state_dict(state_dict: Mapping[str, Tensor], source: str) -> dict[str, Tensor]:
+    """The decoder tensors of a decoder file, a ``{'model': sd}`` wrapper or an ``adain-train`` checkpoint."""
+    sd = dict(state_dict)
+    if "model" in sd and isinstance(sd["model"], Mapping):
+        sd = dict(sd["model"])
+    if "state_dict" in sd and isinstance(sd["state_dict"], Mapping):  # an adain-train checkpoint
+        prefix = "net.decoder."
+        sd = {k[len(prefix):]: v for k, v in sd["state_dict"].items() if k.startswith(prefix)}
+        if not sd:
+            raise ArchitectureError(f"{source}: checkpoint holds no decoder ('{prefix}*' keys)")
+    return sd
+
+
+def decoder_widths_of(
+    encoder: Encoder | EncoderSpec, state_dict: Mapping[str, Tensor], source: str = "state_dict"
+) -> tuple[int, ...]:
+    """The block widths a decoder file was saved with (the mirror for Collaborative-Distillation
+    files and anything unreadable, which :func:`load_decoder_state_dict` then reports)."""
+    mirror = build_decoder(encoder)
+    sd = _plain_state_dict(state_dict, source)
+    widths = list(mirror.widths)
+    firsts: dict[int, str] = {}
+    for name, b in mirror.conv_blocks():
+        firsts.setdefault(b, name)
+    for b, name in firsts.items():
+        w = sd.get(f"{name}.weight")
+        if not isinstance(w, Tensor) or w.dim() != 4:
+            return mirror.widths
+        widths[b] = int(w.shape[1])
+    return tuple(widths)
+
+
+def load_decoder(encoder: Encoder | EncoderSpec, state_dict: Mapping[str, Tensor], source: str = "state_dict") -> Decoder:
+    """A decoder of the widths stored in ``state_dict`` (mirror or wider), loaded strictly."""
+    widths = decoder_widths_of(encoder, state_dict, source)
+    if widths[-1] != build_decoder(encoder).widths[-1]:
+        raise ArchitectureError(
+            f"{source}: wrong architecture for the decoder: it takes {widths[-1]}-channel codes, "
+            f"the encoder makes {build_decoder(encoder).widths[-1]}"
+        )
+    decoder = build_decoder(encoder, widths=widths)
+    load_decoder_state_dict(decoder, state_dict, source)
+    return decoder
+
+
+@torch.no_grad()
+def widen_decoder(small: Decoder, wide: Decoder) -> None:
+    """Copy ``small`` into the wider ``wide`` so that ``wide`` computes exactly the same function.
+
+    Each conv's old block stays; the new output channels keep ``wide``'s random initialisation
+    (they compute new features) and every weight *from* a new channel into an old one is zero, so
+    the output is unchanged until training gives the new channels a say (function-preserving
+    widening, cf. Net2Net, Chen et al. 2016).
+
+    Raises:
+        ArchitectureError: different depth, or ``wide`` narrower than ``small`` anywhere.
+    """
+    if small.convs != wide.convs or len(small.widths) != len(wide.widths) or small.widths[-1] != wide.widths[-1]:
+        raise ArchitectureError(f"cannot widen a decoder of widths {list(small.widths)} into {list(wide.widths)}")
+    if any(a > b for a, b in zip(small.widths, wide.widths)):
+        raise ArchitectureError(f"decoder widths {list(wide.widths)} are narrower than the initial {list(small.widths)}")
+    for (name, _), (wname, _) in zip(small.conv_blocks(), wide.conv_blocks()):
+        src, dst = getattr(small, name), getattr(wide, wname)
+        o, i = src.weight.shape[:2]
+        dst.weight[:o, i:] = 0.0
+        dst.weight[:o, :i] = src.weight
+        dst.bias[:o] = src.bias
 
 
 def _cd_to_sequential(sd: Mapping[str, Tensor], decoder: Decoder) -> dict[str, Tensor]:
@@ -109,14 +202,7 @@ def load_decoder_state_dict(
     Raises:
         ValueError: naming ``source`` and the first missing/unexpected key or mismatched shape.
     """
-    sd = dict(state_dict)
-    if "model" in sd and isinstance(sd["model"], Mapping):
-        sd = dict(sd["model"])
-    if "state_dict" in sd and isinstance(sd["state_dict"], Mapping):  # an adain-train checkpoint
-        prefix = "net.decoder."
-        sd = {k[len(prefix):]: v for k, v in sd["state_dict"].items() if k.startswith(prefix)}
-        if not sd:
-            raise ArchitectureError(f"{source}: checkpoint holds no decoder ('{prefix}*' keys)")
+    sd = _plain_state_dict(state_dict, source)
     if sd and all(re.fullmatch(r"conv\d\d\.(weight|bias)", k) for k in sd):
         sd = _cd_to_sequential(sd, decoder)
     own = decoder.state_dict()

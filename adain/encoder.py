@@ -199,7 +199,7 @@ def _build_layers(
             if spec.naming == "sequential":
                 add("", nn.Identity())  # slot of the public file's ReflectionPad2d
             add(f"conv{b + 1}{j + 1}", _conv(cin, width, 3, spec.reflect))
-            key = add(f"relu{b + 1}{j + 1}", nn.ReLU(inplace=False))
+            key = add(f"relu{b + 1}{j + 1}", nn.ReLU(inplace=True))  # safe: a conv never needs its output
             if j == 0:
                 taps[key] = STAGES[b]
             cin = width
@@ -287,7 +287,7 @@ class AuxHeads(nn.Module):
         return super().train(False)
 
     def forward(self, feats: Mapping[str, Tensor]) -> dict[str, Tensor]:  # type: ignore[override]
-        return {k: torch.relu(self.heads[k](v)) if k in self.heads else v for k, v in feats.items()}
+        return {k: self.heads[k](v).relu_() if k in self.heads else v for k, v in feats.items()}
 
 
 ENCODERS: dict[str, Callable[..., Encoder]] = {

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import encoder_record
-from .decoder import build_decoder, load_decoder_state_dict
+from .decoder import load_decoder
 from .encoder import STAGES, build_encoder
 from .errors import AdainError, OutputExistsError
 from .io import atomic_write
@@ -48,8 +48,7 @@ def export_decoder(checkpoint: str | os.PathLike[str], dst: str | os.PathLike[st
     ckpt = load_state_dict_file(src)
     rec = encoder_record(ckpt)
     try:
-        decoder = build_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]))
-        load_decoder_state_dict(decoder, ckpt, src)
+        decoder = load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, src)
     except ValueError as e:
         raise AdainError(str(e)) from None
     return atomic_write(dst, lambda f: torch.save(_stored(decoder.state_dict(), half), f), overwrite)

@@ -10,13 +10,18 @@ on every machine.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ["PRECISIONS", "cpu_flags", "cpu_has_fast_bf16", "nvidia_gpu_present", "resolve_precision_name"]
+__all__ = [
+    "PRECISIONS", "cpu_flags", "cpu_has_fast_bf16", "keep_freed_memory", "nvidia_gpu_present", "resolve_precision_name",
+]
 
 #: precision names accepted everywhere (``--precision``, ``precision=``)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -74,3 +79,34 @@ def resolve_precision_name(precision: str, device_type: str, cuda_bf16: bool = T
     if device_type == "cpu" and cpu_has_fast_bf16():
         return "bf16"
     return "fp32"
+
+
+# glibc mallopt(3) parameters
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_MAX = -4
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed memory for reuse instead of returning it to the kernel.
+
+    PyTorch on CPU has no caching allocator: every large tensor is a fresh ``mmap`` whose pages
+    the kernel zero-fills on first touch, and is unmapped again when freed. On a training step
+    (hundreds of 30–130 MB activations) that page-faulting cost more than the arithmetic of
+    every element-wise op (an out-of-place ReLU of 33 MB: 15 ms; into reused memory: 2.5 ms).
+    With ``mmap`` disabled for large blocks and a high trim threshold, freed blocks stay in the
+    heap and the next step reuses them. The process keeps its peak memory instead of returning
+    it between steps — right for a training or batch job, which is where this is called.
+
+    Returns True when applied; False (no change) off glibc (macOS, Windows, musl) or when
+    ``ADAIN_MALLOC=default`` asks to leave the allocator alone.
+    """
+    if os.environ.get("ADAIN_MALLOC", "") == "default" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))

@@ -28,7 +28,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from . import functional as AF
 from .checkpoint import ENCODER_PREFIX, RANDOM, encoder_record, load_checkpoint_net, make_encoder
-from .decoder import build_decoder, load_decoder_state_dict
+from .decoder import build_decoder, load_decoder, widen_decoder
 from .discriminator import PatchDiscriminator
 from .encoder import STAGES, AuxHeads
 from .errors import UsageError
@@ -46,6 +46,9 @@ class AdaINLitModule(L.LightningModule):
             ``"random"`` = seeded random weights (tests, benchmarks).
         decoder_init: optional decoder weights to start from: a decoder state dict (e.g. a
             reconstruction decoder) or an earlier ``adain-train`` checkpoint (fresh optimiser).
+        decoder_widths: channels of the decoder's blocks, shallow to deep, ending with the code's
+            width (``None``: the encoder's mirror, or ``decoder_init``'s widths). Wider than
+            ``decoder_init`` starts from it exactly (function-preserving widening).
         style_weight: λ of the style loss (paper: 10).
         content_weight: weight of the content loss (paper: 1).
         tv_weight: weight of the total-variation loss (0 = off).
@@ -69,6 +72,7 @@ class AdaINLitModule(L.LightningModule):
         encoder: str = "vgg19_normalised",
         encoder_weights: str | None = None,
         decoder_init: str | None = None,
+        decoder_widths: list[int] | None = None,
         style_weight: float = 10.0,
         content_weight: float = 1.0,
         tv_weight: float = 0.0,
@@ -97,9 +101,14 @@ class AdaINLitModule(L.LightningModule):
             raise UsageError(f"model.disc_width must be >= 1, got {disc_width}")
         self.save_hyperparameters()
         enc, self.encoder_info = make_encoder(encoder, encoder_weights)
-        decoder = build_decoder(enc)
         if decoder_init:
-            load_decoder_state_dict(decoder, load_state_dict_file(decoder_init), decoder_init)
+            decoder = load_decoder(enc, load_state_dict_file(decoder_init), decoder_init)
+            if decoder_widths is not None and tuple(decoder_widths) != decoder.widths:
+                wide = build_decoder(enc, widths=decoder_widths)
+                widen_decoder(decoder, wide)
+                decoder = wide
+        else:
+            decoder = build_decoder(enc, widths=decoder_widths)
         self.net = AdaINNet(enc, decoder)
         if style_features not in ("encoder", "aux"):
             raise UsageError(f"model.style_features must be 'encoder' or 'aux', got {style_features!r}")

@@ -13,7 +13,7 @@ from pathlib import Path
 from torch import Tensor, nn
 
 from . import functional as AF
-from .decoder import Decoder, build_decoder, load_decoder_state_dict
+from .decoder import Decoder, build_decoder, load_decoder
 from .encoder import Encoder, build_encoder, load_encoder_state_dict
 from .errors import WeightsError
 from .mixing import mix_alpha
@@ -123,13 +123,13 @@ def load_pretrained(
     """
     card = MODELS[choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]]
     encoder = build_encoder(card.encoder)
-    decoder = build_decoder(encoder)
+    decoders: list[Decoder] = []
 
     def check_encoder(p: Path) -> None:
         load_encoder_state_dict(encoder, load_state_dict_file(p), str(p))
 
-    def check_decoder(p: Path) -> None:
-        load_decoder_state_dict(decoder, load_state_dict_file(p), str(p))
+    def check_decoder(p: Path) -> None:  # widths as stored (the encoder's mirror or wider)
+        decoders.append(load_decoder(encoder, load_state_dict_file(p), str(p)))
 
     enc_path, dec_path = model_files(card.name, encoder_weights, decoder_weights, download=download,
                                      verify_encoder=check_encoder, verify_decoder=check_decoder,
@@ -137,4 +137,4 @@ def load_pretrained(
     check_encoder(enc_path)
     check_decoder(dec_path)
     encoder.weights_path = str(enc_path)
-    return AdaINNet(encoder, decoder.float()).eval()
+    return AdaINNet(encoder, decoders[-1].float()).eval()

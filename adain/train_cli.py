@@ -69,6 +69,9 @@ class AdainCLI(LightningCLI):
 
 def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
     """Run the training CLI with ``args`` (``None``: ``sys.argv``); returns the CLI object."""
+    from .hardware import keep_freed_memory
+
+    keep_freed_memory()  # reuse freed activations across steps instead of fresh zero-filled pages
     return AdainCLI(
         AdaINLitModule,
         ContentStyleDataModule,

@@ -108,15 +108,22 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--precision", default="auto", help="Trainer precision (auto: picked for this machine)")
     p.add_argument("--no-channels-last", action="store_true")
+    p.add_argument("--decoder-widths", type=int, nargs=4, default=None, help="e.g. 32 64 64 128 (default: mirror)")
     p.add_argument("--fit-steps", type=int, default=12, help="Trainer.fit steps to time (0: skip)")
+    p.add_argument("--malloc", default="keep", choices=["keep", "default"],
+                   help="keep: glibc keeps freed blocks for reuse (what adain-train does); default: untouched glibc")
     args = p.parse_args()
+    if args.malloc == "keep":
+        from adain.hardware import keep_freed_memory
+
+        keep_freed_memory()
 
     torch.manual_seed(0)
     from adain.train_cli import default_precision
 
     precision = default_precision() if args.precision == "auto" else args.precision
     module = AdaINLitModule("vgg19_small16x", args.encoder_weights, style_features="aux", lr=3e-4,
-                            channels_last=not args.no_channels_last)
+                            channels_last=not args.no_channels_last, decoder_widths=args.decoder_widths)
     contents, styles = find_images(args.content, "content"), find_images(args.style, "style")
     stream_cls = LegacyStream if args.loader == "legacy" else PairStream
     stream = stream_cls(contents, styles, args.image_size, args.crop_size, args.batch_size, seed=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,45 @@ def test_cpu_flags_come_from_proc_cpuinfo_without_override(monkeypatch):
     assert cpu_flags() == _proc_cpu_flags()
     monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2,amx_bf16")
     assert cpu_flags() == {"avx2", "amx_bf16"}
+
+
+_MALLOC_PROBE = """
+import ctypes, json, sys
+import torch
+from adain.hardware import keep_freed_memory
+applied = keep_freed_memory()
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+x = torch.empty(64 << 20, dtype=torch.uint8)
+x.fill_(1)
+mapped = libc.mallinfo2().hblkhd  # bytes in separate mmap blocks while the tensor lives
+del x
+kept = libc.mallinfo2().fordblks  # free bytes the heap keeps for reuse after it is freed
+print(json.dumps({"applied": applied, "mapped": mapped, "kept": kept}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator setting (Linux)")
+@pytest.mark.parametrize("mode", ["tuned", "default"])
+def test_keep_freed_memory_reuses_large_blocks(mode):
+    """Tuned: a freed 64 MB tensor stays in the heap for the next step (no fresh zero-filled pages);
+    ``ADAIN_MALLOC=default``: untouched glibc, which maps and unmaps it."""
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "ADAIN_MALLOC": "" if mode == "tuned" else "default"}
+    out = subprocess.run([sys.executable, "-c", _MALLOC_PROBE], env=env, capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if mode == "tuned":
+        assert r["applied"] is True
+        assert r["mapped"] < (64 << 20) and r["kept"] >= (64 << 20)
+    else:
+        assert r["applied"] is False
+        assert r["mapped"] >= (64 << 20) and r["kept"] < (64 << 20)
 
 
 def test_statistics_stay_fp32_under_bf16(pair):

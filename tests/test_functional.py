@@ -37,6 +37,52 @@ def test_calc_mean_std_safe_for_constant_channels():
     torch.testing.assert_close(s, torch.full_like(s, 1e-5 ** 0.5))
 
 
+def test_calc_mean_std_gradient_is_exact():
+    """The hand-written backward (one fused pass) against numerical differentiation, float64."""
+    g = torch.Generator().manual_seed(1)
+    x = (torch.randn(2, 3, 5, 4, generator=g, dtype=torch.float64) * 2 + 1).requires_grad_()
+
+    def f(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m, s = AF.calc_mean_std(x.double(), eps=1e-5)
+        return m, s
+
+    assert torch.autograd.gradcheck(lambda t: torch.cat([o.double().flatten() for o in f(t)]), (x,))
+
+
+def test_calc_mean_std_gradient_matches_autograd_of_definition(feats):
+    """Same gradient as autograd through ``var_mean`` in float32, channels-last too."""
+    x, _ = feats
+    w = torch.randn(2, 8, 1, 1, generator=torch.Generator().manual_seed(2))
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        a = x.clone().contiguous(memory_format=fmt).requires_grad_()
+        m, s = AF.calc_mean_std(a, eps=1e-5)
+        ((m * w).sum() + (s * w * w).sum()).backward()
+        b = x.clone().requires_grad_()
+        var, mean = torch.var_mean(b, dim=(2, 3), keepdim=True, correction=0)
+        ((mean * w).sum() + ((var + 1e-5).sqrt() * w * w).sum()).backward()
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
+        # only the std used: the mean's gradient is taken as zero
+        c = x.clone().requires_grad_()
+        AF.calc_mean_std(c)[1].sum().backward()
+        assert torch.isfinite(c.grad).all() and c.grad.abs().sum() > 0
+
+
+def test_calc_mean_std_gradient_reaches_half_inputs(feats):
+    x, _ = feats
+    h = x.to(torch.bfloat16).requires_grad_()
+    AF.calc_mean_std(h)[1].sum().backward()
+    assert h.grad is not None and h.grad.dtype == torch.bfloat16
+
+
+def test_calc_mean_std_large_offset_is_stable():
+    """A channel far from zero (mean 1e3, std 1e-1) keeps its small std: no E[x²]−E[x]² cancellation."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(1, 1, 64, 64, generator=g) * 0.1 + 1000.0
+    _, s = AF.calc_mean_std(x, eps=0.0)
+    ref = x.double().flatten().std(unbiased=False)
+    assert abs(float(s) - float(ref)) / float(ref) < 1e-3
+
+
 def test_calc_mean_std_rejects_wrong_rank():
     with pytest.raises(ValueError, match="4-D"):
         AF.calc_mean_std(torch.zeros(3, 4, 4))

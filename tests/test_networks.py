@@ -142,3 +142,38 @@ def test_small16x_encoder_loads_shared_file(shared: Path):
     x = resize_image(load_image(shared / "images" / "content" / "cornell.jpg"), 256, crop=True)[None]
     psnr = -10 * torch.log10(((dec(enc.encode(x)).clamp(0, 1) - x) ** 2).mean())
     assert psnr > 18
+
+
+def test_decoder_widths_are_checked():
+    from adain.errors import ArchitectureError
+
+    enc = build_encoder("vgg19_small16x")
+    assert build_decoder(enc).widths == (16, 32, 64, 128)
+    assert build_decoder(enc, widths=[32, 48, 64, 128]).widths == (32, 48, 64, 128)
+    for bad in ([32, 48, 64, 96], [32, 64, 128], [0, 32, 64, 128]):  # code width, depth, positive
+        with pytest.raises(ArchitectureError, match="128"):
+            build_decoder(enc, widths=bad)
+
+
+def test_widened_decoder_computes_the_same_function_and_loads_with_its_widths(tmp_path):
+    """Function-preserving widening: exact same output; the saved wide file loads with its widths."""
+    from adain.decoder import decoder_widths_of, load_decoder, widen_decoder
+    from adain.errors import ArchitectureError
+
+    torch.manual_seed(0)
+    enc = build_encoder("vgg19_small16x")
+    small, wide = build_decoder(enc), build_decoder(enc, widths=(32, 48, 64, 128))
+    code = torch.rand(2, 128, 6, 5)
+    assert not torch.allclose(small(code), wide(code))
+    widen_decoder(small, wide)
+    torch.testing.assert_close(wide(code), small(code), rtol=1e-5, atol=1e-6)
+    assert sum(p.numel() for p in wide.parameters()) > sum(p.numel() for p in small.parameters())
+    torch.save(wide.state_dict(), tmp_path / "wide.pt")
+    sd = torch.load(tmp_path / "wide.pt", weights_only=True)
+    assert decoder_widths_of(enc, sd) == (32, 48, 64, 128)
+    torch.testing.assert_close(load_decoder(enc, sd, "wide.pt")(code), wide(code))
+    assert load_decoder(enc, small.state_dict()).widths == (16, 32, 64, 128)
+    with pytest.raises(ArchitectureError, match="narrower"):
+        widen_decoder(wide, small)
+    with pytest.raises(ArchitectureError, match="wide.pt"):  # a corrupt layer names the file
+        load_decoder(enc, {**sd, "1.weight": sd["1.weight"][:, :64]}, "wide.pt")

@@ -173,14 +173,16 @@ def test_interrupted_run_keeps_finished_outputs_and_resumes(tmp_path, sig):
         make_image(c / f"c{k:02d}.jpg", 96, 80, k)
     s = make_image(tmp_path / "s.jpg", 64, 64, 99)
     out = tmp_path / "out"
-    args = ["--content", str(c), "--style", str(s), "--output", str(out), "--content-size", "256", "--batch-size", "1",
+    # 384 px: each image costs tens of ms, so the 37 outputs still due cannot all land between
+    # the poll that sees 3 and the signal (at 256 px a fast machine finished them in that window)
+    args = ["--content", str(c), "--style", str(s), "--output", str(out), "--content-size", "384", "--batch-size", "1",
             *MODEL]
     proc = _start([*args, "--quiet"], tmp_path)
     deadline = time.time() + 120
     while not (out.exists() and len([p for p in out.iterdir() if p.suffix == ".jpg"]) >= 3):
         assert proc.poll() is None, proc.stderr.read()
         assert time.time() < deadline
-        time.sleep(0.05)
+        time.sleep(0.01)
     proc.send_signal(sig)
     code = proc.wait(timeout=60)
     err = proc.stderr.read().strip().splitlines()

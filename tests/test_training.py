@@ -458,3 +458,38 @@ def test_val_holdout_keeps_validation_out_of_training(data):
     assert len(dm.val_dataloader()) == 4  # 8 validation pairs in batches of 2
     with pytest.raises(AdainError, match="val_holdout"):
         ContentStyleDataModule(str(data[0]), str(data[1]), val_holdout=4).setup()
+
+
+def test_decoder_widths_warm_start_from_a_narrower_decoder(data, tmp_path):
+    """``--model.decoder_widths`` wider than ``decoder_init``: same outputs at step 0, the new
+    channels train, and checkpoint/export/loading keep the widths."""
+    from adain.export import main as export_main
+    from adain.lit_module import load_checkpoint_net
+
+    small = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
+    torch.save(small.decoder_state_dict(), tmp_path / "small.pt")
+    wide = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", decoder_init=str(tmp_path / "small.pt"),
+                          decoder_widths=[24, 48, 64, 128])
+    assert wide.net.decoder.widths == (24, 48, 64, 128)
+    g = torch.Generator().manual_seed(0)
+    content, style = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
+    a, b = small.compute_losses(content, style), wide.compute_losses(content, style)
+    torch.testing.assert_close(a["loss"], b["loss"], rtol=1e-4, atol=1e-6)
+    b["loss"].backward()
+    last = dict(wide.net.decoder.named_children())[wide.net.decoder.conv_blocks()[-1][0]]
+    assert last.weight.grad[:, 16:].abs().sum() > 0  # the new channels get a say
+    with pytest.raises(ValueError, match="narrower"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", decoder_init=str(tmp_path / "small.pt"),
+                       decoder_widths=[8, 32, 64, 128])
+    # a short run with the wide decoder: checkpoint → export → the file loads for inference
+    weights, _, _ = _decoder_after(data, tmp_path / "run", 2, None, "--model.decoder_widths=[24,48,64,128]")
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    assert load_checkpoint_net(ckpt).decoder.widths == (24, 48, 64, 128)
+    assert export_main([str(ckpt), str(tmp_path / "wide.pt")]) == 0
+    sd = torch.load(tmp_path / "wide.pt", weights_only=True)
+    assert sd.keys() == weights.keys()
+    from adain.model import load_pretrained
+
+    net = load_pretrained("small16x", decoder_weights=str(tmp_path / "wide.pt"), download=False)
+    assert net.decoder.widths == (24, 48, 64, 128)
+    assert net(content, style).shape == content.shape
