@@ -69,9 +69,6 @@ class AdainCLI(LightningCLI):
 
 def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
     """Run the training CLI with ``args`` (``None``: ``sys.argv``); returns the CLI object."""
-    from .hardware import keep_freed_memory
-
-    keep_freed_memory()  # reuse freed activations across steps instead of fresh zero-filled pages
     return AdainCLI(
         AdaINLitModule,
         ContentStyleDataModule,
@@ -105,6 +102,11 @@ def main() -> None:
     by SIGTERM (a scheduler must not mistake it for success), 130 on Ctrl-C."""
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+    from .hardware import keep_freed_memory
+
+    # the command owns its process: reuse freed activations across steps instead of fresh
+    # zero-filled pages (train_main, called in-process by tests and notebooks, leaves it alone)
+    keep_freed_memory()
     try:
         train_main()
     except AdainError as e:
