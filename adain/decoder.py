@@ -63,13 +63,10 @@ class Decoder(nn.Sequential):
 
     def conv_blocks(self) -> list[tuple[str, int]]:
         """``(child name, block)`` of every conv, in forward order (block n−1 first)."""
-        out: list[tuple[str, int]] = []
         n = len(self.widths)
         names = [k for k, m in self.named_children() if isinstance(m, nn.Conv2d)]
         blocks = [b for b in range(n - 1, -1, -1) for _ in range(1 if b == n - 1 else self.convs[b])]
-        for name, b in zip(names, blocks):
-            out.append((name, b))
-        return out
+        return list(zip(names, blocks))
 
     @property
     def in_channels(self) -> int:
@@ -139,10 +136,10 @@ def decoder_widths_of(
 def load_decoder(encoder: Encoder | EncoderSpec, state_dict: Mapping[str, Tensor], source: str = "state_dict") -> Decoder:
     """A decoder of the widths stored in ``state_dict`` (mirror or wider), loaded strictly."""
     widths = decoder_widths_of(encoder, state_dict, source)
-    if widths[-1] != build_decoder(encoder).widths[-1]:
+    code = (encoder.spec if isinstance(encoder, Encoder) else encoder).widths[len(widths) - 1]
+    if widths[-1] != code:
         raise ArchitectureError(
-            f"{source}: wrong architecture for the decoder: it takes {widths[-1]}-channel codes, "
-            f"the encoder makes {build_decoder(encoder).widths[-1]}"
+            f"{source}: wrong architecture for the decoder: it takes {widths[-1]}-channel codes, the encoder makes {code}"
         )
     decoder = build_decoder(encoder, widths=widths)
     load_decoder_state_dict(decoder, state_dict, source)
