@@ -317,13 +317,25 @@ def test_ema_checkpoint_holds_the_averaged_decoder(data, tmp_path):
 def test_small16x_configs_parse(capsys):
     stage1 = ["--config", str(REPO / "configs" / "small16x.yaml")]
     stage2 = [*stage1, "--config", str(REPO / "configs" / "small16x_ema.yaml")]  # an overlay on stage 1
-    for name, args, expect in (("stage 1", stage1, "max_steps: 2500"), ("stage 2", stage2, "decay: 0.995")):
+    gpu = [*stage1, "--config", str(REPO / "configs" / "small16x_gpu.yaml")]     # stage 3, batch 16 on a GPU
+    wide = [*stage1, "--config", str(REPO / "configs" / "small16x_wide.yaml")]
+    outs = {}
+    for name, args, expect in (("stage 1", stage1, "max_steps: 2500"), ("stage 2", stage2, "decay: 0.995"),
+                               ("gpu", gpu, "max_steps: 40000"), ("wide", wide, "- 128")):
         with pytest.raises(SystemExit) as e:
             train_main(["fit", *args, "--print_config"])
         assert e.value.code == 0, name
-        out = capsys.readouterr().out
+        outs[name] = out = capsys.readouterr().out
         assert expect in out and "encoder: vgg19_small16x" in out, name
-    assert "decoder_init: runs/small16x/checkpoints/step002500.ckpt" in out and "style_weight: 10.0" in out
+    assert "decoder_init: runs/small16x/checkpoints/step002500.ckpt" in outs["stage 2"]
+    assert "style_weight: 10.0" in outs["stage 2"]
+    # stage 3 continues from the shipped decoder with the packaged encoder (no ../shared weights needed)
+    g = outs["gpu"]
+    assert "batch_size: 16" in g and "decay: 0.999" in g and "benchmark: true" in g
+    assert "encoder_weights: adain/pretrained/small16x_encoder.pth" in g
+    assert "decoder_init: adain/pretrained/small16x_decoder.pt" in g
+    for rel in ("adain/pretrained/small16x_encoder.pth", "adain/pretrained/small16x_decoder.pt"):
+        assert (REPO / rel).is_file(), rel
 
 
 def test_progress_bar_counts_to_max_steps_also_after_resume(data, tmp_path):
