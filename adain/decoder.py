@@ -119,7 +119,8 @@ def decoder_widths_of(
 ) -> tuple[int, ...]:
     """The block widths a decoder file was saved with (the mirror for Collaborative-Distillation
     files and anything unreadable, which :func:`load_decoder_state_dict` then reports)."""
-    mirror = build_decoder(encoder)
+    with torch.device("meta"):  # only its layout is needed: no weights allocated or initialised
+        mirror = build_decoder(encoder)
     sd = _plain_state_dict(state_dict, source)
     widths = list(mirror.widths)
     firsts: dict[int, str] = {}

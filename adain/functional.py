@@ -100,8 +100,7 @@ def calc_mean_std(feat: Tensor, eps: float = DEFAULT_EPS) -> tuple[Tensor, Tenso
     """
     _check_4d(feat, "feat")
     x = feat if feat.dtype == torch.float64 else feat.float()
-    mean, std = _MeanStd.apply(x, eps)
-    return mean, std
+    return _MeanStd.apply(x, eps)
 
 
 def adain_from_stats(

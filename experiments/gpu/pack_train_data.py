@@ -2,8 +2,9 @@
 
     python experiments/gpu/pack_train_data.py ../shared/datasets/train .gpu/data.tar --quality 76
 
-Images are re-encoded as JPEG with the shorter side at most ``--size`` (what training resizes to
-anyway); file names and folder layout are kept, so ``data.val_holdout`` holds out the same files.
+Images are decoded and resized exactly as training reads them (shorter side ``--size``) and
+re-encoded as JPEG; unreadable files are left out with a message; file names and folder layout
+are kept, so ``data.val_holdout`` holds out the same files.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ import io
 import tarfile
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-from adain.io import IMAGE_EXTENSIONS
+from adain.errors import ImageError
+from adain.io import IMAGE_EXTENSIONS, read_image_u8
 
 
 def reencode(path: Path, size: int, quality: int) -> bytes:
-    im = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
-    w, h = im.size
-    if min(w, h) > size:
-        s = size / min(w, h)
-        im = im.resize((round(w * s), round(h * s)), Image.LANCZOS)
+    """``path`` as training reads it (shorter side ``size``, see ``read_image_u8``), as JPEG bytes."""
     buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality, optimize=True)
+    Image.fromarray(read_image_u8(path, size)).save(buf, "JPEG", quality=quality, optimize=True)
     return buf.getvalue()
 
 
@@ -37,15 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quality", type=int, default=76)
     a = p.parse_args(argv)
     files = sorted(f for f in a.root.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
-    total = 0
+    total = packed = 0
     with tarfile.open(a.output, "w") as tar:
         for f in files:
-            data = reencode(f, a.size, a.quality)
+            try:
+                data = reencode(f, a.size, a.quality)
+            except ImageError as e:
+                print(f"{e} — left out")
+                continue
             info = tarfile.TarInfo("data/" + f.relative_to(a.root).as_posix())
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
             total += len(data)
-    print(f"{a.output}: {len(files)} images, {total / 2**20:.1f} MiB")
+            packed += 1
+    print(f"{a.output}: {packed} of {len(files)} images, {total / 2**20:.1f} MiB")
     return 0
 
 
