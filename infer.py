@@ -1,6 +1,6 @@
-"""Thin shim: ``python infer.py …`` is ``adain-stylize …`` (see ``adain/cli.py``)."""
+"""Thin shim: ``python infer.py …`` is ``adain-stylize …`` (see ``adain/cli/stylize.py``)."""
 
-from adain.cli import main
+from adain.cli.stylize import main
 
 if __name__ == "__main__":
     main()

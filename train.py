@@ -1,6 +1,6 @@
-"""Thin shim: ``python train.py fit --config configs/adain.yaml`` is ``adain-train …`` (see ``adain/train_cli.py``)."""
+"""Thin shim: ``python train.py fit --config configs/adain.yaml`` is ``adain-train …`` (see ``adain/cli/train.py``)."""
 
-from adain.train_cli import main
+from adain.cli.train import main
 
 if __name__ == "__main__":
     main()

@@ -37,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+
 # ----------------------------------------------------------------------------- one row
 def peak_mb(device: str) -> float:
     import resource
@@ -53,7 +54,7 @@ def random_canonical_files(d: Path) -> tuple[Path, Path]:
     import torch
 
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import canonical_decoder_state_dict, canonical_vgg_state_dict
+    from tests.helpers import canonical_decoder_state_dict, canonical_vgg_state_dict
 
     enc, dec = d / "vgg_normalised.pth", d / "decoder.pth"
     if not enc.exists():
@@ -65,12 +66,19 @@ def random_canonical_files(d: Path) -> tuple[Path, Path]:
 def one_row(spec: dict, repeats: int, weights_dir: Path) -> dict:
     import numpy as np
 
-    from adain.pipeline import Pipeline
+    from adain.pipeline.core import Pipeline
 
     model, backend, precision, device = spec["model"], spec["backend"], spec["precision"], spec["device"]
     files = random_canonical_files(weights_dir) if model == "canonical" else (None, None)
-    pipe = Pipeline.from_pretrained(model, *files, backend=backend, precision=precision, device=device,
-                                    channels_last=spec.get("channels_last", True), verbose=False)
+    pipe = Pipeline.from_pretrained(
+        model,
+        *files,
+        backend=backend,
+        precision=precision,
+        device=device,
+        channels_last=spec.get("channels_last", True),
+        verbose=False,
+    )
     rng = np.random.default_rng(0)
     x = rng.random((spec.get("batch", 1), 3, spec["h"], spec["w"]), dtype=np.float32)
     stats = [pipe.style_stats(rng.random((3, 512, 512), dtype=np.float32), size=0)]
@@ -82,30 +90,54 @@ def one_row(spec: dict, repeats: int, weights_dir: Path) -> dict:
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     label = spec.get("label") or f"{pipe.runtime.backend} {pipe.runtime.precision}" + (
-        " channels_last" if backend == "torch" and spec.get("channels_last", True) else " eager" if backend == "torch" else "")
-    return {"model": model, "path": label, "res": f"{spec['h']}x{spec['w']}", "batch": spec.get("batch", 1),
-            "device": device, "s_per_img": med / spec.get("batch", 1), "img_per_s": spec.get("batch", 1) / med,
-            "peak_mb": peak_mb(device), "ran": pipe.runtime.describe()}
+        " channels_last"
+        if backend == "torch" and spec.get("channels_last", True)
+        else " eager"
+        if backend == "torch"
+        else ""
+    )
+    return {
+        "model": model,
+        "path": label,
+        "res": f"{spec['h']}x{spec['w']}",
+        "batch": spec.get("batch", 1),
+        "device": device,
+        "s_per_img": med / spec.get("batch", 1),
+        "img_per_s": spec.get("batch", 1) / med,
+        "peak_mb": peak_mb(device),
+        "ran": pipe.runtime.describe(),
+    }
 
 
 def process_row(cmd: list[str], env: dict[str, str], label: str, model: str) -> dict:
     """Run ``cmd`` twice (the first run fills the caches); wall time and child peak RSS of the second."""
-    probe = ("import resource, subprocess, sys, time, json\n"
-             "t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); w = time.perf_counter() - t\n"
-             "print(json.dumps([r.returncode, w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))")
+    probe = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); w = time.perf_counter() - t\n"
+        "print(json.dumps([r.returncode, w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
+    )
     result = None
     for _ in range(2):
         out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, env=env)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         if result[0] != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr[-500:]}")
-    return {"model": model, "path": label, "res": "512 px pair" if "--help" not in cmd else "--help", "batch": 1,
-            "device": "cpu", "s_per_img": result[1], "img_per_s": 1 / result[1], "peak_mb": result[2], "ran": "process"}
+    return {
+        "model": model,
+        "path": label,
+        "res": "512 px pair" if "--help" not in cmd else "--help",
+        "batch": 1,
+        "device": "cpu",
+        "s_per_img": result[1],
+        "img_per_s": 1 / result[1],
+        "peak_mb": result[2],
+        "ran": "process",
+    }
 
 
 # ----------------------------------------------------------------------------- driver
 def machine() -> str:
-    from adain.hardware import cpu_has_fast_bf16
+    from adain.runtime.hardware import cpu_has_fast_bf16
 
     model = ""
     try:
@@ -116,8 +148,10 @@ def machine() -> str:
 
     cap = torch.backends.cpu.get_cpu_capability()
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"
-    return (f"{model or platform.processor()} ({platform.machine()}, {os.cpu_count()} cores), torch {torch.__version__} "
-            f"CPU capability {cap}, fast bf16: {'yes' if cpu_has_fast_bf16() else 'no (bf16 emulated)'}{gpu}")
+    return (
+        f"{model or platform.processor()} ({platform.machine()}, {os.cpu_count()} cores), torch {torch.__version__} "
+        f"CPU capability {cap}, fast bf16: {'yes' if cpu_has_fast_bf16() else 'no (bf16 emulated)'}{gpu}"
+    )
 
 
 def main() -> None:
@@ -135,8 +169,8 @@ def main() -> None:
         return
     import torch
 
-    from adain.hardware import cpu_has_fast_bf16
-    from adain.runtime import available_backends
+    from adain.runtime.base import available_backends
+    from adain.runtime.hardware import cpu_has_fast_bf16
 
     bf16 = cpu_has_fast_bf16() or a.all
     have = available_backends()
@@ -158,11 +192,30 @@ def main() -> None:
             specs.append({**base, "backend": "auto", "precision": "auto", "label": "default (auto)"})
         if torch.cuda.is_available():
             for batch in (1, 16):
-                specs.append({"model": model, "h": 512, "w": 512, "device": "cuda", "backend": "torch",
-                              "precision": "auto", "batch": batch, "label": "torch auto channels_last"})
+                specs.append(
+                    {
+                        "model": model,
+                        "h": 512,
+                        "w": 512,
+                        "device": "cuda",
+                        "backend": "torch",
+                        "precision": "auto",
+                        "batch": batch,
+                        "label": "torch auto channels_last",
+                    }
+                )
     rows = []
     for spec in specs:
-        args = [sys.executable, __file__, "--one", json.dumps(spec), "--repeats", str(a.repeats), "--weights-dir", str(tmp)]
+        args = [
+            sys.executable,
+            __file__,
+            "--one",
+            json.dumps(spec),
+            "--repeats",
+            str(a.repeats),
+            "--weights-dir",
+            str(tmp),
+        ]
         out = subprocess.run(args, capture_output=True, text=True, env=env)
         if out.returncode != 0:
             print(out.stderr[-2000:], file=sys.stderr)
@@ -172,12 +225,35 @@ def main() -> None:
         print(f"  done: {r['model']} {r['res']} {r['path']}: {r['s_per_img']:.3f} s", file=sys.stderr)
     if a.cli:
         enc, dec = random_canonical_files(tmp)
-        cmd = [sys.executable, "-m", "adain.cli", "--content", a.cli[0], "--style", a.cli[1], "--quiet"]
-        rows.append(process_row([*cmd, "--output", str(tmp / "a.jpg"), "--overwrite"], env,
-                                "adain-stylize (default: built-in small16x)", "small16x"))
-        rows.append(process_row([*cmd, "--output", str(tmp / "b.jpg"), "--overwrite", "--encoder-weights", str(enc),
-                                 "--decoder-weights", str(dec)], env, "adain-stylize (canonical architecture)", "canonical"))
-        rows.append(process_row([sys.executable, "-m", "adain.cli", "--help"], env, "adain-stylize --help", "-"))
+        cmd = [sys.executable, "-m", "adain.cli.stylize", "--content", a.cli[0], "--style", a.cli[1], "--quiet"]
+        rows.append(
+            process_row(
+                [*cmd, "--output", str(tmp / "a.jpg"), "--overwrite"],
+                env,
+                "adain-stylize (default: built-in small16x)",
+                "small16x",
+            )
+        )
+        rows.append(
+            process_row(
+                [
+                    *cmd,
+                    "--output",
+                    str(tmp / "b.jpg"),
+                    "--overwrite",
+                    "--encoder-weights",
+                    str(enc),
+                    "--decoder-weights",
+                    str(dec),
+                ],
+                env,
+                "adain-stylize (canonical architecture)",
+                "canonical",
+            )
+        )
+        rows.append(
+            process_row([sys.executable, "-m", "adain.cli.stylize", "--help"], env, "adain-stylize --help", "-")
+        )
     ref = {(r["model"], r["device"], r["res"]): r["s_per_img"] for r in rows if r["path"] == "torch fp32 eager"}
     print(f"\nmachine: {machine()}")
     print("\n| model | device | resolution | batch | path | s/image | images/s | peak RSS MB | vs torch fp32 eager |")
@@ -186,8 +262,10 @@ def main() -> None:
         b = ref.get((r["model"], r["device"], r["res"]))
         speed = f"{b / r['s_per_img']:.2f}x" if b and r["path"] != "torch fp32 eager" else ""
         label = r["path"] + (f" → {r['ran']}" if r["path"] == "default (auto)" else "")
-        print(f"| {r['model']} | {r['device']} | {r['res']} | {r['batch']} | {label} | {r['s_per_img']:.3f} | "
-              f"{r['img_per_s']:.2f} | {r['peak_mb']:.0f} | {speed} |")
+        print(
+            f"| {r['model']} | {r['device']} | {r['res']} | {r['batch']} | {label} | {r['s_per_img']:.3f} | "
+            f"{r['img_per_s']:.2f} | {r['peak_mb']:.0f} | {speed} |"
+        )
 
 
 if __name__ == "__main__":

@@ -26,10 +26,10 @@ sys.path.insert(0, str(REPO))
 def _pipeline(model: str, backend: str):  # noqa: ANN202
     import torch
 
-    from adain.encoder import build_encoder
-    from adain.graphs import ModelSource
-    from adain.model import AdaINNet
-    from adain.pipeline import Pipeline
+    from adain.nets.encoder import build_encoder
+    from adain.nets.network import AdaINNet
+    from adain.pipeline.core import Pipeline
+    from adain.weights.source import ModelSource
 
     if model == "small16x":
         return Pipeline.from_pretrained("small16x", backend=backend, precision="auto", verbose=False)
@@ -57,11 +57,17 @@ def main() -> None:
     a = p.parse_args()
     import torch
 
-    from adain.studio import StudioEngine
+    from adain.cli.studio.engine import StudioEngine
 
-    print(f"CPU: {platform.processor() or platform.machine()}, torch capability {torch.backends.cpu.get_cpu_capability()}, "
-          f"{torch.get_num_threads()} threads")
-    print("| model | backend | preview 384 px after an alpha move | first preview (encode + stats) | render 512 px | render 1024 px |")
+    print(
+        f"CPU: {platform.processor() or platform.machine()}, "
+        f"torch capability {torch.backends.cpu.get_cpu_capability()}, "
+        f"{torch.get_num_threads()} threads"
+    )
+    print(
+        "| model | backend | preview 384 px after an alpha move | first preview (encode + stats) "
+        "| render 512 px | render 1024 px |"
+    )
     print("|---|---|---|---|---|---|")
     for model in a.models:
         for backend in a.backends:
@@ -79,8 +85,10 @@ def main() -> None:
             r512 = _median(lambda: engine.render(a.content, [a.style], size=512), a.repeats)
             r1024 = _median(lambda: engine.render(a.content, [a.style], size=1024), max(1, a.repeats // 2))
             name = f"{getattr(rt, 'backend', 'torch')} {rt.precision}"
-            print(f"| {model} | {name} | {move * 1000:.0f} ms | {first * 1000:.0f} ms | {r512:.2f} s | {r1024:.2f} s |",
-                  flush=True)
+            print(
+                f"| {model} | {name} | {move * 1000:.0f} ms | {first * 1000:.0f} ms | {r512:.2f} s | {r1024:.2f} s |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

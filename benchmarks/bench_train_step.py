@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from adain.datamodule import ContentStyleDataModule, PairStream, find_images
-from adain.io import load_image, resize_image
-from adain.lit_module import AdaINLitModule
+from adain.io.images import load_image, resize_image
+from adain.training.data import ContentStyleDataModule, PairStream, find_images
+from adain.training.module import AdaINLitModule
 
 
 class StepTimer(L.Callback):
@@ -56,10 +56,20 @@ class LegacyData(ContentStyleDataModule):
     def train_dataloader(self) -> DataLoader:
         loader = super().train_dataloader()
         ds = loader.dataset
-        legacy = LegacyStream(ds.contents, ds.styles, ds.image_size, ds.crop_size, ds.batch_size, ds.seed, ds.start,
-                              ds.rank, ds.world_size)
-        return DataLoader(legacy, batch_size=None, num_workers=loader.num_workers,
-                          prefetch_factor=loader.prefetch_factor)
+        legacy = LegacyStream(
+            ds.contents,
+            ds.styles,
+            ds.image_size,
+            ds.crop_size,
+            ds.batch_size,
+            ds.seed,
+            ds.start,
+            ds.rank,
+            ds.world_size,
+        )
+        return DataLoader(
+            legacy, batch_size=None, num_workers=loader.num_workers, prefetch_factor=loader.prefetch_factor
+        )
 
 
 def autocast(precision: str) -> contextlib.AbstractContextManager:
@@ -69,8 +79,14 @@ def autocast(precision: str) -> contextlib.AbstractContextManager:
 def profile_parts(module: AdaINLitModule, stream: PairStream, steps: int, precision: str) -> dict[str, float]:
     """Median seconds of each part of a step (synchronous, in this process)."""
     opt = torch.optim.Adam(module.net.decoder.parameters(), lr=1e-4)
-    names = ("data: decode/resize/crop", "encoder: targets", "decoder forward", "loss: encoder of output + stats",
-             "backward", "optimizer")
+    names = (
+        "data: decode/resize/crop",
+        "encoder: targets",
+        "decoder forward",
+        "loss: encoder of output + stats",
+        "backward",
+        "optimizer",
+    )
     parts: dict[str, list[float]] = {k: [] for k in names}
     for i in range(steps + 1):
         t = [time.perf_counter()]
@@ -110,28 +126,40 @@ def main() -> None:
     p.add_argument("--no-channels-last", action="store_true")
     p.add_argument("--decoder-widths", type=int, nargs=4, default=None, help="e.g. 32 64 64 128 (default: mirror)")
     p.add_argument("--fit-steps", type=int, default=12, help="Trainer.fit steps to time (0: skip)")
-    p.add_argument("--malloc", default="keep", choices=["keep", "default"],
-                   help="keep: glibc keeps freed blocks for reuse (what adain-train does); default: untouched glibc")
+    p.add_argument(
+        "--malloc",
+        default="keep",
+        choices=["keep", "default"],
+        help="keep: glibc keeps freed blocks for reuse (what adain-train does); default: untouched glibc",
+    )
     args = p.parse_args()
     if args.malloc == "keep":
-        from adain.hardware import keep_freed_memory
+        from adain.runtime.hardware import keep_freed_memory
 
         keep_freed_memory()
 
     torch.manual_seed(0)
-    from adain.train_cli import default_precision
+    from adain.runtime.precision import default_precision
 
     precision = default_precision() if args.precision == "auto" else args.precision
-    module = AdaINLitModule("vgg19_small16x", args.encoder_weights, style_features="aux", lr=3e-4,
-                            channels_last=not args.no_channels_last, decoder_widths=args.decoder_widths)
+    module = AdaINLitModule(
+        "vgg19_small16x",
+        args.encoder_weights,
+        style_features="aux",
+        lr=3e-4,
+        channels_last=not args.no_channels_last,
+        decoder_widths=args.decoder_widths,
+    )
     contents, styles = find_images(args.content, "content"), find_images(args.style, "style")
     stream_cls = LegacyStream if args.loader == "legacy" else PairStream
     stream = stream_cls(contents, styles, args.image_size, args.crop_size, args.batch_size, seed=0)
     parts = profile_parts(module, stream, args.steps, precision)
     total = sum(parts.values())
-    print(f"# one step: batch {args.batch_size}, {args.crop_size}² crops, loader {args.loader}, precision {precision}, "
-          f"channels_last {not args.no_channels_last}, CPU {torch.backends.cpu.get_cpu_capability()}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"# one step: batch {args.batch_size}, {args.crop_size}² crops, loader {args.loader}, precision {precision}, "
+        f"channels_last {not args.no_channels_last}, CPU {torch.backends.cpu.get_cpu_capability()}, "
+        f"{torch.get_num_threads()} threads"
+    )
     print("| part | seconds | share |")
     print("|---|---|---|")
     for k, v in parts.items():
@@ -139,18 +167,35 @@ def main() -> None:
     print(f"| **sum (synchronous)** | **{total:.3f}** | |")
     if args.fit_steps:
         dm_cls = LegacyData if args.loader == "legacy" else ContentStyleDataModule
-        dm = dm_cls(args.content, args.style, image_size=args.image_size, crop_size=args.crop_size,
-                    batch_size=args.batch_size, num_workers=args.workers)
+        dm = dm_cls(
+            args.content,
+            args.style,
+            image_size=args.image_size,
+            crop_size=args.crop_size,
+            batch_size=args.batch_size,
+            num_workers=args.workers,
+        )
         timer = StepTimer()
-        trainer = L.Trainer(max_steps=args.fit_steps, accelerator="cpu", devices=1, precision=precision,
-                            logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                            enable_model_summary=False, callbacks=[timer], num_sanity_val_steps=0)
+        trainer = L.Trainer(
+            max_steps=args.fit_steps,
+            accelerator="cpu",
+            devices=1,
+            precision=precision,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[timer],
+            num_sanity_val_steps=0,
+        )
         t0 = time.perf_counter()
         trainer.fit(module, dm)
         wall = time.perf_counter() - t0
         steady = timer.times[2:] or timer.times
-        print(f"| **Trainer.fit, {args.workers} worker(s)** | **{statistics.median(steady):.3f}** | s/step, median of "
-              f"{len(steady)} steps after warm-up ({wall:.1f} s wall for {args.fit_steps} steps) |")
+        print(
+            f"| **Trainer.fit, {args.workers} worker(s)** | **{statistics.median(steady):.3f}** | s/step, median of "
+            f"{len(steady)} steps after warm-up ({wall:.1f} s wall for {args.fit_steps} steps) |"
+        )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import time
 import torch
 from torchvision.utils import make_grid
 
-from adain.inference import Stylizer
-from adain.io import resize_image, save_image
+from adain.io.images import resize_image, save_image
+from adain.methods.stylizer import Stylizer
 
 
 def main() -> None:
@@ -34,12 +34,16 @@ def main() -> None:
         square = lambda t: resize_image(t, args.size, crop=True)  # noqa: E731
         c = square(st.load(content, args.size)[0].cpu())
         s = resize_image(st.load(style, args.size)[0].cpu(), max(32, args.size // 3), crop=True)
-        c[:, -s.shape[1]:, -s.shape[2]:] = s  # the style, inset
+        c[:, -s.shape[1] :, -s.shape[2] :] = s  # the style, inset
         row = [c]
-        for name, fn in (("adain", lambda: st.stylize(content, style, **kw)),
-                         (f"refine {args.refine}", lambda: st.refine(content, style, iterations=args.refine, **kw)),
-                         (f"gatys {args.iterations}", lambda: st.refine(content, style, iterations=args.iterations,
-                                                                        init="content", **kw))):
+        for name, fn in (
+            ("adain", lambda: st.stylize(content, style, **kw)),
+            (f"refine {args.refine}", lambda: st.refine(content, style, iterations=args.refine, **kw)),
+            (
+                f"gatys {args.iterations}",
+                lambda: st.refine(content, style, iterations=args.iterations, init="content", **kw),
+            ),
+        ):
             t0 = time.perf_counter()
             out = fn()
             print(f"{content} × {style}: {name}: {time.perf_counter() - t0:.1f} s")

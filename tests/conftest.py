@@ -5,18 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_dir() -> Path | None:
-    env = os.environ.get("ADAIN_SHARED")
-    p = Path(env) if env else REPO.parent / "shared"
-    return p if (p / "images").is_dir() else None
+from tests.helpers import canonical_decoder_state_dict, canonical_vgg_state_dict, make_image, shared_dir
 
 
 @pytest.fixture(scope="session")
@@ -30,17 +22,6 @@ def shared() -> Path:
     return p
 
 
-def make_image(path: Path, w: int, h: int, seed: int = 0, mode: str = "RGB") -> Path:
-    rng = np.random.default_rng(seed)
-    arr = (rng.random((h, w, 3)) * 255).astype(np.uint8)
-    img = Image.fromarray(arr, "RGB")
-    if mode != "RGB":
-        img = img.convert(mode)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path)
-    return path
-
-
 @pytest.fixture
 def tiny_dirs(tmp_path: Path) -> tuple[Path, Path]:
     """Two small folders: 3 contents (non-square, odd sizes) and 2 styles."""
@@ -51,38 +32,6 @@ def tiny_dirs(tmp_path: Path) -> tuple[Path, Path]:
     make_image(s / "x.jpg", 36, 40, 4)
     make_image(s / "y.png", 48, 32, 5)
     return c, s
-
-
-def canonical_vgg_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random values in the *full* public vgg_normalised.pth layout (53 modules, to relu5_4)."""
-    g = torch.Generator().manual_seed(seed)
-    convs = {0: (3, 3, 1)}
-    idx, cin = 1, 3
-    for width, n in ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4)):
-        for _ in range(n):
-            convs[idx + 1] = (width, cin, 3)
-            idx += 3
-            cin = width
-        idx += 1  # pool
-    sd = {}
-    for k, (o, i, ks) in convs.items():
-        if k > 52:
-            continue
-        sd[f"{k}.weight"] = torch.randn(o, i, ks, ks, generator=g) * (2.0 / (i * ks * ks)) ** 0.5
-        sd[f"{k}.bias"] = torch.zeros(o)
-    return sd
-
-
-def canonical_decoder_state_dict(seed: int = 1) -> dict[str, torch.Tensor]:
-    """Random values in the public decoder.pth layout."""
-    g = torch.Generator().manual_seed(seed)
-    shapes = {1: (256, 512), 5: (256, 256), 8: (256, 256), 11: (256, 256), 14: (128, 256),
-              18: (128, 128), 21: (64, 128), 25: (64, 64), 28: (3, 64)}
-    sd = {}
-    for k, (o, i) in shapes.items():
-        sd[f"{k}.weight"] = torch.randn(o, i, 3, 3, generator=g) * (2.0 / (i * 9)) ** 0.5
-        sd[f"{k}.bias"] = torch.zeros(o)
-    return sd
 
 
 @pytest.fixture(scope="session")

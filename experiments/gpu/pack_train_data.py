@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from adain.errors import ImageError
-from adain.io import IMAGE_EXTENSIONS, read_image_u8
+from adain.io.images import IMAGE_EXTENSIONS, read_image_u8
 
 
 def reencode(path: Path, size: int, quality: int) -> bytes:

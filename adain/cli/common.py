@@ -1,0 +1,214 @@
+"""What every command shares: the entry wrapper (one line and exit 2 for a user's mistake,
+SIGTERM handled like Ctrl-C), option types, and the model options with the pipeline they build.
+
+Commands parse their arguments, turn them into plain values (:class:`ModelOptions`) and pass those
+down; nothing writes into a parsed namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from adain.errors import AdainError
+from adain.io.images import DEFAULT_MAX_PIXELS, MAX_SIZE
+from adain.pipeline.core import Pipeline
+from adain.runtime.base import BACKENDS
+from adain.runtime.precision import PRECISIONS
+from adain.weights.registry import MODELS, choose_model
+
+__all__ = [
+    "ModelOptions",
+    "add_model_options",
+    "make_pipeline",
+    "report_interrupt",
+    "run_command",
+    "size_type",
+    "split_list",
+    "terminate_as_interrupt",
+]
+
+
+# ----------------------------------------------------------------------------- entry wrapper
+def run_command(prog: str, fn: Callable[[], int]) -> int:
+    """Run a command's body: an :class:`~adain.errors.AdainError` becomes ``prog: error: …`` on
+    stderr and exit status 2; Ctrl-C and SIGTERM end with one line and 128 + the signal."""
+    with terminate_as_interrupt():
+        try:
+            return fn()
+        except AdainError as e:
+            print(f"{prog}: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as e:
+            return report_interrupt(prog, e)
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, ``kill``) is handled like Ctrl-C: it raises :class:`KeyboardInterrupt`
+    (with ``signum``) so the same cleanup runs; the previous handler is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        e = KeyboardInterrupt()
+        e.signum = signum  # type: ignore[attr-defined]
+        raise e
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def report_interrupt(prog: str, e: KeyboardInterrupt) -> int:
+    """One line for an interrupted run; the exit status is 128 + the signal (130 Ctrl-C, 143 SIGTERM)."""
+    signum = getattr(e, "signum", signal.SIGINT)
+    name = signal.Signals(signum).name
+    kept, total = getattr(e, "kept", None), getattr(e, "total", None)
+    if kept is None:
+        print(f"{prog}: interrupted ({name}); nothing was written", file=sys.stderr)
+    else:
+        print(
+            f"{prog}: interrupted ({name}) after {kept} of {total} outputs; the finished ones were kept, "
+            "rerun with --skip-existing to make the rest",
+            file=sys.stderr,
+        )
+    return 128 + int(signum)
+
+
+# ----------------------------------------------------------------------------- option types
+def size_type(text: str) -> int:
+    """A shorter-side size: 0 (keep the original) up to :data:`adain.io.images.MAX_SIZE`."""
+    v = int(text)
+    if not 0 <= v <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SIZE}, got {v}")
+    return v
+
+
+def split_list(values: Sequence[str]) -> list[str]:
+    """Accept both ``--style a.jpg b.jpg`` and ``--style a.jpg,b.jpg``."""
+    out: list[str] = []
+    for v in values:
+        out.extend(p for p in v.split(",") if p)
+    return out
+
+
+# ----------------------------------------------------------------------------- the model
+def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The model options shared by ``adain-stylize`` and ``adain-studio`` (read by :meth:`ModelOptions.from_args`)."""
+    md = p.add_argument_group("model")
+    md.add_argument(
+        "--model",
+        default="auto",
+        choices=["auto", *sorted(MODELS)],
+        help="pretrained model; auto = canonical when its files are cached, else the built-in small16x",
+    )
+    md.add_argument(
+        "--backend",
+        default="auto",
+        choices=list(BACKENDS),
+        help="where the networks run; auto = OpenVINO on CPU when installed, torch on GPUs",
+    )
+    md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
+    md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
+    md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
+    md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
+    md.add_argument(
+        "--custom-weights",
+        action="store_true",
+        help="an --encoder-weights file that intentionally differs from the registered one (no warning)",
+    )
+    md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    md.add_argument(
+        "--precision",
+        default="auto",
+        choices=list(PRECISIONS),
+        help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
+        "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32",
+    )
+    md.add_argument("--compile", action="store_true", help="torch.compile the networks (pays off on long runs)")
+    md.add_argument("--no-channels-last", action="store_true", help="keep NCHW memory format")
+    return md
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The model and where it runs, as plain values (see :func:`add_model_options`)."""
+
+    model: str = "auto"
+    checkpoint: str | None = None
+    encoder_weights: str | None = None
+    decoder_weights: str | None = None
+    download: bool = True
+    custom_weights: bool = False
+    backend: str = "auto"
+    device: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    channels_last: bool = True
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    quiet: bool = False
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> ModelOptions:
+        return cls(
+            ns.model,
+            ns.checkpoint,
+            ns.encoder_weights,
+            ns.decoder_weights,
+            not ns.no_download,
+            ns.custom_weights,
+            ns.backend,
+            ns.device,
+            ns.precision,
+            ns.compile,
+            not ns.no_channels_last,
+            ns.max_pixels,
+            ns.quiet,
+        )
+
+    def replace(self, **changes: Any) -> ModelOptions:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def label(self) -> str:
+        """The model's name as ``--model auto`` resolves it (or the checkpoint's file name)."""
+        if self.checkpoint:
+            return self.checkpoint
+        return choose_model(self.model, bool(self.encoder_weights or self.decoder_weights))[0]
+
+
+def make_pipeline(opts: ModelOptions, prog: str) -> Pipeline:
+    """The pipeline for the model options (prints which model ``--model auto`` chose)."""
+    kw = {
+        "backend": opts.backend,
+        "device": opts.device,
+        "precision": opts.precision,
+        "channels_last": opts.channels_last,
+        "compile": opts.compile,
+        "max_pixels": opts.max_pixels,
+        "verbose": not opts.quiet,
+    }
+    if opts.checkpoint:
+        return Pipeline.from_checkpoint(opts.checkpoint, opts.encoder_weights, **kw)
+    model, note = choose_model(opts.model, bool(opts.encoder_weights or opts.decoder_weights))
+    if note and not opts.quiet:
+        print(f"{prog}: {note}", file=sys.stderr)
+    return Pipeline.from_pretrained(
+        model,
+        opts.encoder_weights,
+        opts.decoder_weights,
+        download=opts.download,
+        weights_check="off" if opts.custom_weights else "warn",
+        **kw,
+    )

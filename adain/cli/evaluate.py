@@ -1,0 +1,155 @@
+"""``adain-evaluate``: stylize every content x style and score the outputs with an independent VGG
+(the metrics live in :mod:`adain.methods.evaluation`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from adain.cli.common import run_command
+from adain.errors import AdainError
+from adain.io.files import list_images
+from adain.methods.evaluation import (
+    EVAL_LAYERS,
+    EvalEncoder,
+    _default_eval_weights,
+    evaluate,
+    summarize,
+    write_reports,
+)
+from adain.weights.registry import MODELS
+
+__all__ = ["build_parser", "evaluate_main", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="adain-evaluate",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--content", nargs="+", required=True, help="content images/directories")
+    p.add_argument("--style", nargs="+", required=True, help="style images/directories")
+    p.add_argument("--model", default="small16x", choices=sorted(MODELS))
+    p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
+    p.add_argument("--encoder-weights", help="model encoder weights")
+    p.add_argument("--decoder-weights", help="model decoder weights (e.g. a reconstruction decoder for a baseline)")
+    p.add_argument(
+        "--reference", choices=["content", "style"], help="score the content/style image itself instead of a model"
+    )
+    p.add_argument(
+        "--eval-weights", help="genuine normalised VGG-19 for measuring (default: cached vgg_normalised.pth)"
+    )
+    p.add_argument("--eval-layers", default=",".join(EVAL_LAYERS), help="comma-separated evaluation layers")
+    p.add_argument("--size", type=int, default=512, help="shorter side of contents and styles")
+    p.add_argument("--label", default=None, help="name of the reports (default: model/reference name)")
+    p.add_argument("--output", default="evaluation", help="directory for CSV, markdown and grid")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument(
+        "--backend",
+        default="torch",
+        choices=["auto", "torch", "openvino", "onnxruntime"],
+        help="runtime of the stylization network (the evaluator always runs in torch fp32)",
+    )
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    from adain.cli.options import add_optimize_options
+
+    add_optimize_options(p)
+    return p
+
+
+def _run(args: argparse.Namespace) -> int:
+    from adain.methods.stylizer import Stylizer
+    from adain.runtime.torch_backend import resolve_device
+
+    contents, styles = list_images(args.content), list_images(args.style)
+    eval_weights = args.eval_weights or _default_eval_weights()
+    if eval_weights is None:
+        raise AdainError(
+            "no evaluation VGG: pass --eval-weights PATH (vgg_normalised.pth or vgg_normalised_conv3_1.pth)"
+        )
+    device = resolve_device(args.device)
+    evaluator = EvalEncoder(eval_weights, [s for s in args.eval_layers.split(",") if s], device)
+    if args.reference == "content":
+
+        def fn(c: Tensor, s: Tensor) -> Tensor:
+            return c
+
+        label = args.label or "reference_content"
+    elif args.reference == "style":
+
+        def fn(c: Tensor, s: Tensor) -> Tensor:
+            return s
+
+        label = args.label or "reference_style"
+    else:
+        if args.checkpoint:
+            st = Stylizer.from_checkpoint(
+                args.checkpoint,
+                args.encoder_weights,
+                device=str(device),
+                precision=args.precision,
+                backend=args.backend,
+            )
+        else:
+            st = Stylizer.from_pretrained(
+                args.model,
+                args.encoder_weights,
+                args.decoder_weights,
+                device=str(device),
+                precision=args.precision,
+                backend=args.backend,
+            )
+
+        from adain.cli.options import optimization_request, options_from_args
+        from adain.methods.gatys.request import stylize_optimized
+
+        request = optimization_request(args)
+        label = args.label or (Path(args.checkpoint).stem if args.checkpoint else args.model)
+        if request is None:
+
+            def fn(c: Tensor, s: Tensor) -> Tensor:
+                return st.stylize(c, s, content_size=0, style_size=0)
+        else:
+            options = options_from_args(args, request[1])
+            net = st.loss_network(args.loss_heads)
+
+            def fn(c: Tensor, s: Tensor) -> Tensor:
+                out = stylize_optimized(st.pipeline, net, c, s, request[0], options, content_size=0, style_size=0)
+                return torch.from_numpy(out)
+
+            label = args.label or (
+                f"{label}_refine{request[1]}" if args.method == "adain" else f"{label}_gatys_{request[0]}{request[1]}"
+            )
+    rows, grid = evaluate(fn, contents, styles, evaluator, args.size, progress=not args.quiet)
+    try:
+        paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)
+    except OSError as e:
+        raise AdainError(f"{args.output}: cannot write the reports ({e.strerror or e})") from None
+    mean = summarize(rows)
+    print(
+        f"{label}: {len(rows)} pairs  content {mean['content_loss']:.3f}  style {mean['style_loss']:.3f}  "
+        f"gram {mean['gram_loss']:.3f}  {mean['seconds']:.3f} s/image  -> {paths['md']}"
+    )
+    return 0
+
+
+def evaluate_main(args: Sequence[str] | None = None) -> int:
+    ns = build_parser().parse_args(args)
+    return run_command("adain-evaluate", lambda: _run(ns))
+
+
+def main() -> None:
+    sys.exit(evaluate_main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

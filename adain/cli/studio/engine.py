@@ -1,0 +1,295 @@
+"""``adain-studio``: a local web app for stylizing, with a live preview (Gradio).
+
+Two layers, like the rest of the package:
+
+- :class:`StudioEngine` — the handlers, without Gradio: a live preview that only runs the decoder
+  (the content's code comes from :meth:`Pipeline.content_code <adain.pipeline.core.Pipeline.content_code>`
+  and each style's statistics from :meth:`Pipeline.style_stats
+  <adain.pipeline.core.Pipeline.style_stats>`, both computed once per upload), full-size renders through
+  :meth:`Pipeline.stylize <adain.pipeline.core.Pipeline.stylize>` (the path of ``adain-stylize``, tiling
+  huge images), the alpha-sweep and blend grids of :mod:`adain.methods.grids`. Mistakes raise
+  :class:`~adain.errors.AdainError` with a readable message.
+- :func:`build_app` — the page: uploads (file, paste, webcam), up to four styles with a weight
+  slider each (and a gallery of ``--styles DIR``), alpha, colour preservation, a painted mask for
+  two styles, output size, the result with download, the grids; one compute queue per model.
+  Its API endpoint ``/stylize`` takes ``(content, style, alpha)``.
+
+Files never leave the machine: the server listens on 127.0.0.1 unless told otherwise, Gradio's
+analytics are off, and ``--share`` is opt-in.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adain.errors import ImageError, UsageError
+from adain.io.images import probe_size, save_image
+from adain.ops.mixing import normalize_weights
+from adain.pipeline.core import Pipeline
+from adain.pipeline.request import COLOR_MODES
+
+__all__ = ["MAX_STYLES", "OUTPUT_SIZES", "Progress", "StudioEngine", "painted_mask"]
+
+
+MAX_STYLES = 4
+
+
+#: output sizes offered in the page (shorter side; 0 = the upload's own size)
+OUTPUT_SIZES = (256, 384, 512, 768, 1024, 1536, 2048, 0)
+
+
+Progress = Callable[[float, str], None]
+
+
+def painted_mask(editor: Any) -> np.ndarray | None:
+    """The painted region of an image-editor value (``{"background", "layers", "composite"}`` with
+    RGBA layers) as an ``(H, W)`` float mask in [0, 1] (the strokes' opacity); ``None`` when
+    nothing is painted."""
+    if not isinstance(editor, dict):
+        return None
+    layers = [np.asarray(layer) for layer in editor.get("layers") or [] if layer is not None]
+    layers = [layer for layer in layers if layer.ndim == 3 and layer.shape[-1] == 4]
+    if not layers:
+        return None
+    alpha = np.max(np.stack([layer[..., 3] for layer in layers if layer.shape == layers[0].shape]), axis=0)
+    mask = alpha.astype(np.float32) / 255.0
+    return mask if mask.max() > 0 else None
+
+
+class StudioEngine:
+    """The studio's handlers over one :class:`~adain.pipeline.core.Pipeline` (one per loaded model).
+
+    Args:
+        pipeline: the model, on its runtime.
+        preview_size: the live preview's longer side, in pixels.
+        style_size: shorter side styles are encoded at (as ``adain-stylize --style-size``).
+        output_dir: where renders and grids are written (default: a new temporary directory).
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        preview_size: int = 384,
+        style_size: int = 512,
+        output_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if preview_size < 16:
+            raise UsageError(f"preview size must be >= 16, got {preview_size}")
+        self.pipeline = pipeline
+        self.preview_size = preview_size
+        self.style_size = style_size
+        self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="adain-studio-"))
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self._coral: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        # One model, one compute at a time: Gradio's queue serialises page events, and this lock
+        # also covers direct (API or library) callers from other threads.
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ inputs
+    def _content(self, content: str | None) -> str:
+        if not content:
+            raise UsageError("upload a content image first")
+        return str(content)
+
+    def _styles(self, styles: Sequence[str | None], weights: Sequence[float] | None) -> tuple[list[str], list[float]]:
+        ws = list(weights) if weights is not None else [1.0] * len(styles)
+        if len(ws) < len(styles):
+            ws += [1.0] * (len(styles) - len(ws))
+        chosen = [(str(s), float(w)) for s, w in zip(styles, ws) if s]
+        if not chosen:
+            raise UsageError("add a style image (upload one, or click one in the gallery)")
+        paths, wts = [p for p, _ in chosen], [w for _, w in chosen]
+        try:
+            normalize_weights(wts, len(wts))
+        except UsageError as e:
+            raise UsageError(f"style weights: {e}") from None
+        return paths, wts
+
+    def _masks(self, content: str, mask: np.ndarray | None, n_styles: int) -> list[np.ndarray] | None:
+        """A painted mask → ``[region, rest]`` for two styles (region 1 gets style 1)."""
+        if mask is None:
+            return None
+        if n_styles != 2:
+            raise UsageError(
+                f"a painted mask needs exactly two styles (the painted region gets style 1), got {n_styles}"
+            )
+        h, w = probe_size(content, self.pipeline.max_pixels)
+        mh, mw = mask.shape[-2:]
+        if abs(mh * w - mw * h) > 0.02 * h * mw:
+            raise ImageError(
+                f"the painted mask is {mw}x{mh} but the content is {w}x{h}: paint on the content "
+                "(it appears in the mask editor when uploaded)"
+            )
+        m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
+        return [m, 1.0 - m]
+
+    def preview_shape(self, content: str) -> int:
+        """The shorter side that makes the content's longer side at most :attr:`preview_size`."""
+        h, w = probe_size(content, self.pipeline.max_pixels)
+        short, long = min(h, w), max(h, w)
+        return max(1, min(short, round(self.preview_size * short / long)))
+
+    def _stats(self, x: np.ndarray, content_key: Any, styles: list[str], color: str) -> list[Any]:
+        if color != "coral":
+            return [self.pipeline.style_stats(s, self.style_size) for s in styles]
+        key = (content_key, tuple(styles), tuple(Path(s).stat().st_mtime_ns for s in styles))
+        if key not in self._coral:  # recoloured to this content: once per (content, styles)
+            self._coral[key] = self.pipeline.stats_for(styles, self.style_size, False, "coral", x)
+            while len(self._coral) > 8:
+                self._coral.popitem(last=False)
+        return self._coral[key]
+
+    # ------------------------------------------------------------------ handlers
+    def preview(
+        self,
+        content: str | None,
+        styles: Sequence[str | None],
+        weights: Sequence[float] | None = None,
+        alpha: float = 1.0,
+        color: str = "none",
+        mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The live preview, ``(H, W, 3)`` uint8 with the longer side at most :attr:`preview_size`.
+
+        Only the decoder runs on a slider move: the content's code and the styles' statistics are
+        cached by file (:meth:`Pipeline.content_code`, :meth:`Pipeline.style_stats`).
+        """
+        content = self._content(content)
+        paths, wts = self._styles(styles, weights)
+        _check_color(color)
+        masks = self._masks(content, mask, len(paths))
+        with self._lock:
+            size = self.preview_shape(content)
+            x, code = self.pipeline.content_code(content, size)
+            stats = self._stats(x, (content, size), paths, color)
+            m = self.pipeline.load_masks(masks, len(paths), x.shape[-2:]) if masks else None
+            out = self.pipeline.run(x, stats, None if m is not None else wts, alpha, masks=m, code=code)[0]
+            out = self.pipeline.finish(out, x[0], color)
+        return _to_uint8(out)
+
+    def render(
+        self,
+        content: str | None,
+        styles: Sequence[str | None],
+        weights: Sequence[float] | None = None,
+        alpha: float = 1.0,
+        color: str = "none",
+        mask: np.ndarray | None = None,
+        size: int = 512,
+        progress: Progress | None = None,
+    ) -> Path:
+        """The full-size result through the path of ``adain-stylize`` (tiles for huge images),
+        written as a PNG under :attr:`output_dir`; returns its path."""
+        content = self._content(content)
+        paths, wts = self._styles(styles, weights)
+        _check_color(color)
+        size = _check_size(size)
+        masks = self._masks(content, mask, len(paths))
+        _report(progress, 0.0, "stylizing")
+        with self._lock:
+            out = self.pipeline.stylize(
+                content,
+                paths,
+                alpha,
+                None if masks else wts,
+                content_size=size,
+                style_size=self.style_size,
+                preserve_color=color,
+                masks=masks,
+            )
+        _report(progress, 0.9, "saving")
+        path = self._save(out, content, paths, "stylized")
+        _report(progress, 1.0, "done")
+        return path
+
+    def alpha_grid(
+        self, content: str | None, styles: Sequence[str | None], color: str = "none", size: int = 512
+    ) -> Path:
+        """Content, style 1 and alpha 0 / .25 / .5 / .75 / 1 in one picture (as ``--grid alpha``)."""
+        from adain.methods.grids import alpha_sweep
+
+        content = self._content(content)
+        paths, _ = self._styles(styles, None)
+        _check_color(color)
+        with self._lock:
+            grid = alpha_sweep(
+                self.pipeline,
+                content,
+                paths[0],
+                content_size=_check_size(size),
+                style_size=self.style_size,
+                preserve_color=color,
+            )
+        return self._save(grid, content, paths[:1], "alpha_grid")
+
+    def blend_grid(
+        self,
+        content: str | None,
+        styles: Sequence[str | None],
+        alpha: float = 1.0,
+        color: str = "none",
+        size: int = 512,
+    ) -> Path:
+        """The 5×5 interpolation of exactly four styles at the corners (as ``--grid blend``)."""
+        from adain.methods.grids import blend_grid
+
+        content = self._content(content)
+        paths, _ = self._styles(styles, None)
+        if len(paths) != 4:
+            raise UsageError(f"a blend grid needs exactly 4 styles, got {len(paths)}")
+        _check_color(color)
+        with self._lock:
+            grid = blend_grid(
+                self.pipeline,
+                content,
+                paths,
+                alpha=alpha,
+                content_size=_check_size(size),
+                style_size=self.style_size,
+                preserve_color=color,
+            )
+        return self._save(grid, content, paths, "blend_grid")
+
+    def api_stylize(self, content: str | None, style: str | None, alpha: float = 1.0) -> Path:
+        """The API endpoint ``/stylize``: one content, one style, alpha; 512 px; returns the PNG."""
+        return self.render(content, [style], None, alpha)
+
+    def _save(self, img: Any, content: str, styles: list[str], kind: str) -> Path:
+        stem = f"{Path(content).stem}_{kind}_{'+'.join(Path(s).stem for s in styles)}"[:120]
+        fd, name = tempfile.mkstemp(prefix=stem + "_", suffix=".png", dir=self.output_dir)
+        os.close(fd)  # claimed exclusively; written atomically over the empty placeholder
+        return save_image(img, name, overwrite=True)
+
+
+def _check_color(color: str) -> None:
+    if color not in COLOR_MODES:
+        raise UsageError(f"colour preservation must be one of {', '.join(COLOR_MODES)}, got {color!r}")
+
+
+def _check_size(size: Any) -> int:
+    from adain.io.images import MAX_SIZE
+
+    try:
+        v = int(size)
+    except (TypeError, ValueError):
+        raise UsageError(f"output size must be a number of pixels, got {size!r}") from None
+    if not 0 <= v <= MAX_SIZE:
+        raise UsageError(f"output size must be between 0 (original) and {MAX_SIZE}, got {v}")
+    return v
+
+
+def _report(progress: Progress | None, fraction: float, what: str) -> None:
+    if progress is not None:
+        progress(fraction, what)
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    return (np.clip(img, 0.0, 1.0).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)

@@ -1,0 +1,199 @@
+"""``adain-stylize``: stylize photos with paintings from the command line (a thin shell).
+
+Every content × every style, or one blended output per content with ``--style-weights``.
+Bad input (missing/corrupt/huge images, wrong weights, bad flags, unwritable output) ends with
+one line on stderr and exit status 2, before any output is written; outputs are written to a
+temporary name and renamed, and existing files are only replaced with ``--overwrite``. The parsed
+options become plain values (:class:`~adain.cli.common.ModelOptions`,
+:class:`~adain.cli.stylize_jobs.Request`) that the jobs (:mod:`adain.cli.stylize_jobs`) run on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from adain.cli.common import (
+    ModelOptions,
+    make_pipeline,
+    run_command,
+    split_list,
+)
+from adain.cli.options import optimization_request, options_from_args
+from adain.cli.stylize_jobs import Job, execute, plan
+from adain.cli.stylize_options import PROG, build_parser, check_creative, check_inputs, check_options, request_from_args
+from adain.errors import UsageError
+from adain.io.atomic import check_writable, remove_stale_parts
+from adain.io.files import is_video, list_images
+from adain.io.images import (
+    IMAGE_EXTENSIONS,
+    read_image,
+)
+from adain.pipeline.core import Pipeline
+
+__all__ = ["PROG", "build_parser", "infer_main", "main"]
+
+
+def _plan(
+    args: argparse.Namespace,
+    contents: list[Path],
+    styles: list[Path],
+    inputs: Sequence[Path] = (),
+    overwrite: bool | None = None,
+) -> list[Job]:
+    together = args.style_weights is not None or args.mask is not None or args.grid == "blend"
+    kind = {"alpha": "alpha_grid", "blend": "blend_grid"}.get(args.grid or "", "stylized")
+    return plan(
+        contents,
+        styles,
+        args.output,
+        together=together,
+        kind=kind,
+        ext=args.ext,
+        overwrite=args.overwrite if overwrite is None else overwrite,
+        skip_existing=args.skip_existing,
+        inputs=inputs,
+    )
+
+
+def _optimizer(
+    args: argparse.Namespace, pipe: Pipeline, request: tuple[str, int], masks: list[Path] | None
+) -> Callable[[Path, list[Path]], Any]:
+    """(content, styles) → the optimised image (``--refine`` / ``--method gatys``)."""
+    from adain.methods.gatys import loss_network_of_pipeline, stylize_optimized
+
+    options = options_from_args(args, request[1])
+    loss_net = loss_network_of_pipeline(pipe, args.loss_heads)
+    options.validate(loss_net.layers)
+    kw = {"alpha": args.alpha, "content_size": args.content_size, "style_size": args.style_size, "crop": args.crop}
+    return lambda content, group: stylize_optimized(
+        pipe,
+        loss_net,
+        content,
+        group,
+        init=request[0],
+        options=options,
+        weights=args.style_weights,
+        preserve_color=args.preserve_color,
+        masks=masks,
+        progress=not args.quiet,
+        **kw,
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.download:
+        from adain.weights.download import download_model
+
+        for path in download_model(args.download, progress=not args.quiet):
+            print(path)
+        return 0
+    check_options(args)
+    optimize = optimization_request(args)
+    if optimize is not None:
+        options_from_args(args, optimize[1])  # one line for a bad option, before any work
+    contents = [Path(c) for c in args.content if is_video(c) and Path(c).is_file()] or list_images(args.content)
+    styles = list_images(split_list(args.style))
+    masks = check_creative(args, contents, styles, optimize)
+    if args.devices is not None:
+        return _run_predict(args, contents, styles)
+    jobs = _plan(args, contents, styles, masks or ())
+    if not jobs:
+        if not args.quiet:
+            print(f"{PROG}: nothing to do: every output already exists (--skip-existing)", file=sys.stderr)
+        return 0
+    out_dirs = sorted({t.parent for _, _, t in jobs})
+    check_inputs(args, contents, styles, optimize is not None)
+    pipe = make_pipeline(ModelOptions.from_args(args), PROG)
+    optimizer = _optimizer(args, pipe, optimize, masks) if optimize is not None else None
+    created = [d for d in out_dirs if check_writable(d)]
+    for d in out_dirs:  # temporary files of earlier runs that were killed
+        remove_stale_parts(d)
+    try:
+        written = execute(pipe, request_from_args(args, masks), jobs, optimizer)
+    except BaseException:
+        for d in created:  # only if this run made it and left nothing in it
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+    if not args.quiet:
+        where = written[0] if len(written) == 1 else out_dirs[0] if len(out_dirs) == 1 else "several directories"
+        print(f"wrote {len(written)} image(s) to {where}", file=sys.stderr)
+    return 0
+
+
+def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:
+    """The --devices path: Trainer.predict over all pending (content, style) jobs, with the same
+    options as the single-process path (or a one-line refusal of those it cannot honour)."""
+    from adain.methods.predict import predict_directory
+
+    if args.mask or args.grid or args.preserve_color != "none" or args.tile:
+        raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
+    if args.backend not in ("auto", "torch"):
+        raise UsageError(f"--devices runs the torch backend; drop --backend {args.backend}")
+    if args.device != "auto":
+        raise UsageError("--devices picks devices with --accelerator; drop --device")
+    if args.compile:
+        raise UsageError("--devices does not support --compile")
+    if any(is_video(c) for c in contents):
+        raise UsageError("--devices handles images, not video")
+    out = Path(args.output).expanduser()
+    if out.suffix.lower() in IMAGE_EXTENSIONS:
+        raise UsageError(f"{out}: with --devices, --output must be a directory")
+    jobs_all = _plan(args, contents, styles, overwrite=True)  # existing outputs are skipped, not errors
+    for f in dict.fromkeys([*contents, *styles]):
+        read_image(f, args.max_pixels)
+    check_writable(out)
+    # the network is built on the CPU; Lightning moves it
+    pipe = make_pipeline(ModelOptions.from_args(args).replace(backend="torch", device="cpu"), PROG)
+    net = pipe.runtime.torch_network()
+    by_group: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
+    for content, group, target in jobs_all:
+        by_group.setdefault(tuple(group), []).append((content, target))
+    devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
+    written = 0
+    for group, jobs in by_group.items():
+        stats = [pipe.style_stats(s, args.style_size, args.crop) for s in group]
+        written += len(
+            predict_directory(
+                net,
+                stats,
+                jobs,
+                args.style_weights,
+                args.alpha,
+                args.content_size,
+                args.overwrite,
+                crop=args.crop,
+                batch_size=args.batch_size,
+                run_precision=args.precision,
+                channels_last=not args.no_channels_last,
+                max_pixels=args.max_pixels,
+                devices=devices,
+                num_nodes=args.num_nodes,
+                strategy=args.strategy,
+                accelerator=args.accelerator,
+                progress=not args.quiet,
+            )
+        )
+    if not args.quiet:
+        print(f"wrote {written} image(s) to {out}", file=sys.stderr)
+    return 0
+
+
+def infer_main(args: Sequence[str] | None = None) -> int:
+    """Entry point of ``adain-stylize``; returns the exit status (0 ok, 2 bad input)."""
+    ns = build_parser().parse_args(args)
+    return run_command(PROG, lambda: _run(ns))
+
+
+def main() -> None:
+    sys.exit(infer_main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,237 @@
+"""The jobs of ``adain-stylize``: which outputs a run makes, and making them.
+
+:func:`plan` turns contents × styles into ``(content, styles, output)`` jobs and refuses what
+would go wrong (collisions, outputs that are inputs, existing files). :func:`execute` makes them:
+decoding the next contents and encoding/writing finished images run in worker threads (PIL
+releases the GIL), overlapped with the network on the main thread; an error removes what this
+run wrote (only files it claimed atomically), an interrupt keeps every finished output.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
+
+from adain.errors import AdainError, UsageError
+from adain.io.files import VIDEO_EXTENSIONS, is_video
+from adain.io.images import IMAGE_EXTENSIONS, read_image, save_image
+from adain.pipeline.core import Pipeline
+
+__all__ = ["OUT_EXTS", "Job", "Request", "execute", "plan"]
+
+#: output formats of ``--ext``
+OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
+#: (content, styles, output file)
+Job = tuple[Path, list[Path], Path]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What every job of a run does, as plain values (from the parsed options)."""
+
+    alpha: float = 1.0
+    style_weights: list[float] | None = None
+    content_size: int = 512
+    style_size: int = 512
+    crop: bool = False
+    preserve_color: str = "none"
+    masks: list[Path] | None = None
+    grid: str | None = None
+    tile: int | None = None
+    temporal_smoothing: float = 0.0
+    batch_size: int = 4
+    max_pixels: int = 100_000_000
+    overwrite: bool = False
+    quiet: bool = False
+
+    @property
+    def plain(self) -> bool:
+        """Plain or blended stylization of images: batched, with prefetching."""
+        return self.masks is None and self.grid is None and self.preserve_color == "none"
+
+
+def plan(
+    contents: list[Path],
+    styles: list[Path],
+    output: str,
+    *,
+    together: bool,
+    kind: str,
+    ext: str | None,
+    overwrite: bool,
+    skip_existing: bool,
+    inputs: Sequence[Path] = (),
+) -> list[Job]:
+    """Every job; refuses collisions, outputs that are inputs and (unless ``overwrite`` or
+    ``skip_existing``) existing files; ``skip_existing`` drops finished jobs.
+
+    Args:
+        together: one output per content with all styles (blend, masks, blend grid).
+        kind: the name's middle part (``stylized``, ``alpha_grid``, ``blend_grid``).
+        ext: output format, else the content's (jpg if unknown; mp4 for videos).
+        inputs: more files no output may replace (masks).
+    """
+    protected = {p.resolve() for p in [*contents, *styles, *inputs]}
+    groups = [styles] if together else [[s] for s in styles]
+    n_jobs = len(contents) * len(groups)
+    out = Path(output).expanduser()
+    file_exts = VIDEO_EXTENSIONS if is_video(contents[0]) else IMAGE_EXTENSIONS
+    names_a_file = out.suffix.lower() in file_exts and not out.is_dir()
+    if names_a_file and n_jobs > 1:
+        raise AdainError(f"{out}: --output is a file name but there are {n_jobs} outputs; give a directory")
+    jobs, seen = [], {}
+    for c in contents:
+        own = c.suffix.lower().lstrip(".")
+        suffix = "mp4" if is_video(c) else ext or (own if own in (*OUT_EXTS, "jpeg") else "jpg")
+        for group in groups:
+            target = out if names_a_file else out / f"{c.stem}_{kind}_{'+'.join(s.stem for s in group)}.{suffix}"
+            if target in seen:
+                raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
+            seen[target] = c
+            if target.resolve() in protected:
+                raise UsageError(f"{target}: the output would replace an input file; choose another --output")
+            if target.exists() and skip_existing:
+                continue
+            if target.exists() and not overwrite:
+                raise AdainError(
+                    f"{target}: output exists (use --overwrite to replace it, or --skip-existing to resume)"
+                )
+            jobs.append((c, group, target))
+    return jobs
+
+
+def _prefetch(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Sequence[T], ahead: int) -> Iterator[R]:
+    """``map(fn, items)`` computed in ``pool``, at most ``ahead`` items in advance (bounded memory)."""
+    queue: deque[Future[R]] = deque()
+    it = iter(items)
+    for item in itertools.islice(it, ahead):
+        queue.append(pool.submit(fn, item))
+    while queue:
+        result = queue.popleft().result()
+        for item in itertools.islice(it, 1):
+            queue.append(pool.submit(fn, item))
+        yield result
+
+
+def _batched(iterable: Iterable[T], n: int) -> Iterator[list[T]]:
+    it = iter(iterable)
+    while chunk := list(itertools.islice(it, n)):
+        yield chunk
+
+
+def render_one(
+    pipe: Pipeline,
+    req: Request,
+    content: Path,
+    group: list[Path],
+    target: Path,
+    optimize: Callable[[Path, list[Path]], Any] | None,
+) -> Any:
+    """One job that is not plain: a video (written here; returns its path), a grid, an optimised
+    image or a masked/colour-preserved stylization (returns the image to save)."""
+    if is_video(content):
+        from adain.methods.video import stylize_video
+
+        return stylize_video(
+            pipe,
+            content,
+            group,
+            target,
+            alpha=req.alpha,
+            weights=req.style_weights,
+            content_size=req.content_size,
+            style_size=req.style_size,
+            batch_size=req.batch_size,
+            temporal_smoothing=req.temporal_smoothing,
+            overwrite=req.overwrite,
+            progress=not req.quiet,
+        )
+    sizes = {
+        "content_size": req.content_size,
+        "style_size": req.style_size,
+        "crop": req.crop,
+        "preserve_color": req.preserve_color,
+        "tile": req.tile,
+    }
+    if req.grid == "alpha":
+        from adain.methods.grids import alpha_sweep
+
+        return alpha_sweep(pipe, content, group[0], **sizes)
+    if req.grid == "blend":
+        from adain.methods.grids import blend_grid
+
+        return blend_grid(pipe, content, group, alpha=req.alpha, **sizes)
+    if optimize is not None:
+        return optimize(content, group)
+    return pipe.stylize(content, group, req.alpha, req.style_weights, masks=req.masks, **sizes)
+
+
+def execute(
+    pipe: Pipeline, req: Request, jobs: list[Job], optimize: Callable[[Path, list[Path]], Any] | None = None
+) -> list[Path]:
+    """Make every job; returns the files written (see the module docstring for failures)."""
+    saves: list[Future[Path]] = []
+    written: list[Path] = []
+    pool = ThreadPoolExecutor(max_workers=2)
+    bar = tqdm(total=len(jobs), desc="stylizing", unit="img", disable=req.quiet or None)
+    save = lambda img, target: saves.append(pool.submit(save_image, img, target, req.overwrite))  # noqa: E731
+    try:
+        if req.plain and optimize is None and not is_video(jobs[0][0]):
+            _render_batches(pipe, req, jobs, pool, save, bar)
+        else:
+            for content, group, target in jobs:
+                out = render_one(pipe, req, content, group, target, optimize)
+                written.append(out) if is_video(content) else save(out, target)
+                bar.update(1)
+        written += [f.result() for f in saves]
+        bar.close()
+    except BaseException as e:
+        for f in saves:
+            f.cancel()
+        pool.shutdown(wait=True)
+        # Only files this run claimed (atomically, see adain.io.atomic.atomic_path) are ever touched.
+        done = [f.result() for f in saves if f.done() and not f.cancelled() and f.exception() is None]
+        if isinstance(e, KeyboardInterrupt):  # Ctrl-C or SIGTERM: keep every finished output
+            e.kept, e.total = len(written) + len(done), len(jobs)  # type: ignore[attr-defined]
+        elif not req.overwrite:  # an error: no partial output from this run
+            for w in [*written, *done]:
+                w.unlink(missing_ok=True)
+        raise
+    pool.shutdown(wait=True)
+    return written
+
+
+def _render_batches(
+    pipe: Pipeline, req: Request, jobs: list[Job], pool: ThreadPoolExecutor, save: Callable[[Any, Path], None], bar: Any
+) -> None:
+    """Plain jobs, grouped by styles, in batches of contents decoded ahead in ``pool``."""
+    groups: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
+    for content, group, target in jobs:
+        groups.setdefault(tuple(group), []).append((content, target))
+    for group, items in groups.items():
+        loaded = _prefetch(pool, lambda it: read_image(it[0], req.max_pixels), items, 2 * req.batch_size)
+        for chunk in _batched(zip(items, loaded), req.batch_size):
+            outs = pipe.stylize_batch(
+                [img for _, img in chunk],
+                list(group),
+                alpha=req.alpha,
+                weights=req.style_weights,
+                content_size=req.content_size,
+                style_size=req.style_size,
+                crop=req.crop,
+                batch_size=req.batch_size,
+                tile=req.tile,
+            )
+            for ((_, target), _), out in zip(chunk, outs):
+                save(out, target)
+            bar.update(len(chunk))

@@ -1,0 +1,221 @@
+"""The options of ``adain-stylize``: the parser, and the checks of what was parsed (one line per
+mistake, before any output is written) that turn it into the plain :class:`~adain.cli.stylize_jobs.Request`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from adain.cli.common import add_model_options, size_type, split_list
+from adain.cli.options import add_optimize_options
+from adain.cli.stylize_jobs import OUT_EXTS, Request
+from adain.errors import AdainError, UsageError
+from adain.io.files import is_video, list_images
+from adain.io.images import DEFAULT_MAX_PIXELS, label_map_to_masks, probe_size, read_image, to_mask
+from adain.ops.mixing import normalize_weights
+from adain.pipeline.request import check_working_size
+from adain.pipeline.tiling import check_tile
+from adain.weights.registry import MODELS
+
+__all__ = ["PROG", "build_parser", "check_creative", "check_inputs", "check_options", "request_from_args"]
+
+PROG = "adain-stylize"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Arbitrary style transfer with AdaIN (Huang & Belongie, 2017).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _io_options(p.add_argument_group("inputs and outputs"))
+    _stylization_options(p.add_argument_group("stylization"), p.add_argument_group("creative control and big inputs"))
+    add_optimize_options(p)
+    _scale_options(add_model_options(p), p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _io_options(io: argparse._ArgumentGroup) -> None:
+    io.add_argument("--content", nargs="+", metavar="PATH", help="content image(s) or directories (required)")
+    io.add_argument("--style", nargs="+", metavar="PATH", help="style image(s) or directories (required)")
+    io.add_argument(
+        "--style-weights",
+        nargs="+",
+        type=float,
+        metavar="W",
+        help="blend all styles into one output with these weights (normalised to sum 1)",
+    )
+    io.add_argument(
+        "--output",
+        default="output",
+        metavar="PATH",
+        help="output directory, or a file name when there is exactly one output",
+    )
+    io.add_argument(
+        "--ext", default=None, choices=OUT_EXTS, help="output format (default: the content's extension, jpg if unknown)"
+    )
+    io.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    io.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="resume: leave outputs that already exist alone and make only the missing ones",
+    )
+    io.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help="refuse input images with more pixels (decompression-bomb guard)",
+    )
+
+
+def _stylization_options(st: argparse._ArgumentGroup, cr: argparse._ArgumentGroup) -> None:
+    st.add_argument("--alpha", type=float, default=1.0, help="style strength in [0, 1]")
+    st.add_argument(
+        "--content-size", type=size_type, default=512, help="shorter side of the content; 0 keeps the original"
+    )
+    st.add_argument("--style-size", type=size_type, default=512, help="shorter side of the style; 0 keeps the original")
+    st.add_argument("--crop", action="store_true", help="centre-crop content and style to squares")
+    cr.add_argument(
+        "--mask",
+        nargs="+",
+        metavar="PATH",
+        help="one mask per style (region k gets style k; uncovered areas keep the content), "
+        "or one label map with one grey level per style; also m1.png,m2.png",
+    )
+    cr.add_argument(
+        "--preserve-color",
+        default="none",
+        choices=["none", "coral", "luminance"],
+        help="keep the content's colours: coral = recolour the style first (paper); luminance = stylize luminance only",
+    )
+    cr.add_argument(
+        "--grid",
+        choices=["alpha", "blend"],
+        help="alpha: content, style and alpha 0/.25/.5/.75/1 in one image; "
+        "blend: 5x5 bilinear interpolation of exactly 4 styles",
+    )
+    cr.add_argument(
+        "--tile",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stylize in NxN tiles (bounded memory; automatic above 4 MP on CPU); 0 never tiles",
+    )
+    cr.add_argument(
+        "--temporal-smoothing",
+        type=float,
+        default=0.0,
+        metavar="BETA",
+        help="video: moving average of content statistics across frames (0 = off, e.g. 0.9)",
+    )
+
+
+def _scale_options(md: argparse._ArgumentGroup, p: argparse.ArgumentParser) -> None:
+    md.add_argument(
+        "--download",
+        metavar="MODEL",
+        choices=sorted(MODELS),
+        help="download a model's weights into the cache (sha256-checked) and exit",
+    )
+    md.add_argument("--batch-size", type=int, default=4, help="contents of the same size stylized together")
+    sc = p.add_argument_group("batches at scale (Lightning Trainer.predict; resumable: existing outputs are skipped)")
+    sc.add_argument("--devices", default=None, help="use Trainer.predict on this many devices (e.g. 2, or auto)")
+    sc.add_argument("--num-nodes", type=int, default=1, help="nodes for multi-node runs (with --devices)")
+    sc.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp (with --devices)")
+    sc.add_argument("--accelerator", default="auto", help="Lightning accelerator: auto, cpu, gpu (with --devices)")
+
+
+def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> Request:
+    return Request(
+        args.alpha,
+        args.style_weights,
+        args.content_size,
+        args.style_size,
+        args.crop,
+        args.preserve_color,
+        masks,
+        args.grid,
+        args.tile,
+        args.temporal_smoothing,
+        args.batch_size,
+        args.max_pixels,
+        args.overwrite,
+        args.quiet,
+    )
+
+
+def check_options(args: argparse.Namespace) -> None:
+    if not args.content or not args.style:
+        raise UsageError("--content and --style are required (or --download MODEL)")
+    if not 0.0 <= args.alpha <= 1.0:
+        raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.skip_existing and args.overwrite:
+        raise UsageError("--skip-existing and --overwrite contradict each other; choose one")
+    check_tile(args.tile, "--tile")
+    if not 0.0 <= args.temporal_smoothing < 1.0:
+        raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
+
+
+def check_creative(
+    args: argparse.Namespace, contents: list[Path], styles: list[Path], optimize: tuple[str, int] | None
+) -> list[Path] | None:
+    """Checks of the creative flags against the inputs; returns the mask files (or None)."""
+    videos = [c for c in contents if is_video(c)]
+    if videos and len(contents) > 1:
+        raise AdainError(f"{videos[0]}: a video must be the only --content")
+    if videos and (args.mask or args.grid or args.preserve_color != "none"):
+        raise AdainError(f"{videos[0]}: --mask, --grid and --preserve-color work on images, not video")
+    if not videos and args.temporal_smoothing:
+        raise AdainError("--temporal-smoothing applies to video contents only")
+    if optimize is not None:
+        what = "--refine" if args.method == "adain" else "--method gatys"
+        if videos:
+            raise AdainError(f"{videos[0]}: {what} works on images; video stays AdaIN-only (drop {what})")
+        if args.grid or args.tile or args.devices is not None:
+            raise UsageError(
+                f"{what} makes one optimised image per output; it cannot be combined with --grid, --tile or --devices"
+            )
+    if args.grid == "blend" and len(styles) != 4:
+        raise AdainError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
+    if args.grid and (args.mask or args.style_weights is not None):
+        raise AdainError("--grid cannot be combined with --mask or --style-weights")
+    if args.style_weights is not None:
+        try:
+            normalize_weights(args.style_weights, len(styles))
+        except UsageError as e:
+            raise UsageError(f"--style-weights: {e}") from None
+    if args.mask is None:
+        return None
+    if args.style_weights is not None:
+        raise AdainError("--mask assigns one style per region; it cannot be combined with --style-weights")
+    if args.tile:
+        raise AdainError("--mask cannot be combined with --tile")
+    masks = list_images(split_list(args.mask))
+    loaded = [to_mask(m, args.max_pixels) for m in masks]
+    if len(masks) == 1 and len(styles) > 1:
+        label_map_to_masks(loaded[0], len(styles), str(masks[0]))
+    elif len(masks) != len(styles):
+        raise AdainError(
+            f"{masks[0]}: got {len(masks)} masks for {len(styles)} styles (one per style, or one label map)"
+        )
+    return masks
+
+
+def check_inputs(args: argparse.Namespace, contents: list[Path], styles: list[Path], optimizing: bool) -> None:
+    """Before anything is written: every style decodes, and every input's working size (after
+    resizing) is within --max-pixels, so a bad file or a huge request fails the run up front."""
+    from adain.methods.gatys.options import check_optimize_size
+
+    for f in dict.fromkeys(styles):
+        check_working_size(*probe_size(f, args.max_pixels), args.style_size, args.crop, args.max_pixels, str(f))
+        read_image(f, args.max_pixels)
+    for f in contents:
+        if not is_video(f):
+            nh, nw = check_working_size(
+                *probe_size(f, args.max_pixels), args.content_size, args.crop, args.max_pixels, str(f)
+            )
+            if optimizing:
+                check_optimize_size(nh, nw, str(f))

@@ -1,0 +1,95 @@
+"""``adain-train``: LightningCLI over :class:`AdaINLitModule` and :class:`ContentStyleDataModule`.
+
+adain-train fit --config configs/adain.yaml
+adain-train fit --config configs/adain.yaml --config configs/debug.yaml
+adain-train fit --config runs/…/config.yaml --ckpt_path runs/…/checkpoints/last.ckpt
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
+from lightning.pytorch.cli import LightningCLI
+
+from adain.errors import AdainError
+from adain.runtime.precision import default_precision
+from adain.training.callbacks import StepProgressBar
+from adain.training.data import ContentStyleDataModule
+from adain.training.module import AdaINLitModule
+from adain.weights.loading import check_training_checkpoint
+
+__all__ = ["AdainCLI", "check_training_checkpoint", "main", "train_main"]
+
+
+class AdainCLI(LightningCLI):
+    """LightningCLI whose default progress bar counts steps to ``max_steps``, also after a resume,
+    which checks ``--ckpt_path`` before anything is built or written, and whose default
+    ``trainer.precision`` is picked for the machine (:func:`default_precision`)."""
+
+    def add_arguments_to_parser(self, parser: Any) -> None:
+        parser.set_defaults({"trainer.precision": default_precision()})
+
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads the checkpoint's hyper-parameters here, before any hook, and a bad file
+        # would end in its traceback: check it first (one line), then let Lightning read it.
+        sub = self.config.get("subcommand")
+        cfg = self.config.get(sub) if sub else self.config
+        ckpt = cfg.get("ckpt_path") if cfg is not None else None
+        if ckpt and str(ckpt) not in ("last", "best", "hpc", "registry"):
+            check_training_checkpoint(str(ckpt))
+        super()._parse_ckpt_path()
+
+    def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
+        configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
+        user_bars = {id(cb) for cb in (configured if isinstance(configured, list) else [configured])}
+        trainer = super().instantiate_trainer(**kwargs)
+        for i, cb in enumerate(trainer.callbacks):
+            # Lightning's default bar (rich's when rich is installed, e.g. alongside Gradio)
+            if type(cb) in (TQDMProgressBar, RichProgressBar) and id(cb) not in user_bars:
+                trainer.callbacks[i] = StepProgressBar(
+                    refresh_rate=getattr(cb, "refresh_rate", 1), process_position=getattr(cb, "process_position", 0)
+                )
+        return trainer
+
+
+def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
+    """Run the training CLI with ``args`` (``None``: ``sys.argv``); returns the CLI object."""
+    return AdainCLI(
+        AdaINLitModule,
+        ContentStyleDataModule,
+        seed_everything_default=0,
+        save_config_kwargs={"overwrite": True},
+        args=args,
+        run=run,
+        parser_kwargs={"prog": "adain-train"},
+    )
+
+
+def main() -> None:
+    """Entry point of ``adain-train``: exit 2 with one line for bad options/files, 143 when stopped
+    by SIGTERM (a scheduler must not mistake it for success), 130 on Ctrl-C."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from adain.runtime.hardware import keep_freed_memory
+
+    # the command owns its process: reuse freed activations across steps instead of fresh
+    # zero-filled pages (train_main, called in-process by tests and notebooks, leaves it alone)
+    keep_freed_memory()
+    try:
+        train_main()
+    except AdainError as e:
+        print(f"adain-train: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except SIGTERMException:
+        print(
+            "adain-train: stopped by SIGTERM before max_steps; resume with --ckpt_path <run>/checkpoints/last.ckpt",
+            file=sys.stderr,
+        )
+        sys.exit(143)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,42 @@
+"""Finding inputs: files and directories of images, video files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from adain.errors import ImageError
+from adain.io.images import IMAGE_EXTENSIONS
+
+__all__ = ["VIDEO_EXTENSIONS", "is_video", "list_images"]
+
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"})
+
+
+def list_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = False) -> list[Path]:
+    """Expand files and directories into a list of image files (directories sorted by name).
+
+    Raises:
+        ImageError: a path does not exist, or a directory holds no images.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            pattern = "**/*" if recursive else "*"
+            imgs = sorted(q for q in p.glob(pattern) if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS)
+            if not imgs:
+                raise ImageError(f"{p}: directory contains no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+            found.extend(imgs)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise ImageError(f"{p}: no such file or directory")
+    return found
+
+
+def is_video(path: str | os.PathLike[str]) -> bool:
+    """A video file, by its extension."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS

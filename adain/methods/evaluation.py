@@ -1,0 +1,199 @@
+"""``adain-evaluate``: stylize every content × style and measure quality with an independent VGG.
+
+Metrics per pair (lower is better for all three):
+
+* **content loss** — MSE between the channel-normalised (instance-normalised) deepest evaluation
+  features of the output and of the content (as in AdaAttN/StyTr² style evaluations);
+* **style loss** — Σ over evaluation layers of ‖μ(out) − μ(style)‖² + ‖σ(out) − σ(style)‖², each
+  squared norm averaged over channels (the AdaIN training loss, measured by another network);
+* **gram loss** — Σ over layers of the MSE between Gram matrices ``F Fᵀ / HW``;
+* **seconds** per stylization (model only, inputs already decoded).
+
+The evaluation encoder is chosen independently of the model: by default the genuine normalised
+VGG-19 (``vgg_normalised_conv3_1.pth`` up to relu3_1, or the full canonical file), so a model is
+not graded by the network it was trained against. ``--reference content|style`` scores the content
+or the style image itself as the "output", the two ends of the trade-off.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torchvision.utils import make_grid
+from tqdm.auto import tqdm
+
+from adain.errors import AdainError
+from adain.io.atomic import atomic_write
+from adain.io.images import load_image, resize_image, save_image
+from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
+from adain.ops.losses import gram_matrix
+from adain.ops.stats import calc_mean_std, instance_normalize
+from adain.weights.loading import load_state_dict_file
+from adain.weights.registry import cache_dir
+
+__all__ = [
+    "EVAL_LAYERS",
+    "EvalEncoder",
+    "PairMetrics",
+    "content_distance",
+    "evaluate",
+    "pair_metrics",
+    "style_distances",
+    "summarize",
+    "write_reports",
+]
+
+
+EVAL_LAYERS = ("relu1_1", "relu2_1", "relu3_1")
+
+
+class EvalEncoder:
+    """A genuine normalised VGG-19 used only for measuring (never for training)."""
+
+    def __init__(
+        self, weights: str | Path, layers: Sequence[str] = EVAL_LAYERS, device: str | torch.device = "cpu"
+    ) -> None:
+        unknown = set(layers) - set(STAGES)
+        if unknown:
+            raise AdainError(f"unknown evaluation layers {sorted(unknown)}")
+        self.layers = tuple(s for s in STAGES if s in layers)
+        sd = load_state_dict_file(weights)
+        self.encoder: Encoder = build_encoder("vgg19_normalised", self.layers[-1])
+        try:
+            load_encoder_state_dict(self.encoder, sd, str(weights))
+        except ValueError as e:
+            raise AdainError(str(e)) from None
+        self.encoder.to(device)
+        self.device = torch.device(device)
+
+    @torch.inference_mode()
+    def features(self, img: Tensor) -> dict[str, Tensor]:
+        return self.encoder(img.to(self.device).unsqueeze(0) if img.dim() == 3 else img.to(self.device))
+
+
+@dataclass
+class PairMetrics:
+    content: str
+    style: str
+    content_loss: float
+    style_loss: float
+    gram_loss: float
+    seconds: float
+
+
+def content_distance(out: Tensor, content: Tensor) -> float:
+    """MSE of channel-normalised features (same shape)."""
+    return float(torch.mean((instance_normalize(out) - instance_normalize(content)) ** 2))
+
+
+def style_distances(out: dict[str, Tensor], style: dict[str, Tensor], layers: Sequence[str]) -> tuple[float, float]:
+    """(mean/std style loss, Gram loss) summed over ``layers``; spatial sizes may differ."""
+    s_loss, g_loss = 0.0, 0.0
+    for layer in layers:
+        mo, so = calc_mean_std(out[layer])
+        ms, ss = calc_mean_std(style[layer])
+        s_loss += float(torch.mean((mo - ms) ** 2) + torch.mean((so - ss) ** 2))
+        g_loss += float(torch.mean((gram_matrix(out[layer]) - gram_matrix(style[layer])) ** 2))
+    return s_loss, g_loss
+
+
+def pair_metrics(
+    out: dict[str, Tensor], content: dict[str, Tensor], style: dict[str, Tensor], layers: Sequence[str]
+) -> tuple[float, float, float]:
+    """(content loss, style loss, gram loss) from evaluation features of output, content and style."""
+    s_loss, g_loss = style_distances(out, style, layers)
+    return content_distance(out[layers[-1]], content[layers[-1]]), s_loss, g_loss
+
+
+def evaluate(
+    stylize: Callable[[Tensor, Tensor], Tensor],
+    contents: Sequence[Path],
+    styles: Sequence[Path],
+    evaluator: EvalEncoder,
+    size: int = 512,
+    progress: bool = True,
+    thumb: int = 128,
+) -> tuple[list[PairMetrics], Tensor]:
+    """Score every content × style; returns per-pair metrics and a contents × styles grid image."""
+    imgs_c = {p: resize_image(load_image(p), size) for p in contents}
+    imgs_s = {p: resize_image(load_image(p), size) for p in styles}
+    feats_c = {p: evaluator.features(x) for p, x in imgs_c.items()}
+    feats_s = {p: evaluator.features(x) for p, x in imgs_s.items()}
+    rows: list[PairMetrics] = []
+    cells = [torch.ones(3, thumb, thumb)] + [resize_image(imgs_s[s], thumb, crop=True) for s in styles]
+    bar = tqdm(total=len(contents) * len(styles), desc="evaluating", unit="pair", disable=not progress or None)
+    for c in contents:
+        cells.append(resize_image(imgs_c[c], thumb, crop=True))
+        for s in styles:
+            t0 = time.perf_counter()
+            out = stylize(imgs_c[c], imgs_s[s])
+            seconds = time.perf_counter() - t0
+            # the references return an input unchanged: reuse its features instead of re-encoding
+            f_out = feats_c[c] if out is imgs_c[c] else feats_s[s] if out is imgs_s[s] else evaluator.features(out)
+            sl, gl = style_distances(f_out, feats_s[s], evaluator.layers)
+            if out.shape[-2:] != imgs_c[c].shape[-2:]:  # e.g. the style reference: compare at content size
+                resized = torch.nn.functional.interpolate(
+                    out[None], size=imgs_c[c].shape[-2:], mode="bilinear", antialias=True, align_corners=False
+                )
+                f_out = evaluator.features(resized)
+            deepest = evaluator.layers[-1]
+            cl = content_distance(f_out[deepest], feats_c[c][deepest])
+            rows.append(PairMetrics(c.name, s.name, cl, sl, gl, seconds))
+            cells.append(resize_image(out.float().clamp(0, 1), thumb, crop=True))
+            bar.update()
+    bar.close()
+    grid = make_grid(torch.stack(cells), nrow=len(styles) + 1, padding=2, pad_value=1.0)
+    return rows, grid
+
+
+def summarize(rows: Sequence[PairMetrics]) -> dict[str, float]:
+    n = max(len(rows), 1)
+    return {k: sum(getattr(r, k) for r in rows) / n for k in ("content_loss", "style_loss", "gram_loss", "seconds")}
+
+
+def write_reports(
+    rows: Sequence[PairMetrics], grid: Tensor, out_dir: Path, label: str, overwrite: bool = False
+) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out_dir / f"{label}.csv", "md": out_dir / f"{label}.md", "grid": out_dir / f"{label}_grid.jpg"}
+    for p in paths.values():
+        if p.exists() and not overwrite:
+            raise AdainError(f"{p}: exists (use --overwrite)")
+    mean = summarize(rows)
+    table = io.StringIO(newline="")
+    w = csv.DictWriter(table, fieldnames=list(asdict(rows[0])))
+    w.writeheader()
+    for r in rows:
+        w.writerow(asdict(r))
+    w.writerow({"content": "MEAN", "style": "", **mean})
+    atomic_write(paths["csv"], lambda f: f.write(table.getvalue().encode()), overwrite=True)
+    md = [
+        f"# {label}: {len(rows)} pairs",
+        "",
+        "| model | pairs | content loss | style loss | gram loss | s/image |",
+        "|---|---|---|---|---|---|",
+        f"| {label} | {len(rows)} | {mean['content_loss']:.3f} | {mean['style_loss']:.3f} | "
+        f"{mean['gram_loss']:.3f} | {mean['seconds']:.3f} |",
+        "",
+        "| content | style | content loss | style loss | gram loss | s |",
+        "|---|---|---|---|---|---|",
+    ]
+    md += [
+        f"| {r.content} | {r.style} | {r.content_loss:.3f} | {r.style_loss:.3f} | {r.gram_loss:.3f} | {r.seconds:.3f} |"
+        for r in rows
+    ]
+    atomic_write(paths["md"], lambda f: f.write(("\n".join(md) + "\n").encode()), overwrite=True)
+    save_image(grid, paths["grid"], overwrite=overwrite)
+    return paths
+
+
+def _default_eval_weights() -> Path | None:
+    full = cache_dir() / "vgg_normalised.pth"
+    return full if full.is_file() else None

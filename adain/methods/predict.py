@@ -1,0 +1,207 @@
+"""Directory-to-directory stylization at scale through Lightning's ``Trainer.predict``.
+
+The same command runs on one CPU, several GPUs or several nodes (``--devices``, ``--num-nodes``,
+``--strategy ddp``): every rank takes every ``world_size``-th pending job (no padding, so no
+duplicated outputs), a :class:`ImageWriter` callback writes each result atomically as soon as its
+batch is done, and outputs already present are skipped — an interrupted run resumes where it
+stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import BasePredictionWriter
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from adain.io.images import (
+    DEFAULT_MAX_PIXELS,
+    probe_size,
+    read_image,
+    resize_array,
+    resized_shape,
+    save_image,
+)
+from adain.nets.network import AdaINNet
+from adain.pipeline.core import Pipeline
+from adain.runtime.base import Stats
+from adain.runtime.torch_backend import TorchRuntime
+
+__all__ = ["ImageWriter", "Job", "JobDataset", "StylizeModule", "predict_directory"]
+
+
+Job = tuple[Path, Path]  # (content, output)
+
+
+class JobDataset(Dataset):
+    """The jobs of one rank: ``jobs[rank::world_size]`` (set by :meth:`shard`); items are resized
+    contents (as the single-process path loads them: shorter side, then optional square crop)."""
+
+    def __init__(
+        self, jobs: Sequence[Job], content_size: int, max_pixels: int = DEFAULT_MAX_PIXELS, crop: bool = False
+    ) -> None:
+        self.all_jobs = list(jobs)
+        self.jobs = list(jobs)
+        self.content_size, self.max_pixels, self.crop = content_size, max_pixels, crop
+
+    def shard(self, rank: int, world_size: int) -> None:
+        self.jobs = self.all_jobs[rank::world_size]
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def shape(self, i: int) -> tuple[int, int]:
+        """The item's (H, W) without decoding it (header and EXIF orientation only)."""
+        h, w = resized_shape(*probe_size(self.jobs[i][0], self.max_pixels), self.content_size)
+        return (min(h, w), min(h, w)) if self.crop else (h, w)
+
+    def __getitem__(self, i: int) -> tuple[Tensor, int]:
+        content, _ = self.jobs[i]
+        x = resize_array(read_image(content, self.max_pixels), self.content_size, self.crop)
+        return torch.from_numpy(x), i
+
+
+class _SameSizeBatches(Sampler[list[int]]):
+    """Batches of up to ``batch_size`` items of the same (resized) size, in job order."""
+
+    def __init__(self, dataset: JobDataset, batch_size: int) -> None:
+        self.dataset, self.batch_size = dataset, batch_size
+        self._cache: tuple[int, list[list[int]]] | None = None
+
+    def _batches(self) -> list[list[int]]:
+        """Grouped once per shard (``__len__`` and ``__iter__`` both ask; headers are read once)."""
+        key = id(self.dataset.jobs)
+        if self._cache is None or self._cache[0] != key:
+            groups: dict[tuple[int, int], list[int]] = {}
+            for i in range(len(self.dataset)):
+                groups.setdefault(self.dataset.shape(i), []).append(i)
+            self._cache = (
+                key,
+                [idx[k : k + self.batch_size] for idx in groups.values() for k in range(0, len(idx), self.batch_size)],
+            )
+        return self._cache[1]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self._batches())
+
+    def __len__(self) -> int:
+        return len(self._batches())
+
+
+class StylizeModule(L.LightningModule):
+    """Wraps an :class:`AdaINNet` and fixed style statistics for ``predict``; each batch goes
+    through the one pipeline step on this rank's device, in ``precision``."""
+
+    def __init__(
+        self,
+        net: AdaINNet,
+        styles: Sequence[Stats],
+        weights: Sequence[float] | None,
+        alpha: float,
+        precision: str = "auto",
+        channels_last: bool = True,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.styles = [(np.asarray(m), np.asarray(s)) for m, s in styles]
+        self.weights, self.alpha = weights, alpha
+        self.run_precision, self.channels_last = precision, channels_last
+        self.pipeline: Pipeline | None = None
+
+    def on_predict_start(self) -> None:
+        runtime = TorchRuntime(self.net, self.device, self.run_precision, channels_last=self.channels_last)
+        self.pipeline = Pipeline(runtime)
+
+    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> tuple[np.ndarray, Tensor]:
+        x, idx = batch
+        assert self.pipeline is not None  # set in on_predict_start
+        return self.pipeline.run(x.cpu().numpy(), self.styles, self.weights, self.alpha), idx.cpu()
+
+
+class ImageWriter(BasePredictionWriter):
+    """Writes every predicted image to its job's output path as soon as the batch ends."""
+
+    def __init__(self, dataset: JobDataset, overwrite: bool = False) -> None:
+        super().__init__(write_interval="batch")
+        self.dataset, self.overwrite = dataset, overwrite
+        self.written: list[Path] = []
+
+    def write_on_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        prediction: Any,
+        batch_indices: Sequence[int] | None,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
+        images, idx = prediction
+        for img, i in zip(images, idx.tolist()):
+            self.written.append(save_image(img, self.dataset.jobs[i][1], overwrite=self.overwrite))
+
+
+class _ShardingDataModule(L.LightningDataModule):
+    def __init__(self, dataset: JobDataset, num_workers: int, batch_size: int) -> None:
+        super().__init__()
+        self.dataset, self.num_workers, self.batch_size = dataset, num_workers, batch_size
+
+    def setup(self, stage: str) -> None:
+        self.dataset.shard(self.trainer.global_rank, self.trainer.world_size)
+
+    def predict_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.dataset, batch_sampler=_SameSizeBatches(self.dataset, self.batch_size), num_workers=self.num_workers
+        )
+
+
+def predict_directory(
+    net: AdaINNet,
+    styles: Sequence[Stats],
+    jobs: Sequence[Job],
+    weights: Sequence[float] | None = None,
+    alpha: float = 1.0,
+    content_size: int = 512,
+    overwrite: bool = False,
+    crop: bool = False,
+    batch_size: int = 1,
+    run_precision: str = "auto",
+    channels_last: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    devices: int | str = 1,
+    num_nodes: int = 1,
+    strategy: str = "auto",
+    accelerator: str = "auto",
+    precision: str = "32-true",
+    num_workers: int = 0,
+    progress: bool = True,
+) -> list[Path]:
+    """Stylize ``jobs`` (content → output path) with ``Trainer.predict``; existing outputs are
+    skipped unless ``overwrite``. ``precision`` is Lightning's (keep ``32-true``); the networks run
+    in ``run_precision`` (``auto``/``fp32``/``bf16``/``fp16``) like the single-process path.
+    Returns the paths this process wrote."""
+    pending = [j for j in jobs if overwrite or not j[1].exists()]
+    dataset = JobDataset(pending, content_size, max_pixels, crop)
+    writer = ImageWriter(dataset, overwrite)
+    trainer = L.Trainer(
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        strategy=strategy,
+        precision=precision,
+        logger=False,
+        callbacks=[writer],
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+        default_root_dir=None,
+    )
+    module = StylizeModule(net, styles, weights, alpha, run_precision, channels_last)
+    trainer.predict(module, datamodule=_ShardingDataModule(dataset, num_workers, batch_size), return_predictions=False)
+    return writer.written

@@ -1,0 +1,276 @@
+"""The Python API for stylization with torch tensors: :class:`Stylizer`.
+
+>>> stylizer = Stylizer.from_pretrained()                           # doctest: +SKIP
+>>> out = stylizer.stylize("photo.jpg", "painting.jpg", alpha=0.8)  # doctest: +SKIP
+>>> save_image(out, "photo_stylized_painting.jpg")                  # doctest: +SKIP
+
+A thin layer over :class:`~adain.pipeline.core.Pipeline` (the one pipeline, NumPy in and out, on any
+runtime) that takes and returns torch tensors. Style statistics are computed once per style file
+and reused for every content of the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from adain.io.images import DEFAULT_MAX_PIXELS, ImageLike
+from adain.methods.gatys.loss_network import LossNetwork, loss_network_of_pipeline
+from adain.methods.gatys.options import OptimizeOptions
+from adain.methods.gatys.request import stylize_optimized
+from adain.methods.grids import alpha_sweep, blend_grid
+from adain.nets.network import AdaINNet
+from adain.pipeline.core import Pipeline
+from adain.pipeline.request import StyleLike
+from adain.runtime.base import Runtime
+from adain.runtime.factory import make_runtime
+from adain.runtime.torch_backend import DTYPES, TorchRuntime
+from adain.weights.source import ModelSource
+
+__all__ = ["Stylizer"]
+
+
+class Stylizer:
+    """Arbitrary style transfer with a trained :class:`~adain.nets.network.AdaINNet`.
+
+    Args:
+        model: encoder + decoder.
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps`` or a ``torch.device``.
+        precision: ``fp32``, ``bf16``, ``fp16`` or ``auto`` (bf16 on CUDA GPUs and on CPUs that are
+            fast at it); convolutions run in it, statistics and AdaIN always in fp32.
+        max_pixels: refuse input images larger than this.
+        channels_last: NHWC memory format (torch backend).
+        compile: ``torch.compile`` encoder and decoder (torch backend).
+        backend: ``torch`` (default for a network in memory), ``openvino``, ``onnxruntime`` or
+            ``auto``; the graph backends convert the network once and cache it in ``$ADAIN_HOME``.
+    """
+
+    def __init__(
+        self,
+        model: AdaINNet,
+        device: str | torch.device = "auto",
+        precision: str = "auto",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        channels_last: bool = True,
+        compile: bool = False,
+        backend: str = "torch",
+    ) -> None:
+        dev = str(device) if isinstance(device, torch.device) else device
+        if backend == "torch":
+            runtime: Runtime = TorchRuntime(model, device, precision, channels_last=channels_last, compile=compile)
+        else:
+            runtime = make_runtime(ModelSource.from_net(model), backend, dev, precision, channels_last, compile)
+        self.pipeline = Pipeline(runtime, max_pixels)
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Pipeline) -> Stylizer:
+        self = cls.__new__(cls)
+        self.pipeline = pipeline
+        return self
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name: str = "auto",
+        encoder_weights: str | os.PathLike[str] | None = None,
+        decoder_weights: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        **kwargs: Any,
+    ) -> Stylizer:
+        """A stylizer for a model of :data:`adain.weights.MODELS` (``auto``: the canonical model when
+        cached, else the built-in one). ``backend`` defaults to ``auto`` here."""
+        kwargs.setdefault("backend", "auto")
+        if isinstance(kwargs.get("device"), torch.device):
+            kwargs["device"] = str(kwargs["device"])
+        return cls.from_pipeline(Pipeline.from_pretrained(name, encoder_weights, decoder_weights, download, **kwargs))
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike[str],
+        encoder_weights: str | os.PathLike[str] | None = None,
+        **kwargs: Any,
+    ) -> Stylizer:
+        """A stylizer from an ``adain-train`` checkpoint (e.g. ``runs/…/checkpoints/last.ckpt``).
+
+        The encoder is rebuilt from the checkpoint's record; its weights file must have the
+        sha256 recorded at training time.
+        """
+        kwargs.setdefault("backend", "auto")
+        if isinstance(kwargs.get("device"), torch.device):
+            kwargs["device"] = str(kwargs["device"])
+        return cls.from_pipeline(Pipeline.from_checkpoint(path, encoder_weights, **kwargs))
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def runtime(self) -> Runtime:
+        return self.pipeline.runtime
+
+    @property
+    def model(self) -> AdaINNet | None:
+        """The torch network (torch backend), else ``None``."""
+        return self.runtime.torch_network() if self.runtime.backend == "torch" else None
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device(self.runtime.device)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return DTYPES[self.runtime.precision]
+
+    @property
+    def max_pixels(self) -> int:
+        return self.pipeline.max_pixels
+
+    # ------------------------------------------------------------------ API
+    def load(self, image: ImageLike, size: int = 0, crop: bool = False) -> Tensor:
+        """Any supported input → ``(1, 3, H, W)`` float tensor on the stylizer's device."""
+        return torch.from_numpy(self.pipeline.load(image, size, crop)).to(self.device)
+
+    def style_stats(self, style: StyleLike, size: int = 512, crop: bool = False) -> tuple[Tensor, Tensor]:
+        """Channel statistics ``(mean, std)`` of a style's code, float32 ``(1, C, 1, 1)``; files cached."""
+        m, s = self.pipeline.style_stats(style, size, crop)
+        return torch.from_numpy(m), torch.from_numpy(s)
+
+    def stylize(
+        self,
+        content: ImageLike,
+        style: StyleLike | Sequence[StyleLike],
+        alpha: float = 1.0,
+        weights: Sequence[float] | None = None,
+        content_size: int = 512,
+        style_size: int = 512,
+        crop: bool = False,
+        preserve_color: str = "none",
+        masks: Sequence[ImageLike] | None = None,
+        tile: int | None = None,
+    ) -> Tensor:
+        """Stylize one content image with one style, or a weighted blend of several.
+
+        Args:
+            content: path, PIL image, array or ``(3, H, W)`` tensor in [0, 1].
+            style: one style (path, PIL, array, tensor or precomputed stats) or a list of them.
+            alpha: 0 = content code only, 1 = full style (paper Eq. 14); in [0, 1].
+            weights: blending weights for several styles (normalised to sum 1); default equal.
+            content_size / style_size: shorter side before encoding; 0 keeps the original.
+            crop: centre-crop content and styles to squares.
+            preserve_color: ``none``; ``coral`` (style re-coloured to the content's colour mean and
+                covariance before stylizing, as in the paper); ``luminance`` (stylize, then keep
+                the content's chroma, YCbCr).
+            masks: spatial control — one mask per style (region k gets style k; uncovered pixels
+                keep the content), or one label map with one grey level per style.
+            tile: stylize in tiles of this size (bounded memory for huge images); ``None`` tiles
+                automatically above :attr:`Pipeline.max_untiled_pixels`; 0 never tiles.
+
+        Returns:
+            ``(3, H, W)`` float tensor in [0, 1], on the CPU, the content's (resized) size.
+        """
+        out = self.pipeline.stylize(
+            content, style, alpha, weights, content_size, style_size, crop, preserve_color, masks, tile
+        )
+        return torch.from_numpy(np.ascontiguousarray(out))
+
+    def stylize_batch(
+        self,
+        contents: Sequence[ImageLike],
+        style: StyleLike | Sequence[StyleLike],
+        alpha: float = 1.0,
+        weights: Sequence[float] | None = None,
+        content_size: int = 512,
+        style_size: int = 512,
+        crop: bool = False,
+        batch_size: int = 8,
+    ) -> list[Tensor]:
+        """Like :meth:`stylize` for many contents: contents of the same (resized) size run as batches.
+
+        Returns:
+            One ``(3, H, W)`` tensor per content, in input order.
+        """
+        outs = self.pipeline.stylize_batch(contents, style, alpha, weights, content_size, style_size, crop, batch_size)
+        return [torch.from_numpy(np.ascontiguousarray(o)) for o in outs]
+
+    def loss_network(self, heads: str = "auto") -> LossNetwork:
+        """The loss network of optimisation (this model's encoder; built once per ``heads``)."""
+        cache: dict[str, LossNetwork] = self.__dict__.setdefault("_loss_networks", {})
+        if heads not in cache:
+            cache[heads] = loss_network_of_pipeline(self.pipeline, heads)
+        return cache[heads]
+
+    def refine(
+        self,
+        content: ImageLike,
+        style: StyleLike | Sequence[StyleLike],
+        iterations: int = 50,
+        init: str = "adain",
+        alpha: float = 1.0,
+        weights: Sequence[float] | None = None,
+        content_size: int = 512,
+        style_size: int = 512,
+        crop: bool = False,
+        preserve_color: str = "none",
+        masks: Sequence[ImageLike] | None = None,
+        heads: str = "auto",
+        progress: bool = False,
+        **options: Any,
+    ) -> Tensor:
+        """Optimisation-based stylization (Gatys et al. 2016), by default started from the AdaIN output.
+
+        ``init="adain"`` refines :meth:`stylize`'s result (same arguments) with ``iterations`` L-BFGS
+        steps; ``init="content"`` or ``"noise"`` runs the full method of Gatys et al. Blends become
+        weighted targets, masks masked statistics; ``coral`` recolours the styles first, ``luminance``
+        keeps the content's chroma. ``iterations=0`` with ``init="adain"`` is exactly :meth:`stylize`.
+
+        Args:
+            heads: small16x loss network through its distillation heads (``auto``/``on``/``off``).
+            **options: fields of :class:`~adain.methods.gatys.options.OptimizeOptions` (``style_weight``,
+                ``tv_weight``, ``loss``, ``optimizer``, ``style_layers``, ``scales``, ``seed`` …).
+
+        Returns:
+            ``(3, H, W)`` float tensor in [0, 1], on the CPU.
+        """
+        opts = OptimizeOptions(iterations=iterations, **options)
+        out = stylize_optimized(
+            self.pipeline,
+            self.loss_network(heads),
+            content,
+            style,
+            init,
+            opts,
+            alpha,
+            weights,
+            content_size,
+            style_size,
+            crop,
+            preserve_color,
+            masks,
+            progress,
+        )
+        return torch.from_numpy(np.ascontiguousarray(out))
+
+    # ------------------------------------------------------------------ pictures and video
+    def alpha_sweep(self, content: ImageLike, style: ImageLike, **kwargs: Any) -> Tensor:
+        """:func:`adain.methods.grids.alpha_sweep` with this stylizer's model."""
+        return alpha_sweep(self.pipeline, content, style, **kwargs)
+
+    def blend_grid(self, content: ImageLike, styles: Sequence[ImageLike], **kwargs: Any) -> Tensor:
+        """:func:`adain.methods.grids.blend_grid` with this stylizer's model."""
+        return blend_grid(self.pipeline, content, styles, **kwargs)
+
+    def stylize_video(
+        self,
+        src: str | os.PathLike[str],
+        style: ImageLike | Sequence[ImageLike],
+        dst: str | os.PathLike[str],
+        **kwargs: Any,
+    ) -> Path:
+        """:func:`adain.methods.video.stylize_video` with this stylizer's model."""
+        from adain.methods.video import stylize_video
+
+        return stylize_video(self.pipeline, src, style, dst, **kwargs)

@@ -1,0 +1,42 @@
+"""Pure maths of AdaIN, no state and no I/O (kornia-style functions): channel statistics and
+adaptive instance normalisation (:mod:`~adain.ops.stats`), blends and the alpha mix without torch
+(:mod:`~adain.ops.mixing`), masked statistics (:mod:`~adain.ops.masks`), colour preservation
+(:mod:`~adain.ops.color`) and losses (:mod:`~adain.ops.losses`). :mod:`adain.ops` imports
+them all at once.
+"""
+
+from __future__ import annotations
+
+from adain._lazy import lazy_exports
+
+_EXPORTS = {
+    "DEFAULT_EPS": "mixing",
+    "TensorStats": "stats",
+    "adain": "stats",
+    "adain_from_stats": "stats",
+    "bilinear_weights": "stats",
+    "blend_stats": "stats",
+    "calc_mean_std": "stats",
+    "check_alpha": "mixing",
+    "content_loss": "losses",
+    "coral": "color",
+    "gram_loss": "losses",
+    "gram_matrix": "losses",
+    "hinge_d_loss": "losses",
+    "hinge_g_loss": "losses",
+    "instance_normalize": "stats",
+    "luminance_transfer": "color",
+    "masked_adain": "masks",
+    "masked_gram_matrix": "losses",
+    "masked_mean_std": "masks",
+    "mean_std_loss": "losses",
+    "mix_alpha": "mixing",
+    "mix_stats": "mixing",
+    "normalize_weights": "mixing",
+    "resize_masks": "masks",
+    "rgb_to_ycbcr": "color",
+    "total_variation": "losses",
+    "ycbcr_to_rgb": "color",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -1,0 +1,74 @@
+"""Blending maths that needs no torch: style weights, weighted style statistics, the alpha mix.
+
+AdaIN is affine in the target statistics, so a blend of styles ``Σ_k w_k · AdaIN(c, s_k)`` (paper,
+Sec. 7) is one AdaIN with the weighted mean and the weighted std; and the content/style trade-off
+is ``α · t + (1 − α) · f(c)`` (Eq. 14). These functions work on NumPy arrays and torch tensors
+alike (only arithmetic operators), so every backend and the training code share one definition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from adain.errors import UsageError
+
+__all__ = ["DEFAULT_EPS", "check_alpha", "mix_alpha", "mix_stats", "normalize_weights"]
+
+
+#: variance epsilon of every channel statistic (instance normalisation's)
+DEFAULT_EPS = 1e-5
+
+
+A = TypeVar("A")
+
+
+def check_alpha(alpha: float) -> float:
+    """``alpha`` as a float in [0, 1].
+
+    Raises:
+        UsageError: outside [0, 1] or not a number.
+    """
+    a = float(alpha)
+    if not 0.0 <= a <= 1.0:
+        raise UsageError(f"alpha must be in [0, 1], got {alpha}")
+    return a
+
+
+def normalize_weights(weights: Sequence[float] | Any, n: int) -> list[float]:
+    """Validate blending weights and scale them to sum to one.
+
+    Raises:
+        UsageError: wrong count, non-finite or negative values, or a zero sum.
+    """
+    w = [float(v) for v in (weights.flatten().tolist() if hasattr(weights, "flatten") else weights)]
+    if len(w) != n:
+        raise UsageError(f"got {len(w)} style weights for {n} styles")
+    if not all(math.isfinite(v) for v in w):
+        raise UsageError(f"style weights must be finite, got {w}")
+    if any(v < 0 for v in w):
+        raise UsageError(f"style weights must be non-negative, got {w}")
+    total = sum(w)
+    if total <= 0 or not math.isfinite(total):
+        raise UsageError(f"style weights must not sum to zero, got {w}")
+    return [v / total for v in w]
+
+
+def mix_stats(stats: Sequence[tuple[A, A]], weights: Sequence[float] | None = None) -> tuple[A, A]:
+    """Weighted mean and weighted std of K styles' ``(mean, std)`` (equal weights by default)."""
+    if len(stats) == 0:
+        raise UsageError("at least one style is needed")
+    w = normalize_weights([1.0] * len(stats) if weights is None else weights, len(stats))
+    if len(stats) == 1:
+        return stats[0]
+    mean = sum(wi * m for wi, (m, _) in zip(w, stats))
+    std = sum(wi * s for wi, (_, s) in zip(w, stats))
+    return mean, std  # type: ignore[return-value]
+
+
+def mix_alpha(target: A, code: A, alpha: float) -> A:
+    """``α · target + (1 − α) · code`` (paper Eq. 14); ``target`` itself when ``α = 1``."""
+    if alpha == 1.0:
+        return target
+    return alpha * target + (1.0 - alpha) * code  # type: ignore[operator, return-value]

@@ -1,0 +1,90 @@
+"""What a pipeline remembers: style statistics (in memory, and on disk across runs when the
+runtime has a cache directory) and the last few content codes (a live preview decodes again for
+every slider move without encoding again). Entries of files are keyed by path, mtime, size and
+the options, so an edited file is never served stale; an unreadable disk entry is recomputed and
+rewritten (atomically, like every file this package writes)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adain.io.atomic import atomic_write
+from adain.runtime.base import Stats
+
+__all__ = ["CodeCache", "StyleStatsCache", "file_key"]
+
+
+Key = tuple[Any, ...]
+
+
+def file_key(image: Any, size: int, crop: bool) -> Key | None:
+    """A cache key for an image file (path, mtime, size in bytes, options); ``None`` for other inputs."""
+    if not (isinstance(image, (str, os.PathLike)) and Path(image).is_file()):
+        return None
+    p = Path(image).resolve()
+    st = p.stat()
+    return (str(p), st.st_mtime_ns, st.st_size, size, crop)
+
+
+class StyleStatsCache:
+    """Style statistics by :func:`file_key`, in memory and (with ``directory``) as ``.npz`` files."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._memory: dict[Key, Stats] = {}
+
+    def _path(self, key: Key) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / "styles" / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".npz")
+
+    def get(self, key: Key) -> Stats | None:
+        if key in self._memory:
+            return self._memory[key]
+        path = self._path(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            with np.load(path) as f:
+                stats = (f["mean"], f["std"])
+        except (OSError, ValueError, KeyError, EOFError):
+            return None  # unreadable entry: recomputed (and rewritten) by the caller
+        if stats[0].ndim != 4 or stats[0].shape != stats[1].shape:
+            return None
+        self._memory[key] = stats
+        return stats
+
+    def put(self, key: Key, stats: Stats) -> None:
+        self._memory[key] = stats
+        path = self._path(key)
+        if path is None:
+            return
+        try:
+            atomic_write(path, lambda f: np.savez(f, mean=stats[0], std=stats[1]), overwrite=True)
+        except OSError:
+            pass  # a read-only or full cache only costs recomputing next time
+
+
+class CodeCache:
+    """The last ``size`` entries, least recently used dropped first."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._entries: OrderedDict[Key, Any] = OrderedDict()
+
+    def get(self, key: Key) -> Any | None:
+        if key not in self._entries:
+            return None
+        self._entries.move_to_end(key)
+        return self._entries[key]
+
+    def put(self, key: Key, value: Any) -> None:
+        self._entries[key] = value
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)

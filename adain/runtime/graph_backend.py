@@ -1,0 +1,151 @@
+"""ONNX graphs of an AdaIN model, and the OpenVINO / ONNX Runtime runtime that runs them.
+
+Four graphs, all with dynamic batch, height and width (inputs padded to a multiple of 8):
+
+=========  ===========================================  ==========================
+graph      inputs                                       outputs
+=========  ===========================================  ==========================
+stats      ``image (N,3,H,W)``                          ``mean, std (N,C,1,1)``
+stylize    ``image``, ``mean``, ``std`` ``(N,C,1,1)``,  ``output (N,3,H,W)``
+           ``alpha`` (scalar)
+encode     ``image``                                    ``code (N,C,H/8,W/8)``
+decode     ``code``                                     ``output (N,3,H,W)``
+=========  ===========================================  ==========================
+
+``stylize`` holds AdaIN and the alpha mix, so one graph serves single styles, blends (a blend is
+a weighted sum of statistics) and every alpha. ``encode``/``decode`` serve masks, tiles and video
+smoothing, where maths runs between the two.
+
+Graphs are exported from the torch model once, on first use, into
+``$ADAIN_HOME/compiled/<key>/`` where ``<key>`` is derived from the weights' sha256, and OpenVINO
+keeps its compiled blobs beside them: only the first run pays conversion (one line on stderr
+says so); later runs import neither torch nor Lightning.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from adain.errors import UsageError
+from adain.runtime.base import Runtime, Stats
+from adain.runtime.onnx_export import GRAPH_FORMAT, export_graph
+from adain.runtime.precision import resolve_precision_name
+from adain.weights.registry import cache_dir
+from adain.weights.source import ModelSource
+
+if TYPE_CHECKING:
+    from adain.nets.network import AdaINNet
+
+__all__ = ["GraphRuntime", "compiled_dir"]
+
+
+def compiled_dir() -> Path:
+    """Where converted graphs live: ``$ADAIN_COMPILED_DIR``, else ``$ADAIN_HOME/compiled``."""
+    env = os.environ.get("ADAIN_COMPILED_DIR")
+    return Path(env).expanduser() if env else cache_dir() / "compiled"
+
+
+# ----------------------------------------------------------------------------- runtime
+_OV_PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+
+
+class GraphRuntime(Runtime):
+    """Run a model's ONNX graphs with OpenVINO or ONNX Runtime, on the CPU.
+
+    Graphs are exported and compiled lazily, so a plain request touches only ``stats`` and
+    ``stylize``. OpenVINO runs in the requested precision (``auto`` = bf16 where the CPU is fast
+    at it); ONNX Runtime runs fp32.
+    """
+
+    def __init__(self, source: ModelSource, backend: str, precision: str = "auto", announce: bool = True) -> None:
+        if backend not in ("openvino", "onnxruntime"):
+            raise UsageError(f"GraphRuntime runs openvino or onnxruntime, not {backend!r}")
+        self.source = source
+        self.label = source.label
+        self.backend = backend
+        self.device = "cpu"
+        self.downsampling = source.downsampling
+        name = resolve_precision_name(precision, "cpu")
+        if backend == "onnxruntime":
+            if precision not in ("auto", "fp32"):
+                raise UsageError(f"--backend onnxruntime runs fp32 only, not --precision {precision}")
+            name = "fp32"
+        self.precision = name
+        self.dir = compiled_dir() / f"{source.key[:32]}-v{GRAPH_FORMAT}"
+        self._compiled: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._announced = not announce
+        self.cache_dir = self.dir / f"results-{self.backend}-{self.precision}"
+        if not (self.dir / "stylize.onnx").is_file():
+            source.build()  # a cache miss: build now, so bad weights fail before any work
+
+    def torch_network(self) -> AdaINNet:
+        return self.source.build()
+
+    # ------------------------------------------------------------------ graphs
+    def graph_path(self, name: str) -> Path:
+        """The ONNX file of graph ``name``, exported from the torch model if not cached yet."""
+        path = self.dir / f"{name}.onnx"
+        if not path.is_file():
+            if not self._announced:
+                print(
+                    f"adain: converting {self.source.label} for {self.backend} (first run only; cached in {self.dir})",
+                    file=sys.stderr,
+                )
+                self._announced = True
+            export_graph(self.source.build(), name, path)
+        return path
+
+    def _get(self, name: str) -> Any:
+        with self._lock:
+            if name not in self._compiled:
+                self._compiled[name] = self._compile(self.graph_path(name))
+            return self._compiled[name]
+
+    def _compile(self, path: Path) -> Any:
+        if self.backend == "openvino":
+            import openvino as ov
+
+            core = ov.Core()
+            core.set_property({"CACHE_DIR": str(self.dir / "openvino")})
+            config = {"INFERENCE_PRECISION_HINT": _OV_PRECISION[self.precision], "PERFORMANCE_HINT": "LATENCY"}
+            return core.compile_model(str(path), "CPU", config)
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def _run(self, name: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        compiled = self._get(name)
+        feeds = {k: np.require(v, np.float32, "C") for k, v in feeds.items()}  # (keeps 0-d alpha 0-d)
+        if self.backend == "openvino":
+            request = compiled.create_infer_request()  # one per call: safe from several threads
+            result = request.infer(feeds)
+            return [np.array(result[out]) for out in compiled.outputs]
+        return compiled.run(None, feeds)
+
+    # ------------------------------------------------------------------ Runtime
+    def style_stats(self, images: np.ndarray) -> Stats:
+        mean, std = self._run("stats", {"image": images})
+        return mean, std
+
+    def stylize(self, images: np.ndarray, mean: np.ndarray, std: np.ndarray, alpha: float) -> np.ndarray:
+        n = images.shape[0]
+        mean = np.broadcast_to(mean, (n, *mean.shape[1:]))
+        std = np.broadcast_to(std, (n, *std.shape[1:]))
+        return self._run(
+            "stylize", {"image": images, "mean": mean, "std": std, "alpha": np.asarray(alpha, dtype=np.float32)}
+        )[0]
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        return self._run("encode", {"image": images})[0]
+
+    def decode(self, code: np.ndarray) -> np.ndarray:
+        return self._run("decode", {"code": code})[0]

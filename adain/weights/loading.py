@@ -1,0 +1,233 @@
+"""Every loader of weights files and checkpoints: one ``torch.load`` (``weights_only``, never runs
+code), named encoders and pretrained models, and what ``adain-train`` checkpoints record (the
+decoder, and the encoder by name, path and sha256), without Lightning.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typing import Any
+
+import torch
+
+from adain.errors import WeightsError
+
+from adain.nets.decoder import Decoder, load_decoder
+from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
+from adain.nets.network import AdaINNet
+from adain.weights.download import model_files, resolve_weights, sha256_file
+from adain.weights.registry import ENCODER_WEIGHTS, MODELS, WEIGHTS, choose_model
+
+__all__ = [
+    "ENCODER_PREFIX",
+    "RANDOM",
+    "check_training_checkpoint",
+    "load_checkpoint_decoder",
+    "encoder_record",
+    "load_checkpoint_net",
+    "load_encoder",
+    "load_pretrained",
+    "load_state_dict_file",
+    "make_encoder",
+]
+
+
+def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """``torch.load(..., weights_only=True)`` onto the CPU, with a one-line error for bad files.
+
+    Files that ``weights_only`` refuses (pickles with arbitrary objects) are refused here too: a
+    weights file never runs code.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: weights file not found") from None
+    except pickle.UnpicklingError as e:
+        # torch's refusal runs to many lines and advises weights_only=False; say it in one line, no advice
+        if "GLOBAL" in str(e):
+            raise WeightsError(
+                f"{path}: refused: the file holds Python objects other than tensors (not loaded, for safety)"
+            ) from None
+        detail = next(
+            (ln.strip() for ln in str(e).splitlines() if ln.strip().startswith(("Unsupported", "invalid"))),
+            "not a weights pickle",
+        )
+        raise WeightsError(f"{path}: not a readable PyTorch weights file ({detail})") from None
+    except Exception as e:  # zip errors, truncation, …
+        first = (str(e).strip().splitlines() or [""])[0]  # torch's messages run to several lines
+        raise WeightsError(f"{path}: not a readable PyTorch weights file ({type(e).__name__}: {first})") from None
+    if not isinstance(obj, dict):
+        raise WeightsError(f"{path}: expected a state dict, found {type(obj).__name__}")
+    return obj
+
+
+def load_encoder(
+    name: str,
+    weights: str | os.PathLike[str] | None = None,
+    registry_key: str | None = None,
+    last_stage: str = "relu4_1",
+    download: bool = True,
+) -> tuple[Encoder, Path]:
+    """Build encoder ``name`` and load its weights: explicit path → cache → download.
+
+    Returns:
+        The frozen encoder and the path its weights came from.
+    """
+    encoder = build_encoder(name, last_stage)
+
+    def verify(p: Path) -> None:
+        load_encoder_state_dict(encoder, load_state_dict_file(p), str(p))
+
+    if weights is None and registry_key is None:
+        raise WeightsError(f"encoder {name!r} needs a weights file (--encoder-weights PATH)")
+    if weights is not None:
+        path = Path(weights)
+        if not path.is_file():
+            raise WeightsError(f"{path}: weights file not found")
+    else:
+        path = resolve_weights(registry_key or "", download=download, verify=verify)
+    verify(path)
+    encoder.weights_path = str(path)
+    return encoder, path
+
+
+def load_pretrained(
+    name: str = "canonical",
+    encoder_weights: str | os.PathLike[str] | None = None,
+    decoder_weights: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    weights_check: str = "warn",
+) -> AdaINNet:
+    """Build a pretrained :class:`AdaINNet` (on the CPU, eval mode).
+
+    Args:
+        name: a key of :data:`MODELS` or ``auto`` (see :func:`adain.weights.registry.choose_model`).
+        encoder_weights: explicit encoder file (else packaged, cache, download).
+        decoder_weights: explicit decoder file (else packaged, cache, download).
+        download: allow downloads of missing files.
+        weights_check: an explicit encoder file that is not the registered one: ``warn``,
+            ``strict`` (refuse) or ``off`` (see :func:`adain.weights.download.model_files`).
+    """
+    card = MODELS[choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]]
+    encoder = build_encoder(card.encoder)
+    decoders: list[Decoder] = []
+
+    def check_encoder(p: Path) -> None:
+        load_encoder_state_dict(encoder, load_state_dict_file(p), str(p))
+
+    def check_decoder(p: Path) -> None:  # widths as stored (the encoder's mirror or wider)
+        decoders.append(load_decoder(encoder, load_state_dict_file(p), str(p)))
+
+    enc_path, dec_path = model_files(
+        card.name,
+        encoder_weights,
+        decoder_weights,
+        download=download,
+        verify_encoder=check_encoder,
+        verify_decoder=check_decoder,
+        weights_check=weights_check,
+    )
+    check_encoder(enc_path)
+    check_decoder(dec_path)
+    encoder.weights_path = str(enc_path)
+    return AdaINNet(encoder, decoders[-1].float()).eval()
+
+
+RANDOM = "random"
+
+
+ENCODER_PREFIX = "net.encoder."
+
+
+def make_encoder(name: str, weights: str | None, seed: int = 0) -> tuple[Encoder, dict[str, Any]]:
+    """Encoder + a record of where its weights came from (stored in checkpoints).
+
+    ``weights``: a path, ``None`` (registry default: cache or download) or ``"random"`` (seeded
+    random weights, for tests and benchmarks only).
+    """
+    if weights == RANDOM:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            encoder = build_encoder(name)
+        return encoder, {"encoder": name, "encoder_weights": RANDOM, "encoder_sha256": None}
+    key = ENCODER_WEIGHTS.get(name)
+    encoder, path = load_encoder(name, weights, key if weights is None else None)
+    return encoder, {"encoder": name, "encoder_weights": str(path), "encoder_sha256": sha256_file(path)}
+
+
+def encoder_record(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    rec = checkpoint.get("adain")
+    if not isinstance(rec, dict):
+        raise WeightsError("checkpoint has no 'adain' record: it was not written by adain-train")
+    return rec
+
+
+def load_checkpoint_net(
+    path: str | os.PathLike[str], encoder_weights: str | os.PathLike[str] | None = None
+) -> AdaINNet:
+    """Rebuild encoder + decoder from an ``adain-train`` checkpoint (no Lightning needed).
+
+    The encoder comes from the checkpoint itself when stored there, else from ``encoder_weights``
+    or the recorded path; its sha256 must match the one recorded at training time.
+
+    Raises:
+        WeightsError: unreadable checkpoint, missing encoder file, or sha256 mismatch.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise WeightsError(f"{p}: checkpoint not found")
+    ckpt = load_state_dict_file(p)
+    rec = encoder_record(ckpt)
+    sd = ckpt.get("state_dict", {})
+    last = rec.get("stages", list(STAGES))[-1]
+    encoder = build_encoder(rec["encoder"], last)
+    enc_sd = {k[len(ENCODER_PREFIX) :]: v for k, v in sd.items() if k.startswith(ENCODER_PREFIX)}
+    if enc_sd:
+        encoder.load_state_dict(enc_sd)
+    else:
+        wpath = Path(encoder_weights or rec["encoder_weights"])
+        if not wpath.is_file():
+            key = ENCODER_WEIGHTS.get(rec["encoder"])
+            hint = f" (download: {WEIGHTS[key].url})" if key in WEIGHTS else ""
+            raise WeightsError(f"{wpath}: encoder weights recorded in {p} not found; pass --encoder-weights PATH{hint}")
+        digest = sha256_file(wpath)
+        if rec.get("encoder_sha256") and digest != rec["encoder_sha256"]:
+            raise WeightsError(
+                f"{wpath}: sha256 {digest[:12]}… differs from {rec['encoder_sha256'][:12]}… recorded in {p}; "
+                "the decoder was trained against other encoder weights"
+            )
+        encoder, _ = load_encoder(rec["encoder"], wpath, last_stage=last)
+    return AdaINNet(encoder, load_decoder(encoder, ckpt, str(p))).eval()
+
+
+def check_training_checkpoint(path: str) -> None:
+    """A resume checkpoint must exist, load as plain data (``weights_only``: it never runs code)
+    and come from ``adain-train``; else one line (:class:`~adain.errors.WeightsError`)."""
+    if not Path(path).is_file():
+        raise WeightsError(f"{path}: --ckpt_path not found")
+    ckpt = load_state_dict_file(path)
+    encoder_record(ckpt)
+    if "state_dict" not in ckpt or "loops" not in ckpt:
+        raise WeightsError(f"{path}: not a training checkpoint (no trainer state to resume from)")
+
+
+def load_checkpoint_decoder(path: str | os.PathLike[str]) -> Decoder:
+    """Only the decoder of an ``adain-train`` checkpoint (its architecture from the checkpoint's
+    record, so the encoder's weights file is not needed).
+
+    Raises:
+        WeightsError: unreadable checkpoint, not one of ``adain-train``, or a decoder that does not fit.
+    """
+    src = str(path)
+    ckpt = load_state_dict_file(src)
+    rec = encoder_record(ckpt)
+    try:
+        return load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, src)
+    except ValueError as e:
+        raise WeightsError(str(e)) from None

@@ -1,0 +1,199 @@
+"""The registry of named weights files and pretrained models (timm's ``_registry`` + ``PretrainedCfg``).
+
+:data:`WEIGHTS` holds one :class:`WeightSpec` per file (where it downloads from, its size and
+sha256, or the copy shipped in the package), :data:`ENCODER_WEIGHTS` each encoder's default
+file, and :data:`MODELS` one :class:`PretrainedModel` per named model, whose files are always
+keys of :data:`WEIGHTS`. No torch, no network.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from adain.errors import WeightsError
+
+__all__ = [
+    "BEST_MODEL",
+    "BUILTIN_MODEL",
+    "ENCODER_WEIGHTS",
+    "MODELS",
+    "PretrainedModel",
+    "WEIGHTS",
+    "WeightSpec",
+    "cache_dir",
+    "choose_model",
+    "is_cached",
+    "packaged_file",
+]
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One downloadable weights file.
+
+    Attributes:
+        name: registry key.
+        url: where real users download it from (``None``: only shipped in the package).
+        filename: name in the cache.
+        size: expected size in bytes, when known.
+        sha256: expected sha256 hex digest, when published.
+        flag: the CLI flag that supplies the file by hand (for error messages).
+        packaged: file name of a copy shipped in ``adain/pretrained/`` (used before cache and download).
+    """
+
+    name: str
+    url: str | None
+    filename: str
+    size: int | None = None
+    sha256: str | None = None
+    flag: str = "--encoder-weights"
+    packaged: str | None = None
+
+
+_ADAIN_RELEASE = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0"
+
+
+WEIGHTS: dict[str, WeightSpec] = {
+    spec.name: spec
+    for spec in (
+        WeightSpec(
+            "vgg_normalised",
+            f"{_ADAIN_RELEASE}/vgg_normalised.pth",
+            "vgg_normalised.pth",
+            size=80_102_481,
+            sha256="804ca2835ecf7539f0cd2a7ac3c18ce81e6f8468969ae7117ac0c148d286bb4a",
+        ),
+        WeightSpec(
+            "adain_decoder",
+            f"{_ADAIN_RELEASE}/decoder.pth",
+            "decoder.pth",
+            flag="--decoder-weights",
+        ),
+        WeightSpec(
+            "vgg19_imagenet",
+            "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
+            "vgg19-dcbb9e9d.pth",
+            size=574_673_361,
+        ),
+        WeightSpec(
+            "small16x_encoder",
+            "https://github.com/MingSun-Tse/Collaborative-Distillation/raw/master/"
+            "trained_models/wct_se_16x_new/20191110-132643_E20.pth",
+            "cd16x_4SE_20191110-132643_E20.pth",
+            size=1_235_183,
+            sha256="d2f059cbcd6669556a43aadef58d20c8b280462c18b60a9e7424a14dd271cd6b",
+            packaged="small16x_encoder.pth",
+        ),
+        WeightSpec(
+            "small16x_decoder",
+            None,
+            "small16x_decoder.pt",
+            flag="--decoder-weights",
+            packaged="small16x_decoder.pt",
+        ),
+    )
+}
+
+
+def cache_dir() -> Path:
+    """``$ADAIN_HOME``, else ``$XDG_CACHE_HOME/adain``, else ``~/.cache/adain``."""
+    if os.environ.get("ADAIN_HOME"):
+        return Path(os.environ["ADAIN_HOME"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "adain"
+
+
+# ----------------------------------------------------------------------------- named models
+#: registry key of each encoder's default weights
+ENCODER_WEIGHTS: dict[str, str] = {
+    "vgg19_normalised": "vgg_normalised",
+    "vgg19_imagenet": "vgg19_imagenet",
+    "vgg19_small16x": "small16x_encoder",
+}
+
+
+@dataclass(frozen=True)
+class PretrainedModel:
+    """A named pretrained model: which encoder, and where its weights come from.
+
+    ``encoder_weights``/``decoder_weights`` are keys of :data:`WEIGHTS`; a model whose files are
+    all shipped inside the package (:attr:`packaged`) needs no download.
+    """
+
+    name: str
+    encoder: str
+    encoder_weights: str
+    decoder_weights: str
+    description: str = ""
+
+    @property
+    def files(self) -> tuple[WeightSpec, WeightSpec]:
+        """The encoder's and the decoder's :class:`WeightSpec`."""
+        return WEIGHTS[self.encoder_weights], WEIGHTS[self.decoder_weights]
+
+    @property
+    def packaged(self) -> bool:
+        """Every file ships inside the package (works offline)."""
+        return all(spec.packaged is not None for spec in self.files)
+
+
+MODELS: dict[str, PretrainedModel] = {
+    m.name: m
+    for m in (
+        PretrainedModel(
+            "canonical",
+            "vgg19_normalised",
+            "vgg_normalised",
+            "adain_decoder",
+            description="VGG-19 encoder + the decoder of the AdaIN authors (downloaded once, 94 MB)",
+        ),
+        PretrainedModel(
+            "small16x",
+            "vgg19_small16x",
+            "small16x_encoder",
+            "small16x_decoder",
+            description="distilled VGG-19 (Collaborative Distillation) + our decoder (built in, 1.7 MB)",
+        ),
+    )
+}
+
+
+#: what ``--model auto`` picks between: the best model when cached, else the built-in one
+BEST_MODEL, BUILTIN_MODEL = "canonical", "small16x"
+
+
+def packaged_file(filename: str) -> Path:
+    """A weights file shipped in ``adain/pretrained/``."""
+    path = Path(str(resources.files("adain") / "pretrained" / filename))
+    if not path.is_file():
+        raise WeightsError(f"{path}: packaged weights missing from the installation")
+    return path
+
+
+def is_cached(model: str) -> bool:
+    """Whether every file of ``model`` is available without a download."""
+    return all(spec.packaged is not None or (cache_dir() / spec.filename).is_file() for spec in MODELS[model].files)
+
+
+def choose_model(name: str, explicit_weights: bool = False) -> tuple[str, str | None]:
+    """Resolve ``auto``: the canonical model when its files are cached (or weights files are given
+    explicitly, which name the canonical architecture), else the built-in model.
+
+    Returns:
+        The model name and, for ``auto``, one line saying which model runs and how to get the other.
+    """
+    if name != "auto":
+        if name not in MODELS:
+            raise WeightsError(f"unknown model {name!r}; choose from auto, {', '.join(sorted(MODELS))}")
+        return name, None
+    if explicit_weights:
+        return BEST_MODEL, None
+    if is_cached(BEST_MODEL):
+        return BEST_MODEL, f"model: {BEST_MODEL} (cached); --model {BUILTIN_MODEL} runs the small built-in model"
+    return BUILTIN_MODEL, (
+        f"model: {BUILTIN_MODEL} (built in, works offline); for the full VGG-19 model run "
+        f"`python -m adain.weights download {BEST_MODEL}` once (94 MB) or pass --model {BEST_MODEL}"
+    )

@@ -1,0 +1,104 @@
+"""The model source: a model known by a content key (its weights' sha256), built with torch only
+when something needs the network. Runtimes convert a source once and cache the conversion under
+its key; named models and checkpoints become sources here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from adain.nets.network import AdaINNet
+
+__all__ = ["ModelSource", "checkpoint_source", "pretrained_source"]
+
+
+@dataclass
+class ModelSource:
+    """A model known by a content key, built (with torch) only when something needs the network.
+
+    Attributes:
+        key: hex digest identifying architecture and weights (names the conversion cache).
+        label: for messages.
+        downsampling: the encoder's total stride.
+        builder: returns the :class:`~adain.nets.network.AdaINNet` (imports torch).
+    """
+
+    key: str
+    label: str
+    downsampling: int
+    builder: Callable[[], AdaINNet]
+    _net: AdaINNet | None = field(default=None, repr=False)
+
+    def build(self) -> AdaINNet:
+        if self._net is None:
+            self._net = self.builder()
+        return self._net
+
+    @classmethod
+    def from_net(cls, net: AdaINNet, label: str = "model") -> ModelSource:
+        """A source for a network in memory; the key hashes its architecture and weights."""
+        h = hashlib.sha256(f"{type(net.encoder).__name__}:{net.encoder.last_stage}".encode())
+        for k, v in net.state_dict().items():
+            h.update(k.encode())
+            h.update(str(tuple(v.shape)).encode())
+            h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
+        return cls(h.hexdigest(), label, net.downsampling, lambda: net, net)
+
+    @classmethod
+    def from_files(
+        cls, label: str, parts: list[str | os.PathLike[str] | str], downsampling: int, builder: Callable[[], AdaINNet]
+    ) -> ModelSource:
+        """A source whose key hashes ``parts``: architecture names and weights files (by sha256)."""
+        from adain.weights.download import file_digest
+
+        h = hashlib.sha256()
+        for part in parts:
+            h.update((file_digest(part) if isinstance(part, Path) else str(part)).encode())
+            h.update(b"|")
+        return cls(h.hexdigest(), label, downsampling, builder)
+
+
+def pretrained_source(
+    name: str = "auto",
+    encoder_weights: str | os.PathLike[str] | None = None,
+    decoder_weights: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    weights_check: str = "warn",
+) -> ModelSource:
+    """A :class:`ModelSource` for a named model, its files found (and verified) without torch."""
+    from adain.weights.download import model_files
+    from adain.weights.registry import MODELS, choose_model
+
+    model = choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]
+    card = MODELS[model]
+
+    def verify(p: Path) -> None:  # only called before/after a download: the slow path anyway
+        from adain.weights.loading import load_encoder
+
+        load_encoder(card.encoder, p)
+
+    enc, dec = model_files(
+        model, encoder_weights, decoder_weights, download=download, verify_encoder=verify, weights_check=weights_check
+    )
+
+    def build() -> AdaINNet:
+        from adain.weights.loading import load_pretrained
+
+        return load_pretrained(model, enc, dec, download=False, weights_check="off")  # checked above
+
+    return ModelSource.from_files(model, [card.encoder, enc, dec], 8, build)
+
+
+def checkpoint_source(
+    path: str | os.PathLike[str], encoder_weights: str | os.PathLike[str] | None = None
+) -> ModelSource:
+    """A :class:`ModelSource` for an ``adain-train`` checkpoint (its encoder verified by sha256)."""
+    from adain.weights.loading import load_checkpoint_net
+
+    return ModelSource.from_net(load_checkpoint_net(path, encoder_weights), Path(path).name)

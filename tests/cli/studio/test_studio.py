@@ -1,0 +1,206 @@
+"""The studio's handlers without a server: the live preview reuses the content code and style
+statistics, every option reaches the pipeline, bad uploads become a readable message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from adain.cli.studio.command import studio_main
+from adain.cli.studio.engine import StudioEngine, painted_mask
+from adain.errors import AdainError, ImageError, UsageError
+from adain.pipeline.core import Pipeline
+from adain.runtime.torch_backend import TorchRuntime
+from tests.helpers import make_image
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The shipped small16x model (real weights, offline): outputs depend visibly on every option."""
+    from adain.weights.loading import load_pretrained
+
+    return load_pretrained("small16x", download=False).eval()
+
+
+@pytest.fixture
+def engine(net, tmp_path) -> StudioEngine:
+    pipe = Pipeline(TorchRuntime(net, "cpu", "fp32"))
+    return StudioEngine(pipe, preview_size=48, style_size=40, output_dir=tmp_path / "renders")
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    return {
+        "content": make_image(tmp_path / "photo.jpg", 96, 64, 1),
+        "s1": make_image(tmp_path / "s1.png", 40, 52, 2),
+        "s2": make_image(tmp_path / "s2.png", 44, 40, 3),
+        "s3": make_image(tmp_path / "s3.png", 50, 40, 4),
+        "s4": make_image(tmp_path / "s4.png", 40, 40, 5),
+    }
+
+
+class Counter:
+    """Counts calls to a runtime's encoder-running methods."""
+
+    def __init__(self, runtime, monkeypatch) -> None:
+        self.calls = {"encode": 0, "style_stats": 0, "stylize": 0, "decode": 0}
+        for name in self.calls:
+            orig = getattr(runtime, name)
+
+            def wrapped(*a, _orig=orig, _name=name, **k):
+                self.calls[_name] += 1
+                return _orig(*a, **k)
+
+            monkeypatch.setattr(runtime, name, wrapped)
+
+
+def test_slider_moves_never_encode_again(engine, files, monkeypatch):
+    """Content encoded once and each style's statistics computed once per upload; a move of alpha
+    or a weight only decodes (and the picture changes with it)."""
+    c = Counter(engine.pipeline.runtime, monkeypatch)
+    styles = [str(files["s1"]), str(files["s2"])]
+    first = engine.preview(str(files["content"]), styles, [1.0, 1.0], alpha=1.0)
+    assert c.calls["encode"] == 1 and c.calls["style_stats"] == 2
+    moved = engine.preview(str(files["content"]), styles, [1.0, 1.0], alpha=0.4)
+    reweighted = engine.preview(str(files["content"]), styles, [1.0, 0.2], alpha=0.4)
+    for color in ("luminance", "none"):
+        engine.preview(str(files["content"]), styles, [1.0, 0.2], alpha=0.7, color=color)
+    assert c.calls["encode"] == 1 and c.calls["style_stats"] == 2 and c.calls["stylize"] == 0
+    assert c.calls["decode"] == 5
+    assert np.abs(first.astype(int) - moved).mean() > 1 and np.abs(moved.astype(int) - reweighted).mean() > 0.5
+    # coral recolours the styles to this content: computed once, then reused on every move
+    engine.preview(str(files["content"]), styles, alpha=0.5, color="coral")
+    engine.preview(str(files["content"]), styles, alpha=0.9, color="coral")
+    assert c.calls["encode"] == 1 and c.calls["style_stats"] == 4
+
+
+def test_preview_is_the_pipeline_result_at_preview_size(engine, files):
+    """The preview is Pipeline.stylize at the preview's size (same maths as the CLI), longer side ≤ 48."""
+    out = engine.preview(str(files["content"]), [str(files["s1"])], alpha=0.6)
+    assert out.shape == (32, 48, 3) and out.dtype == np.uint8
+    ref = engine.pipeline.stylize(str(files["content"]), str(files["s1"]), alpha=0.6, content_size=32, style_size=40)
+    assert np.abs(out.astype(float) - ref.transpose(1, 2, 0) * 255).max() <= 1.0
+
+
+def test_blend_colour_and_mask_options_reach_the_pipeline(engine, files):
+    c, s1, s2 = str(files["content"]), str(files["s1"]), str(files["s2"])
+    only1 = engine.preview(c, [s1], alpha=1.0)
+    weighted = engine.preview(c, [s1, s2], [1.0, 0.0], alpha=1.0)
+    assert np.abs(only1.astype(int) - weighted).max() <= 1  # weight 0 = that style is off
+    blend = engine.preview(c, [s1, s2], [0.5, 0.5], alpha=1.0)
+    ref = engine.pipeline.stylize(c, [s1, s2], weights=[0.5, 0.5], content_size=32, style_size=40)
+    assert np.abs(blend.astype(float) - ref.transpose(1, 2, 0) * 255).max() <= 1.0
+    for color in ("coral", "luminance"):
+        got = engine.preview(c, [s1], alpha=1.0, color=color)
+        ref = engine.pipeline.stylize(c, s1, content_size=32, style_size=40, preserve_color=color)
+        assert np.abs(got.astype(float) - ref.transpose(1, 2, 0) * 255).max() <= 1.0
+        assert np.abs(got.astype(int) - only1).mean() > 1
+    # painted mask: left half gets style 1, right half style 2
+    mask = np.zeros((64, 96), np.float32)
+    mask[:, :48] = 1.0
+    masked = engine.preview(c, [s1, s2], alpha=1.0, mask=mask)
+    ref = engine.pipeline.stylize(c, [s1, s2], masks=[mask, 1 - mask], content_size=32, style_size=40)
+    assert np.abs(masked.astype(float) - ref.transpose(1, 2, 0) * 255).max() <= 1.0
+    only2 = engine.preview(c, [s2], alpha=1.0)
+    assert (
+        np.abs(masked[:, :20].astype(int) - only1[:, :20]).mean()
+        < np.abs(masked[:, :20].astype(int) - only2[:, :20]).mean()
+    )
+    assert (
+        np.abs(masked[:, -20:].astype(int) - only2[:, -20:]).mean()
+        < np.abs(masked[:, -20:].astype(int) - only1[:, -20:]).mean()
+    )
+
+
+def test_render_is_the_cli_path_and_grids(engine, files, tmp_path):
+    c, s1 = str(files["content"]), str(files["s1"])
+    path = engine.render(c, [s1], alpha=0.8, size=0)
+    steps = []
+    again = engine.render(c, [s1], alpha=0.8, size=0, progress=lambda f, what: steps.append(f))
+    assert path != again and path.parent == tmp_path / "renders" and path.name.startswith("photo_stylized_s1_")
+    assert steps[0] == 0.0 and steps[-1] == 1.0
+    got = np.asarray(Image.open(path))
+    assert got.shape == (64, 96, 3)  # size 0: the upload's own size
+    ref = engine.pipeline.stylize(c, s1, alpha=0.8, content_size=0, style_size=40)
+    assert np.abs(got.astype(float) - ref.transpose(1, 2, 0) * 255).max() <= 1.0
+    assert Image.open(engine.render(c, [s1], size=32)).size == (48, 32)
+    api = np.asarray(Image.open(engine.api_stylize(c, s1, 0.8)))
+    assert api.shape == (512, 768, 3)  # the API renders at 512 px, like adain-stylize
+    sweep = Image.open(engine.alpha_grid(c, [s1], size=32))
+    assert sweep.size[0] > 6 * 48 and sweep.size[1] < 2 * 32 + 10
+    grid = Image.open(engine.blend_grid(c, [str(files[k]) for k in ("s1", "s2", "s3", "s4")], size=32))
+    assert grid.size[0] > 5 * 48 and grid.size[1] > 5 * 32
+    with pytest.raises(UsageError, match="exactly 4 styles"):
+        engine.blend_grid(c, [s1, None, str(files["s2"])], size=32)
+
+
+def test_bad_uploads_give_a_readable_message(engine, files, tmp_path):
+    c, s1, s2 = str(files["content"]), str(files["s1"]), str(files["s2"])
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(files["s1"].read_bytes()[:200])
+    for bad in (text, truncated):
+        with pytest.raises(ImageError, match=bad.name):
+            engine.preview(str(bad), [s1])
+        with pytest.raises(ImageError, match=bad.name):
+            engine.render(c, [str(bad)])
+    with pytest.raises(UsageError, match="content"):
+        engine.preview(None, [s1])
+    with pytest.raises(UsageError, match="style"):
+        engine.preview(c, [None, None])
+    with pytest.raises(UsageError, match="weights"):
+        engine.preview(c, [s1, s2], [0.0, 0.0])
+    with pytest.raises(UsageError, match="exactly two styles"):
+        engine.preview(c, [s1], mask=np.ones((64, 96), np.float32))
+    with pytest.raises(ImageError, match="mask is 50x50 but the content is 96x64"):
+        engine.preview(c, [s1, s2], mask=np.ones((50, 50), np.float32))
+    with pytest.raises(UsageError, match="colour"):
+        engine.preview(c, [s1], color="sepia")
+    with pytest.raises(UsageError, match="output size"):
+        engine.render(c, [s1], size=10**6)
+    small = StudioEngine(Pipeline(engine.pipeline.runtime, max_pixels=1000), 48, 40, tmp_path / "r2")
+    with pytest.raises(ImageError, match="photo.jpg"):
+        small.render(c, [s1])
+
+
+def test_page_handlers_turn_errors_into_messages(engine, files):
+    gr = pytest.importorskip("gradio")
+    from adain.cli.studio.page import _friendly
+
+    @_friendly
+    def handler(kind):
+        if kind == "adain":
+            engine.preview(None, [str(files["s1"])])
+        raise RuntimeError("boom")
+
+    with pytest.raises(gr.Error, match="upload a content image first"):
+        handler("adain")
+    with pytest.raises(gr.Error, match="internal error \\(RuntimeError\\): boom"):
+        handler("other")
+
+
+def test_painted_mask_reads_the_editor_layers():
+    layer = np.zeros((4, 6, 4), np.uint8)
+    layer[1:3, 2:5, 3] = 255
+    m = painted_mask({"background": None, "layers": [layer], "composite": None})
+    assert m.shape == (4, 6) and m.sum() == 6 and m.max() == 1.0
+    assert painted_mask({"background": None, "layers": [np.zeros((4, 6, 4), np.uint8)], "composite": None}) is None
+    assert painted_mask(None) is None
+
+
+def test_studio_command_refuses_bad_options_in_one_line(tmp_path, capsys):
+    assert studio_main(["--styles", str(tmp_path / "missing")]) == 2
+    assert studio_main(["--port", "70000"]) == 2
+    (tmp_path / "empty").mkdir()
+    assert studio_main(["--styles", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("adain-studio: error: ") for line in err), err
+    assert "missing" in err[0] and "70000" in err[1] and "empty" in err[2]
+
+
+def test_engine_errors_are_adain_errors():
+    assert issubclass(ImageError, AdainError) and issubclass(UsageError, AdainError)

@@ -1,0 +1,134 @@
+"""Helpers shared by the tests (plain functions; the fixtures are in ``conftest.py``): tiny images,
+random weights in the public canonical layouts, small networks, and running ``adain-stylize``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from adain.cli.stylize import infer_main
+from adain.nets import (
+    AdaINNet,
+    build_decoder,
+    build_encoder,
+    load_decoder_state_dict,
+    load_encoder_state_dict,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path | None:
+    env = os.environ.get("ADAIN_SHARED")
+    p = Path(env) if env else REPO.parent / "shared"
+    return p if (p / "images").is_dir() else None
+
+
+def make_image(path: Path, w: int, h: int, seed: int = 0, mode: str = "RGB") -> Path:
+    rng = np.random.default_rng(seed)
+    arr = (rng.random((h, w, 3)) * 255).astype(np.uint8)
+    img = Image.fromarray(arr, "RGB")
+    if mode != "RGB":
+        img = img.convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+def canonical_vgg_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random values in the *full* public vgg_normalised.pth layout (53 modules, to relu5_4)."""
+    g = torch.Generator().manual_seed(seed)
+    convs = {0: (3, 3, 1)}
+    idx, cin = 1, 3
+    for width, n in ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4)):
+        for _ in range(n):
+            convs[idx + 1] = (width, cin, 3)
+            idx += 3
+            cin = width
+        idx += 1  # pool
+    sd = {}
+    for k, (o, i, ks) in convs.items():
+        if k > 52:
+            continue
+        sd[f"{k}.weight"] = torch.randn(o, i, ks, ks, generator=g) * (2.0 / (i * ks * ks)) ** 0.5
+        sd[f"{k}.bias"] = torch.zeros(o)
+    return sd
+
+
+def canonical_decoder_state_dict(seed: int = 1) -> dict[str, torch.Tensor]:
+    """Random values in the public decoder.pth layout."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = {
+        1: (256, 512),
+        5: (256, 256),
+        8: (256, 256),
+        11: (256, 256),
+        14: (128, 256),
+        18: (128, 128),
+        21: (64, 128),
+        25: (64, 64),
+        28: (3, 64),
+    }
+    sd = {}
+    for k, (o, i) in shapes.items():
+        sd[f"{k}.weight"] = torch.randn(o, i, 3, 3, generator=g) * (2.0 / (i * 9)) ** 0.5
+        sd[f"{k}.bias"] = torch.zeros(o)
+    return sd
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(-10 * torch.log10(((a - b) ** 2).mean().clamp_min(1e-12)))
+
+
+def canonical_net() -> AdaINNet:
+    enc = build_encoder("vgg19_normalised")
+    load_encoder_state_dict(enc, canonical_vgg_state_dict())
+    dec = build_decoder(enc)
+    sd = canonical_decoder_state_dict()
+    sd["28.bias"] = torch.full((3,), 0.5)
+    load_decoder_state_dict(dec, sd)
+    return AdaINNet(enc, dec)
+
+
+def genuine_relu3_net(shared: Path) -> AdaINNet:
+    w = shared / "weights" / "wct_normalised_vgg"
+    enc = build_encoder("vgg19_normalised", "relu3_1")
+    load_encoder_state_dict(enc, torch.load(w / "vgg_normalised_conv3_1.pth", weights_only=True))
+    dec = build_decoder(enc)
+    load_decoder_state_dict(dec, torch.load(w / "feature_invertor_conv3_1.pth", weights_only=True))
+    return AdaINNet(enc, dec)
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = infer_main(args)
+    err = capsys.readouterr().err
+    return code, err
+
+
+def listing(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
+def bad_run(capsys, args, match, out: Path) -> None:
+    before = listing(out)
+    code, err = run(args, capsys)
+    assert code == 2
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert match in lines[0], lines[0]
+    assert listing(out) == before
+
+
+def small_net(seed: int = 0) -> AdaINNet:
+    torch.manual_seed(seed)
+    net = AdaINNet(build_encoder("vgg19_small16x"))
+    last = [m for m in net.decoder if isinstance(m, torch.nn.Conv2d)][-1]
+    last.bias.data.fill_(0.5)
+    last.weight.data.mul_(0.1)
+    return net.eval()

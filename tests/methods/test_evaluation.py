@@ -1,0 +1,198 @@
+"""adain-evaluate: metrics that must be zero are zero, reports have the right shapes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from adain import functional as AF
+from adain.cli.evaluate import evaluate_main
+from adain.methods.evaluation import EvalEncoder, pair_metrics
+from tests.helpers import canonical_vgg_state_dict, make_image
+
+
+@pytest.fixture(scope="module")
+def eval_weights(tmp_path_factory) -> Path:
+    p = tmp_path_factory.mktemp("eval") / "vgg_normalised.pth"
+    torch.save(canonical_vgg_state_dict(seed=7), p)
+    return p
+
+
+@pytest.fixture
+def pairs(tmp_path) -> tuple[Path, Path]:
+    for i in range(2):
+        make_image(tmp_path / "c" / f"c{i}.jpg", 40, 32, i)
+        make_image(tmp_path / "s" / f"s{i}.png", 36, 36, 10 + i)
+    return tmp_path / "c", tmp_path / "s"
+
+
+def test_metrics_zero_where_they_must_be(eval_weights):
+    ev = EvalEncoder(eval_weights)
+    x, y = torch.rand(3, 32, 32), torch.rand(3, 32, 32)
+    fx, fy = ev.features(x), ev.features(y)
+    c, s, g = pair_metrics(fx, fx, fx, ev.layers)
+    assert c == pytest.approx(0, abs=1e-8) and s == pytest.approx(0, abs=1e-8) and g == pytest.approx(0, abs=1e-8)
+    # output = style image: style losses vanish, content loss does not
+    c, s, g = pair_metrics(fy, fx, fy, ev.layers)
+    assert s == pytest.approx(0, abs=1e-8) and g == pytest.approx(0, abs=1e-8) and c > 0.1
+    # output = content image: content loss vanishes, style losses do not
+    c, s, g = pair_metrics(fx, fx, fy, ev.layers)
+    assert c == pytest.approx(0, abs=1e-8) and s > 0 and g > 0
+
+
+def test_content_loss_is_invariant_to_channel_affine_changes():
+    """Channel-normalised content loss ignores per-channel gain/offset (that is the style's job)."""
+    gen = torch.Generator().manual_seed(0)
+    f = torch.randn(1, 8, 16, 16, generator=gen)
+    g = {"relu1_1": f * (torch.rand(1, 8, 1, 1, generator=gen) * 3 + 0.5) + 1.0}
+    c, _, _ = pair_metrics(g, {"relu1_1": f}, {"relu1_1": f}, ("relu1_1",))
+    assert c < 5e-3  # only the eps in sqrt(var + eps) separates them
+
+
+def test_gram_matrix():
+    f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    assert AF.gram_matrix(f).item() == pytest.approx((1 + 4 + 9 + 16) / 4)
+
+
+def test_evaluate_cli_reports_and_grid(pairs, tmp_path, eval_weights, capsys):
+    c, s = pairs
+    out = tmp_path / "rep"
+    code = evaluate_main(
+        [
+            "--content",
+            str(c),
+            "--style",
+            str(s),
+            "--reference",
+            "style",
+            "--eval-weights",
+            str(eval_weights),
+            "--size",
+            "32",
+            "--output",
+            str(out),
+            "--quiet",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    rows = list(csv.DictReader(open(out / "reference_style.csv")))
+    assert len(rows) == 2 * 2 + 1 and rows[-1]["content"] == "MEAN"
+    assert all(float(r["style_loss"]) < 1e-6 for r in rows)
+    md = (out / "reference_style.md").read_text()
+    assert md.count("\n| c0.jpg") + md.count("\n| c1.jpg") == 4
+    w, h = Image.open(out / "reference_style_grid.jpg").size
+    cell = 128 + 2
+    assert (w, h) == (3 * cell + 2, 3 * cell + 2)  # (1 + 2 styles) x (1 + 2 contents)
+
+
+def test_evaluate_with_a_checkpoint_model(pairs, tmp_path, eval_weights, canonical_files, capsys):
+    """--checkpoint evaluates the checkpoint's decoder (not the pretrained one): two checkpoints
+    with different decoders score differently, and the same one scores like --decoder-weights."""
+    from adain import build_decoder, build_encoder, load_decoder_state_dict, load_encoder_state_dict
+    from tests.helpers import canonical_decoder_state_dict
+
+    c, s = pairs
+    enc, dec = canonical_files
+    encoder = build_encoder("vgg19_normalised")
+    load_encoder_state_dict(encoder, canonical_vgg_state_dict())
+
+    def checkpoint(path: Path, decoder_seed: int) -> Path:
+        decoder = build_decoder(encoder)
+        load_decoder_state_dict(decoder, canonical_decoder_state_dict(seed=decoder_seed))
+        sd = {f"net.encoder.{k}": v for k, v in encoder.state_dict().items()}
+        sd.update({f"net.decoder.{k}": v for k, v in decoder.state_dict().items()})
+        torch.save(
+            {
+                "state_dict": sd,
+                "adain": {
+                    "encoder": "vgg19_normalised",
+                    "encoder_weights": "random",
+                    "encoder_sha256": None,
+                    "stages": list(encoder.stages),
+                },
+            },
+            path,
+        )
+        return path
+
+    common = [
+        "--content",
+        str(c),
+        "--style",
+        str(s),
+        "--eval-weights",
+        str(eval_weights),
+        "--eval-layers",
+        "relu1_1,relu2_1",
+        "--size",
+        "32",
+        "--quiet",
+        "--device",
+        "cpu",
+    ]
+
+    def score(extra: list[str], label: str) -> dict[str, float]:
+        code = evaluate_main([*common, *extra, "--output", str(tmp_path / "r"), "--label", label])
+        assert code == 0, capsys.readouterr().err
+        rows = list(csv.DictReader(open(tmp_path / "r" / f"{label}.csv")))
+        assert all(float(r["seconds"]) > 0 for r in rows[:-1])
+        return {k: float(rows[-1][k]) for k in ("content_loss", "style_loss")}
+
+    a = score(["--checkpoint", str(checkpoint(tmp_path / "a.ckpt", 1))], "a")
+    b = score(["--checkpoint", str(checkpoint(tmp_path / "b.ckpt", 5))], "b")
+    ref = score(["--model", "canonical", "--encoder-weights", str(enc), "--decoder-weights", str(dec)], "ref")
+    assert a != b
+    assert a == pytest.approx(ref, rel=1e-4)  # seed 1 is the decoder in canonical_files
+
+
+def test_evaluate_bad_input(pairs, tmp_path, capsys):
+    c, s = pairs
+    code = evaluate_main(
+        ["--content", str(c), "--style", str(s), "--reference", "content", "--output", str(tmp_path / "x")]
+    )
+    assert code == 2 and "--eval-weights" in capsys.readouterr().err
+    bad = tmp_path / "bad.pth"
+    torch.save({"0.weight": torch.zeros(1)}, bad)
+    code = evaluate_main(
+        [
+            "--content",
+            str(c),
+            "--style",
+            str(s),
+            "--reference",
+            "content",
+            "--eval-weights",
+            str(bad),
+            "--output",
+            str(tmp_path / "x"),
+        ]
+    )
+    assert code == 2 and "bad.pth: wrong architecture" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.shared
+def test_aux_heads_lift_small_features_towards_vgg(shared):
+    from adain.io.images import load_image, resize_image
+    from adain.nets.encoder import AuxHeads, build_encoder, load_encoder_state_dict
+
+    sd = torch.load(shared / "weights/cd16x_wct/4SE.pth", map_location="cpu", weights_only=True)
+    small = build_encoder("vgg19_small16x")
+    load_encoder_state_dict(small, sd)
+    heads = AuxHeads(sd)
+    vgg = build_encoder("vgg19_normalised", "relu3_1")
+    load_encoder_state_dict(
+        vgg, torch.load(shared / "weights/wct_normalised_vgg/vgg_normalised_conv3_1.pth", weights_only=True)
+    )
+    x = resize_image(load_image(shared / "images/style/la_muse.jpg"), 128, crop=True)[None]
+    lifted, ref = heads(small(x)), vgg(x)
+    for stage in ("relu1_1", "relu2_1", "relu3_1"):
+        assert lifted[stage].shape == ref[stage].shape
+        rel = float(((lifted[stage] - ref[stage]) ** 2).mean() / (ref[stage] ** 2).mean())
+        assert rel < 0.4, (stage, rel)
