@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from typing import Any
 
 import torch
 
 from adain.errors import WeightsError
-
 from adain.nets.decoder import Decoder, load_decoder
 from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
 from adain.nets.network import AdaINNet
