@@ -4,6 +4,9 @@ random weights in the public canonical layouts, small networks, and running ``ad
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +135,65 @@ def small_net(seed: int = 0) -> AdaINNet:
     last.bias.data.fill_(0.5)
     last.weight.data.mul_(0.1)
     return net.eval()
+
+
+# ----------------------------------------------------------------------------- real processes
+MODEL = ["--model", "small16x", "--backend", "torch", "--precision", "fp32"]
+
+
+def child_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "ADAIN_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO)}
+
+
+# The child reports its own peak RSS (VmHWM of its address space, which exec starts afresh;
+# wait4's ru_maxrss would include the forked pytest parent's pages) into $ADAIN_TESTHWM_PROBE at exit.
+HWM_PROBE = (
+    "import atexit, os, re\n"
+    "def _hwm():\n"
+    "    f = os.environ.get('ADAIN_TESTHWM_PROBE')\n"
+    "    if f:\n"
+    "        kb = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+    "        open(f, 'w').write(kb)\n"
+    "atexit.register(_hwm)\n"
+)
+
+
+def cli_command(tool: str) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        HWM_PROBE + f"import sys; from adain.{tool} import main; sys.argv[0] = 'x'; sys.exit(main())",
+    ]
+
+
+def wait_rss(proc: subprocess.Popen, hwm: Path) -> tuple[int, float]:
+    """Wait for a child; its exit status and its peak RSS in MB (see ``HWM_PROBE``)."""
+    code = proc.wait(timeout=600)
+    return code, int(hwm.read_text()) / 1024
+
+
+def start_cli(args: list[str], tmp_path: Path, tool: str = "cli.stylize", hwm: Path | None = None) -> subprocess.Popen:
+    env = {**child_env(tmp_path), **({"ADAIN_TESTHWM_PROBE": str(hwm)} if hwm else {})}
+    # A shell's background job (`pytest … &`) inherits SIGINT ignored, and Python then never
+    # raises KeyboardInterrupt; the child gets the default disposition, as from a terminal.
+    return subprocess.Popen(
+        [*cli_command(tool), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def valid_images(d: Path) -> list[str]:
+    names = []
+    for p in sorted(d.iterdir()):
+        with Image.open(p) as im:
+            im.load()
+        names.append(p.name)
+    return names
+
+
+def part_files(d: Path) -> list[str]:
+    return [p.name for p in d.rglob("*.part")] if d.exists() else []

@@ -15,17 +15,21 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from adain.errors import AdainError
 from adain.io.images import DEFAULT_MAX_PIXELS, MAX_SIZE
-from adain.pipeline.core import Pipeline
 from adain.runtime.base import BACKENDS
 from adain.runtime.precision import PRECISIONS
 from adain.weights.registry import MODELS, choose_model
 
+if TYPE_CHECKING:
+    from adain.pipeline.core import Pipeline
+
 __all__ = [
     "ModelOptions",
+    "Parser",
+    "describe_os_error",
     "add_model_options",
     "make_pipeline",
     "report_interrupt",
@@ -38,16 +42,27 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- entry wrapper
 def run_command(prog: str, fn: Callable[[], int]) -> int:
-    """Run a command's body: an :class:`~adain.errors.AdainError` becomes ``prog: error: …`` on
-    stderr and exit status 2; Ctrl-C and SIGTERM end with one line and 128 + the signal."""
+    """Run a command's body: an :class:`~adain.errors.AdainError` or a file-system error becomes
+    ``prog: error: …`` (one line) on stderr and exit status 2; Ctrl-C and SIGTERM end with one line
+    and 128 + the signal."""
     with terminate_as_interrupt():
         try:
             return fn()
         except AdainError as e:
             print(f"{prog}: error: {e}", file=sys.stderr)
             return 2
+        except OSError as e:  # disk full, read-only, name too long, permissions: the file and why
+            print(f"{prog}: error: {describe_os_error(e)}", file=sys.stderr)
+            return 2
         except KeyboardInterrupt as e:
             return report_interrupt(prog, e)
+
+
+def describe_os_error(e: OSError) -> str:
+    """``path: reason`` of a file-system error (the path it names, if any)."""
+    where = e.filename if e.filename is not None else ""
+    reason = e.strerror or str(e) or type(e).__name__
+    return f"{where}: {reason}" if where else reason
 
 
 @contextmanager
@@ -87,6 +102,14 @@ def report_interrupt(prog: str, e: KeyboardInterrupt) -> int:
 
 
 # ----------------------------------------------------------------------------- option types
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose mistakes are one line (and where to look), not the usage block:
+    ``adain-stylize: error: argument --alpha: invalid float value: 'abc' (see adain-stylize --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def size_type(text: str) -> int:
     """A shorter-side size: 0 (keep the original) up to :data:`adain.io.images.MAX_SIZE`."""
     v = int(text)
@@ -190,6 +213,8 @@ class ModelOptions:
 
 def make_pipeline(opts: ModelOptions, prog: str) -> Pipeline:
     """The pipeline for the model options (prints which model ``--model auto`` chose)."""
+    from adain.pipeline.core import Pipeline  # not for --help
+
     kw = {
         "backend": opts.backend,
         "device": opts.device,

@@ -12,14 +12,16 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from adain.cli.common import run_command
+from adain.cli.common import Parser, run_command
 from adain.errors import AdainError
+from adain.io.atomic import refuse_inputs
 from adain.io.files import list_images
 from adain.methods.evaluation import (
     EVAL_LAYERS,
     EvalEncoder,
     _default_eval_weights,
     evaluate,
+    report_paths,
     summarize,
     write_reports,
 )
@@ -29,7 +31,7 @@ __all__ = ["build_parser", "evaluate_main", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="adain-evaluate",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -129,6 +131,10 @@ def _run(args: argparse.Namespace) -> int:
             label = args.label or (
                 f"{label}_refine{request[1]}" if args.method == "adain" else f"{label}_gatys_{request[0]}{request[1]}"
             )
+    for out in report_paths(Path(args.output), label).values():  # before the long part
+        refuse_inputs(
+            out, [*contents, *styles, args.checkpoint, args.encoder_weights, args.decoder_weights, eval_weights]
+        )
     rows, grid = evaluate(fn, contents, styles, evaluator, args.size, progress=not args.quiet)
     try:
         paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from adain.cli.common import run_command
+from adain.cli.common import Parser, run_command
 from adain.errors import OutputExistsError
-from adain.io.atomic import atomic_write
+from adain.io.atomic import atomic_write, refuse_inputs
 from adain.weights.loading import load_checkpoint_decoder
 from adain.weights.registry import MODELS
 
@@ -45,6 +45,7 @@ def export_decoder(
     Raises:
         AdainError: unreadable checkpoint, one without a decoder, or ``dst`` exists (no ``overwrite``).
     """
+    refuse_inputs(dst, [checkpoint])
     decoder = load_checkpoint_decoder(checkpoint)
     return atomic_write(dst, lambda f: torch.save(_stored(decoder.state_dict(), half), f), overwrite)
 
@@ -70,6 +71,7 @@ def export_model_onnx(
     names = tuple(graphs or GRAPHS)
     d = Path(out_dir)
     for g in names:
+        refuse_inputs(d / f"{g}.onnx", [checkpoint, encoder_weights, decoder_weights])
         if (d / f"{g}.onnx").exists() and not overwrite:
             raise OutputExistsError(f"{d / f'{g}.onnx'}: already exists (use --overwrite to replace it)")
     if checkpoint:
@@ -84,7 +86,7 @@ def export_model_onnx(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Export a trained decoder, or a model's ONNX graphs.")
+    p = Parser(prog=PROG, description="Export a trained decoder, or a model's ONNX graphs.")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("decoder", help="an adain-train checkpoint's decoder as a small weights file")
     d.add_argument("checkpoint", help="an adain-train checkpoint (.ckpt)")

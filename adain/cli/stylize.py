@@ -14,25 +14,28 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adain.cli.common import (
     ModelOptions,
+    describe_os_error,
     make_pipeline,
     run_command,
     split_list,
 )
 from adain.cli.options import optimization_request, options_from_args
-from adain.cli.stylize_jobs import Job, execute, plan
+from adain.cli.stylize_jobs import Job, Outcome, execute, plan
 from adain.cli.stylize_options import PROG, build_parser, check_creative, check_inputs, check_options, request_from_args
-from adain.errors import UsageError
+from adain.errors import AdainError, UsageError
 from adain.io.atomic import check_writable, remove_stale_parts
 from adain.io.files import is_video, list_images
 from adain.io.images import (
     IMAGE_EXTENSIONS,
     read_image,
 )
-from adain.pipeline.core import Pipeline
+
+if TYPE_CHECKING:
+    from adain.pipeline.core import Pipeline
 
 __all__ = ["PROG", "build_parser", "infer_main", "main"]
 
@@ -95,7 +98,11 @@ def _run(args: argparse.Namespace) -> int:
     optimize = optimization_request(args)
     if optimize is not None:
         options_from_args(args, optimize[1])  # one line for a bad option, before any work
-    contents = [Path(c) for c in args.content if is_video(c) and Path(c).is_file()] or list_images(args.content)
+    contents = (
+        [Path(args.content[0])]
+        if is_video(args.content[0]) and Path(args.content[0]).is_file()
+        else list_images(args.content)
+    )
     styles = list_images(split_list(args.style))
     masks = check_creative(args, contents, styles, optimize)
     if args.devices is not None:
@@ -113,17 +120,32 @@ def _run(args: argparse.Namespace) -> int:
     for d in out_dirs:  # temporary files of earlier runs that were killed
         remove_stale_parts(d)
     try:
-        written = execute(pipe, request_from_args(args, masks), jobs, optimizer)
-    except BaseException:
+        outcome = execute(pipe, request_from_args(args, masks), jobs, optimizer)
+    except BaseException as e:
         for d in created:  # only if this run made it and left nothing in it
             try:
                 d.rmdir()
             except OSError:
                 pass
+        kept = getattr(e, "kept", 0)
+        if isinstance(e, (AdainError, OSError)) and not isinstance(e, KeyboardInterrupt):
+            what = describe_os_error(e) if isinstance(e, OSError) else str(e)
+            if kept:
+                what += f" (the {kept} output(s) finished before were kept; rerun with --skip-existing for the rest)"
+            raise AdainError(what) from None
         raise
+    return _summary(args, outcome, out_dirs)
+
+
+def _summary(args: argparse.Namespace, outcome: Outcome, out_dirs: list[Path]) -> int:
+    """One line per output another run wrote first, then what this run wrote."""
+    for t in outcome.taken:
+        print(f"{PROG}: {t}: another run wrote it meanwhile; left alone", file=sys.stderr)
     if not args.quiet:
+        written = outcome.written
         where = written[0] if len(written) == 1 else out_dirs[0] if len(out_dirs) == 1 else "several directories"
-        print(f"wrote {len(written)} image(s) to {where}", file=sys.stderr)
+        taken = f" ({len(outcome.taken)} written by another run)" if outcome.taken else ""
+        print(f"wrote {len(written)} image(s) to {where}{taken}", file=sys.stderr)
     return 0
 
 

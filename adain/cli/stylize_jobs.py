@@ -3,8 +3,10 @@
 :func:`plan` turns contents × styles into ``(content, styles, output)`` jobs and refuses what
 would go wrong (collisions, outputs that are inputs, existing files). :func:`execute` makes them:
 decoding the next contents and encoding/writing finished images run in worker threads (PIL
-releases the GIL), overlapped with the network on the main thread; an error removes what this
-run wrote (only files it claimed atomically), an interrupt keeps every finished output.
+releases the GIL), overlapped with the network on the main thread. Every output is claimed
+atomically (:func:`adain.io.atomic.atomic_path`), so whatever two runs do, a file that exists is
+complete and was written by one of them; an output another run wrote first is left alone, and
+no failure or interrupt ever removes an output this run finished.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tqdm.auto import tqdm
 
-from adain.errors import AdainError, UsageError
+from adain.errors import AdainError, OutputExistsError
+from adain.io.atomic import refuse_inputs
 from adain.io.files import VIDEO_EXTENSIONS, is_video
 from adain.io.images import IMAGE_EXTENSIONS, read_image, save_image
-from adain.pipeline.core import Pipeline
 
-__all__ = ["OUT_EXTS", "Job", "Request", "execute", "plan"]
+if TYPE_CHECKING:
+    from adain.pipeline.core import Pipeline
+
+__all__ = ["OUT_EXTS", "Job", "Outcome", "Request", "execute", "plan"]
 
 #: output formats of ``--ext``
 OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
@@ -81,7 +86,7 @@ def plan(
         ext: output format, else the content's (jpg if unknown; mp4 for videos).
         inputs: more files no output may replace (masks).
     """
-    protected = {p.resolve() for p in [*contents, *styles, *inputs]}
+    protected = [*contents, *styles, *inputs]
     groups = [styles] if together else [[s] for s in styles]
     n_jobs = len(contents) * len(groups)
     out = Path(output).expanduser()
@@ -98,8 +103,7 @@ def plan(
             if target in seen:
                 raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
             seen[target] = c
-            if target.resolve() in protected:
-                raise UsageError(f"{target}: the output would replace an input file; choose another --output")
+            refuse_inputs(target, protected)
             if target.exists() and skip_existing:
                 continue
             if target.exists() and not overwrite:
@@ -176,39 +180,62 @@ def render_one(
     return pipe.stylize(content, group, req.alpha, req.style_weights, masks=req.masks, **sizes)
 
 
+@dataclass
+class Outcome:
+    """What a run made: files it wrote, and outputs another run wrote first (left alone)."""
+
+    written: list[Path] = field(default_factory=list)
+    taken: list[Path] = field(default_factory=list)
+
+
+def _claim(write: Callable[[], Path], target: Path, outcome: Outcome) -> None:
+    """Run ``write``; an output that another run claimed meanwhile is recorded, not an error."""
+    try:
+        outcome.written.append(write())
+    except OutputExistsError:
+        outcome.taken.append(target)
+
+
 def execute(
     pipe: Pipeline, req: Request, jobs: list[Job], optimize: Callable[[Path, list[Path]], Any] | None = None
-) -> list[Path]:
-    """Make every job; returns the files written (see the module docstring for failures)."""
-    saves: list[Future[Path]] = []
-    written: list[Path] = []
+) -> Outcome:
+    """Make every job (see the module docstring).
+
+    Whatever fails, every output this run finished is kept: the exception carries ``kept`` (how
+    many) and ``total``. An output another run wrote first is left alone and listed in
+    :attr:`Outcome.taken` (several runs over one folder share the work instead of undoing it).
+    """
+    outcome = Outcome()
+    saves: list[Future[None]] = []
     pool = ThreadPoolExecutor(max_workers=2)
     bar = tqdm(total=len(jobs), desc="stylizing", unit="img", disable=req.quiet or None)
-    save = lambda img, target: saves.append(pool.submit(save_image, img, target, req.overwrite))  # noqa: E731
+
+    def save(img: Any, target: Path) -> None:
+        write = lambda: save_image(img, target, req.overwrite)  # noqa: E731
+        saves.append(pool.submit(_claim, write, target, outcome))
+
     try:
         if req.plain and optimize is None and not is_video(jobs[0][0]):
             _render_batches(pipe, req, jobs, pool, save, bar)
         else:
             for content, group, target in jobs:
-                out = render_one(pipe, req, content, group, target, optimize)
-                written.append(out) if is_video(content) else save(out, target)
+                if is_video(content):
+                    _claim(lambda c=content, g=group, t=target: render_one(pipe, req, c, g, t, None), target, outcome)
+                else:
+                    save(render_one(pipe, req, content, group, target, optimize), target)
                 bar.update(1)
-        written += [f.result() for f in saves]
+        for f in saves:
+            f.result()
         bar.close()
     except BaseException as e:
-        for f in saves:
-            f.cancel()
-        pool.shutdown(wait=True)
-        # Only files this run claimed (atomically, see adain.io.atomic.atomic_path) are ever touched.
-        done = [f.result() for f in saves if f.done() and not f.cancelled() and f.exception() is None]
-        if isinstance(e, KeyboardInterrupt):  # Ctrl-C or SIGTERM: keep every finished output
-            e.kept, e.total = len(written) + len(done), len(jobs)  # type: ignore[attr-defined]
-        elif not req.overwrite:  # an error: no partial output from this run
-            for w in [*written, *done]:
-                w.unlink(missing_ok=True)
+        if isinstance(e, KeyboardInterrupt):  # stop now; an error lets the images already made be saved
+            for f in saves:
+                f.cancel()
+        pool.shutdown(wait=True)  # the saves under way finish: a finished output is never removed
+        e.kept, e.total = len(outcome.written), len(jobs)  # type: ignore[attr-defined]
         raise
     pool.shutdown(wait=True)
-    return written
+    return outcome
 
 
 def _render_batches(

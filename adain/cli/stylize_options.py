@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from adain.cli.common import add_model_options, size_type, split_list
+from adain.cli.common import Parser, add_model_options, size_type, split_list
 from adain.cli.options import add_optimize_options
 from adain.cli.stylize_jobs import OUT_EXTS, Request
 from adain.errors import AdainError, UsageError
@@ -23,7 +23,7 @@ PROG = "adain-stylize"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog=PROG,
         description="Arbitrary style transfer with AdaIN (Huang & Belongie, 2017).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -157,6 +157,17 @@ def check_options(args: argparse.Namespace) -> None:
     check_tile(args.tile, "--tile")
     if not 0.0 <= args.temporal_smoothing < 1.0:
         raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
+    if args.devices is not None and not (
+        args.devices == "auto" or args.devices == "-1" or (args.devices.isdigit() and int(args.devices) >= 1)
+    ):
+        raise UsageError(f"--devices must be a number of devices >= 1, -1 (all) or auto, got {args.devices!r}")
+    if args.num_nodes < 1:
+        raise UsageError(f"--num-nodes must be >= 1, got {args.num_nodes}")
+    videos = [c for c in args.content if is_video(c)]
+    if videos and len(args.content) > 1:
+        raise AdainError(
+            f"{videos[0]}: a video must be the only --content (stylize images and videos in separate runs)"
+        )
 
 
 def check_creative(
@@ -213,7 +224,11 @@ def check_inputs(args: argparse.Namespace, contents: list[Path], styles: list[Pa
         check_working_size(*probe_size(f, args.max_pixels), args.style_size, args.crop, args.max_pixels, str(f))
         read_image(f, args.max_pixels)
     for f in contents:
-        if not is_video(f):
+        if is_video(f):
+            from adain.methods.video import probe_video_size
+
+            check_working_size(*probe_video_size(f), args.content_size, False, args.max_pixels, str(f))
+        else:
             nh, nw = check_working_size(
                 *probe_size(f, args.max_pixels), args.content_size, args.crop, args.max_pixels, str(f)
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from adain.cli.common import run_command
+from adain.cli.common import Parser, run_command
 from adain.weights.download import download_model
 from adain.weights.registry import MODELS, is_cached
 
@@ -14,7 +14,7 @@ __all__ = ["main"]
 
 def main(args: Sequence[str] | None = None) -> int:
     """``python -m adain.weights download canonical`` / ``python -m adain.weights list``."""
-    p = argparse.ArgumentParser(prog="python -m adain.weights", description="Download and list pretrained models.")
+    p = Parser(prog="python -m adain.weights", description="Download and list pretrained models.")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("download", help="download a model's weights into the cache (sha256-checked)")
     d.add_argument("model", choices=sorted(MODELS))

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from adain.errors import AdainError, OutputExistsError
+from adain.errors import AdainError, OutputExistsError, UsageError
 
-__all__ = ["atomic_path", "atomic_write", "check_writable", "ensure_new", "remove_stale_parts"]
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "check_writable",
+    "ensure_new",
+    "refuse_inputs",
+    "remove_stale_parts",
+    "same_file",
+]
 
 
 def ensure_new(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
@@ -42,7 +50,8 @@ def _host_tag() -> str:
 def _part_name(p: Path) -> Path:
     """``.<stem>.adain-<host>-<pid>-<random>.part`` beside ``p``: hidden, and telling a later run
     whether the process that made it is gone (see :func:`remove_stale_parts`)."""
-    return p.parent / f".{p.stem}.{_PART_TAG}-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}.part"
+    # the stem is shortened so that a long (but legal) output name still has a legal temporary name
+    return p.parent / f".{p.stem[:64]}.{_PART_TAG}-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}.part"
 
 
 def remove_stale_parts(directory: str | os.PathLike[str], max_age_s: float = 86400.0) -> list[Path]:
@@ -164,3 +173,23 @@ def check_writable(directory: str | os.PathLike[str]) -> bool:
     except OSError as e:
         raise AdainError(f"{d}: output directory is not writable ({e.strerror or e})") from None
     return created
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file (through any relative path, hard link or symlink)."""
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    try:
+        return os.path.samefile(pa, pb)
+    except OSError:  # one does not exist (yet): compare where they resolve to
+        return pa.resolve() == pb.resolve()
+
+
+def refuse_inputs(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None]) -> None:
+    """No command ever writes over one of its own inputs.
+
+    Raises:
+        UsageError: ``output`` is (a link to, or another path of) one of ``inputs``.
+    """
+    for i in inputs:
+        if i is not None and same_file(output, i):
+            raise UsageError(f"{output}: the output would replace an input file ({i}); choose another output")

@@ -158,11 +158,16 @@ def summarize(rows: Sequence[PairMetrics]) -> dict[str, float]:
     return {k: sum(getattr(r, k) for r in rows) / n for k in ("content_loss", "style_loss", "gram_loss", "seconds")}
 
 
+def report_paths(out_dir: Path, label: str) -> dict[str, Path]:
+    """The files :func:`write_reports` writes."""
+    return {"csv": out_dir / f"{label}.csv", "md": out_dir / f"{label}.md", "grid": out_dir / f"{label}_grid.jpg"}
+
+
 def write_reports(
     rows: Sequence[PairMetrics], grid: Tensor, out_dir: Path, label: str, overwrite: bool = False
 ) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out_dir / f"{label}.csv", "md": out_dir / f"{label}.md", "grid": out_dir / f"{label}_grid.jpg"}
+    paths = report_paths(out_dir, label)
     for p in paths.values():
         if p.exists() and not overwrite:
             raise AdainError(f"{p}: exists (use --overwrite)")

@@ -22,10 +22,11 @@ from adain.io.atomic import atomic_path, ensure_new
 from adain.io.images import ImageLike, resize_array, resized_shape
 from adain.ops.mixing import check_alpha
 from adain.pipeline.core import Pipeline
+from adain.pipeline.request import check_working_size
 from adain.pipeline.step import code_stats
 from adain.runtime.base import Stats
 
-__all__ = ["flicker", "stylize_video"]
+__all__ = ["flicker", "probe_video_size", "stylize_video"]
 
 
 def _even(x: np.ndarray) -> np.ndarray:
@@ -81,6 +82,9 @@ class _Frames:
         self.buffer: list[np.ndarray] = []
 
     def add(self, frame: np.ndarray) -> None:
+        if self.pipe.tile_size(frame[None], None):  # a frame too large for one pass: alone, in tiles
+            self._encode([self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]])
+            return
         self.buffer.append(frame)
         if len(self.buffer) == self.batch_size:
             self.flush()
@@ -96,12 +100,15 @@ class _Frames:
             frames = self.pipe.run(
                 x, self.stats, self.weights, self.alpha, content_stats=self.smooth(code_stats(code)), code=code
             )
+        self._encode(frames)
+        self.buffer.clear()
+
+    def _encode(self, frames: Sequence[np.ndarray]) -> None:
         for f in frames:
             arr = np.ascontiguousarray((f.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8))
             for packet in self.stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
                 self.out.mux(packet)
-        self.bar.update(len(self.buffer))
-        self.buffer.clear()
+        self.bar.update(len(frames))
 
     def close(self) -> None:
         self.flush()
@@ -147,6 +154,8 @@ def stylize_video(
                 raise ImageError(f"{src}: has no video stream")
             vin = inp.streams.video[0]
             ain = inp.streams.audio[0] if inp.streams.audio else None
+            h, w = vin.codec_context.height, vin.codec_context.width
+            check_working_size(h, w, content_size, False, pipe.max_pixels, str(src))  # before any decoding
             with av.open(str(tmp), "w", format="mp4") as out:
                 oh, ow = resized_shape(vin.codec_context.height, vin.codec_context.width, content_size)
                 vout = out.add_stream("libx264", rate=vin.average_rate or vin.guessed_rate or 25)
@@ -186,3 +195,19 @@ def flicker(frames: Sequence[Any]) -> float:
     if len(frames) < 2:
         return 0.0
     return float(sum((b - a).abs().mean() for a, b in zip(frames[:-1], frames[1:])) / (len(frames) - 1))
+
+
+def probe_video_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(H, W)`` of a video's first stream, from its header (nothing decoded).
+
+    Raises:
+        ImageError: unreadable, or without a video stream.
+    """
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.video:
+                raise ImageError(f"{path}: has no video stream")
+            cc = c.streams.video[0].codec_context
+            return cc.height, cc.width
+    except (av.FFmpegError, OSError) as e:
+        raise ImageError(f"{path}: not a readable video ({e})") from None

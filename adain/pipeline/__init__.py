@@ -6,28 +6,23 @@ statistics and content codes (:mod:`~adain.pipeline.caches`) and request validat
 
 from __future__ import annotations
 
-from adain.pipeline.core import Pipeline
-from adain.pipeline.request import (
-    COLOR_MODES,
-    StyleLike,
-    Variant,
-    check_request,
-    check_working_size,
-    is_stats,
-)
-from adain.pipeline.step import pad_to_multiple
-from adain.pipeline.tiling import MIN_TILE, stylize_tiled, tile_boxes
+from adain._lazy import lazy_exports
 
-__all__ = [
-    "COLOR_MODES",
-    "MIN_TILE",
-    "Pipeline",
-    "StyleLike",
-    "Variant",
-    "check_request",
-    "check_working_size",
-    "is_stats",
-    "pad_to_multiple",
-    "stylize_tiled",
-    "tile_boxes",
-]
+_EXPORTS = {
+    "Pipeline": "core",
+    "COLOR_MODES": "request",
+    "StyleLike": "request",
+    "Variant": "request",
+    "check_request": "request",
+    "check_working_size": "request",
+    "is_stats": "request",
+    "adain_target": "step",
+    "code_stats": "step",
+    "pad_to_multiple": "step",
+    "MIN_TILE": "tiling",
+    "check_tile": "tiling",
+    "stylize_tiled": "tiling",
+    "tile_boxes": "tiling",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

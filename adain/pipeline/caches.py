@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,14 @@ class StyleStatsCache:
             return None
         try:
             with np.load(path) as f:
-                stats = (f["mean"], f["std"])
-        except (OSError, ValueError, KeyError, EOFError):
-            return None  # unreadable entry: recomputed (and rewritten) by the caller
-        if stats[0].ndim != 4 or stats[0].shape != stats[1].shape:
+                stats = (np.asarray(f["mean"], dtype=np.float32), np.asarray(f["std"], dtype=np.float32))
+            if stats[0].ndim != 4 or stats[0].shape != stats[1].shape or stats[0].shape[-2:] != (1, 1):
+                raise ValueError(f"statistics of shape {stats[0].shape} and {stats[1].shape}")
+        except Exception as e:  # noqa: BLE001 - truncated, emptied, reshaped: recomputed and rewritten by the caller
+            print(
+                f"adain: {path}: unreadable cached style statistics ({type(e).__name__}); computing them again",
+                file=sys.stderr,
+            )
             return None
         self._memory[key] = stats
         return stats

@@ -93,6 +93,7 @@ class GraphRuntime(Runtime):
         """The ONNX file of graph ``name``, exported from the torch model if not cached yet."""
         path = self.dir / f"{name}.onnx"
         if not path.is_file():
+            _heal_dirs(compiled_dir(), self.dir)
             if not self._announced:
                 print(
                     f"adain: converting {self.source.label} for {self.backend} (first run only; cached in {self.dir})",
@@ -105,7 +106,14 @@ class GraphRuntime(Runtime):
     def _get(self, name: str) -> Any:
         with self._lock:
             if name not in self._compiled:
-                self._compiled[name] = self._compile(self.graph_path(name))
+                path = self.graph_path(name)
+                try:
+                    self._compiled[name] = self._compile(path)
+                except Exception as e:  # noqa: BLE001 - a damaged cache entry (truncated, emptied): rebuild it once
+                    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+                    print(f"adain: {path}: unreadable cached graph ({first}); converting it again", file=sys.stderr)
+                    path.unlink(missing_ok=True)
+                    self._compiled[name] = self._compile(self.graph_path(name))
             return self._compiled[name]
 
     def _compile(self, path: Path) -> Any:
@@ -149,3 +157,12 @@ class GraphRuntime(Runtime):
 
     def decode(self, code: np.ndarray) -> np.ndarray:
         return self._run("decode", {"code": code})[0]
+
+
+def _heal_dirs(root: Path, d: Path) -> None:
+    """A folder of the conversion cache (``root`` down to ``d``) that is a file instead is removed,
+    with one line, so the conversion can write there."""
+    for p in [root, *(q for q in reversed(d.parents) if q.is_relative_to(root) and q != root), d]:
+        if p.exists() and not p.is_dir():
+            print(f"adain: {p}: expected a cache folder, found a file; replacing it", file=sys.stderr)
+            p.unlink()

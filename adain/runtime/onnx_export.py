@@ -122,4 +122,13 @@ def export_graph(net: AdaINNet, name: str, path: str | os.PathLike[str]) -> Path
 def export_onnx(net: AdaINNet, directory: str | os.PathLike[str], graphs: tuple[str, ...] = GRAPHS) -> list[Path]:
     """Export ``graphs`` of ``net`` as ``<directory>/<graph>.onnx``; returns the paths."""
     d = Path(directory)
-    return [export_graph(net, g, d / f"{g}.onnx") for g in graphs]
+    created = not d.exists()
+    try:
+        return [export_graph(net, g, d / f"{g}.onnx") for g in graphs]
+    except BaseException:
+        if created:  # leave no empty folder behind (graphs already written stay, complete)
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise

@@ -227,7 +227,12 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     index_path = cache_dir() / "digests.json"
     try:
         index: dict[str, str] = json.loads(index_path.read_text())
-    except (OSError, ValueError):
+        if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
+            raise ValueError("not a mapping of digests")
+    except OSError:
+        index = {}  # none yet (or unreadable): hashed now, written below
+    except ValueError as e:
+        print(f"adain: {index_path}: damaged digest index ({e}); rebuilding it", file=sys.stderr)
         index = {}
     if key in index:
         return index[key]

@@ -159,10 +159,33 @@ def make_encoder(name: str, weights: str | None, seed: int = 0) -> tuple[Encoder
     return encoder, {"encoder": name, "encoder_weights": str(path), "encoder_sha256": sha256_file(path)}
 
 
-def encoder_record(checkpoint: dict[str, Any]) -> dict[str, Any]:
+def encoder_record(checkpoint: dict[str, Any], source: str = "checkpoint") -> dict[str, Any]:
+    """The ``adain`` record of an ``adain-train`` checkpoint, checked: an encoder this package
+    builds, its stages, a weights path (or ``random``), and a ``state_dict`` mapping.
+
+    Raises:
+        WeightsError: a missing or malformed record, in one line naming ``source``.
+    """
+    from adain.nets.encoder import ENCODERS
+
     rec = checkpoint.get("adain")
     if not isinstance(rec, dict):
-        raise WeightsError("checkpoint has no 'adain' record: it was not written by adain-train")
+        raise WeightsError(f"{source}: no 'adain' record: it was not written by adain-train")
+    if rec.get("encoder") not in ENCODERS:
+        raise WeightsError(
+            f"{source}: the 'adain' record names encoder {rec.get('encoder')!r}; known: {', '.join(sorted(ENCODERS))}"
+        )
+    stages = rec.get("stages", list(STAGES))
+    if not (isinstance(stages, (list, tuple)) and stages and all(st in STAGES for st in stages)):
+        raise WeightsError(
+            f"{source}: the 'adain' record has stages {stages!r}; expected a list of {', '.join(STAGES)}"
+        )
+    if not isinstance(rec.get("encoder_weights", ""), (str, type(None))) or not isinstance(
+        rec.get("encoder_sha256"), (str, type(None))
+    ):
+        raise WeightsError(f"{source}: the 'adain' record's encoder_weights/encoder_sha256 are not strings")
+    if not isinstance(checkpoint.get("state_dict", {}), dict):
+        raise WeightsError(f"{source}: 'state_dict' is a {type(checkpoint['state_dict']).__name__}, not a mapping")
     return rec
 
 
@@ -181,7 +204,7 @@ def load_checkpoint_net(
     if not p.is_file():
         raise WeightsError(f"{p}: checkpoint not found")
     ckpt = load_state_dict_file(p)
-    rec = encoder_record(ckpt)
+    rec = encoder_record(ckpt, str(p))
     sd = ckpt.get("state_dict", {})
     last = rec.get("stages", list(STAGES))[-1]
     encoder = build_encoder(rec["encoder"], last)
@@ -189,6 +212,8 @@ def load_checkpoint_net(
     if enc_sd:
         encoder.load_state_dict(enc_sd)
     else:
+        if not (encoder_weights or rec.get("encoder_weights")):
+            raise WeightsError(f"{p}: the checkpoint records no encoder weights file; pass --encoder-weights PATH")
         wpath = Path(encoder_weights or rec["encoder_weights"])
         if not wpath.is_file():
             key = ENCODER_WEIGHTS.get(rec["encoder"])
@@ -210,7 +235,7 @@ def check_training_checkpoint(path: str) -> None:
     if not Path(path).is_file():
         raise WeightsError(f"{path}: --ckpt_path not found")
     ckpt = load_state_dict_file(path)
-    encoder_record(ckpt)
+    encoder_record(ckpt, path)
     if "state_dict" not in ckpt or "loops" not in ckpt:
         raise WeightsError(f"{path}: not a training checkpoint (no trainer state to resume from)")
 
@@ -224,7 +249,7 @@ def load_checkpoint_decoder(path: str | os.PathLike[str]) -> Decoder:
     """
     src = str(path)
     ckpt = load_state_dict_file(src)
-    rec = encoder_record(ckpt)
+    rec = encoder_record(ckpt, src)
     try:
         return load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, src)
     except ValueError as e:

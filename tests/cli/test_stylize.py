@@ -254,7 +254,6 @@ def test_interrupted_run_keeps_what_it_finished(tiny_dirs, tmp_path, model_args,
     assert code == 130 and "interrupted (SIGINT) after 2 of 4 outputs" in err and "--skip-existing" in err
     kept = listing(out)
     assert len(kept) == 2 and not [p for p in out.rglob("*") if p.name.startswith(".")]
-    monkeypatch.undo()
     code, err = run(
         ["--content", str(c), "--style", str(s), "--output", str(out), "--skip-existing", *model_args], capsys
     )
@@ -262,19 +261,28 @@ def test_interrupted_run_keeps_what_it_finished(tiny_dirs, tmp_path, model_args,
     assert len(listing(out)) == 4
 
 
-def test_failed_run_removes_only_its_own_outputs(tiny_dirs, tmp_path, model_args, capsys, monkeypatch):
+def test_failed_run_keeps_what_it_finished(tiny_dirs, tmp_path, model_args, capsys, monkeypatch):
+    """A write that fails mid-run: one line, exit 2, every output finished before or meanwhile is
+    kept (a finished output is never removed), the user's own files are untouched, and
+    --skip-existing then makes exactly the missing one."""
     from adain.errors import AdainError
 
     c, s = tiny_dirs
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("the user's file")
+    args = ["--content", str(c), "--style", str(s), "--output", str(out), "--batch-size", "1", *model_args]
     _flaky_save(monkeypatch, AdainError("disk trouble"), 3)
-    code, err = run(
-        ["--content", str(c), "--style", str(s), "--output", str(out), "--batch-size", "1", *model_args], capsys
-    )
-    assert code == 2 and "disk trouble" in err
-    assert listing(out) == ["mine.txt"]
+    code, err = run(args, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "disk trouble" in lines[0] and "were kept" in lines[0], err
+    kept = [n for n in listing(out) if n != "mine.txt"]
+    assert len(kept) == 3 and (out / "mine.txt").read_text() == "the user's file"  # 2 contents x 2 styles, one failed
+    for n in kept:
+        Image.open(out / n).load()
+    code, err = run([*args, "--skip-existing"], capsys)
+    assert code == 0, err
+    assert len(listing(out)) == 5
 
 
 def test_missing_weights_offline_is_one_line(tiny_dirs, tmp_path, capsys):

@@ -169,3 +169,24 @@ def test_pretrained_canonical_decoder_download_verified_by_strict_load(server, t
     assert torch.equal(
         canonical_vgg_state_dict()["0.weight"], torch.load(canonical_files[0], weights_only=True)["0.weight"]
     )
+
+
+def test_a_damaged_digest_index_is_rebuilt_with_one_line(tmp_path, capsys):
+    import hashlib
+    import json
+
+    from adain.weights.download import file_digest
+    from adain.weights.registry import cache_dir
+
+    f = tmp_path / "w.bin"
+    f.write_bytes(b"weights")
+    index = cache_dir() / "digests.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    for damage in ("{not json", "[1, 2]"):
+        index.write_text(damage)
+        assert file_digest(f) == hashlib.sha256(b"weights").hexdigest()
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "damaged digest index" in err[0], err
+        assert list(json.loads(index.read_text()).values()) == [hashlib.sha256(b"weights").hexdigest()]
+    file_digest(f)
+    assert capsys.readouterr().err == ""  # healed

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adain.cli.common import ModelOptions, add_model_options, make_pipeline, size_type
+from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipeline, size_type
 from adain.cli.studio.engine import StudioEngine
 from adain.cli.studio.page import build_app
 from adain.errors import AdainError, UsageError
@@ -26,7 +26,7 @@ PROG = "adain-studio"
 
 # ====================================================================== the command
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog=PROG,
         description="A local web app for AdaIN style transfer, with live preview.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

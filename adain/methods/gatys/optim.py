@@ -326,7 +326,10 @@ def optimize_image(
     x = _resize(start, sizes[0])
     try:
         for size in sizes:
-            f = size[0] / h
+            # styles shrink with the coarse levels only: at the finest level they are as given, also
+            # when a tiny content is optimised at the 16 px minimum (a 1x1 photo must not blow a
+            # 512 px style up 16-fold)
+            f = min(1.0, size[0] / sizes[-1][0])
             c = _resize(content, size)
             s = [_resize(st, (max(16, round(st.shape[-2] * f)), max(16, round(st.shape[-1] * f)))) for st in styles]
             m = (
@@ -340,6 +343,7 @@ def optimize_image(
             x = _resize(x, size)
             x, ran = _run_scale(objective, x, options, bar, result.history, on_step)
             result.iterations.append(ran)
+        x = _resize(x, (h, w))  # below 16 px the finest level is larger than the content
     finally:
         bar.close()
     result.image = x.detach().clamp(0, 1)

@@ -76,6 +76,8 @@ class OptimizeOptions:
             raise UsageError("content-weight and style-weight are both 0: nothing to optimise")
         if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
             raise UsageError(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.seed < 2**63:
+            raise UsageError(f"seed must be a whole number in [0, 2**63), got {self.seed}")
         if self.scales < 0 or self.scales > 6:
             raise UsageError(f"scales must be between 0 (automatic) and 6, got {self.scales}")
         if self.tol < 0 or self.patience < 1:

@@ -1,0 +1,449 @@
+"""Reliability, round 3: a hostile user's probes, one test each, driving the real commands in child
+processes (exit status, the lines on stderr, the files on disk, peak memory where that was the
+problem). Concurrency and interrupts are in ``test_robustness.py``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.helpers import MODEL, child_env, cli_command, make_image, start_cli, wait_rss
+
+
+def _cmd(tool: str, args: list[str], tmp_path: Path, **env: str) -> tuple[int, list[str]]:
+    r = subprocess.run(
+        [*cli_command(tool), *args], env={**child_env(tmp_path), **env}, capture_output=True, text=True, timeout=600
+    )
+    return r.returncode, [ln for ln in r.stderr.strip().splitlines() if ln]
+
+
+def _one_line(code: int, lines: list[str], *words: str) -> None:
+    assert code == 2, lines
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    for w in words:
+        assert w in lines[0], lines
+
+
+@pytest.fixture
+def pair(tmp_path) -> tuple[Path, Path]:
+    return make_image(tmp_path / "c.jpg", 48, 40, 1), make_image(tmp_path / "s.jpg", 40, 40, 2)
+
+
+def _video(path: Path, w: int, h: int, frames: int = 3) -> Path:
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        rng = np.random.default_rng(0)
+        for _ in range(frames):
+            arr = (rng.random((h, w, 3)) * 255).astype(np.uint8)
+            for p in s.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path
+
+
+# ----------------------------------------------------------------------------- 2: tiny images, optimised
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [["--refine", "1"], ["--method", "gatys", "--iterations", "1"]])
+def test_a_one_pixel_photo_is_optimised_in_bounded_memory(tmp_path, extra):
+    """A 1x1 PNG at full size used to optimise a 16-fold enlarged style (past 14 GB)."""
+    c = tmp_path / "one.png"
+    Image.new("RGB", (1, 1), (120, 30, 200)).save(c)
+    s = make_image(tmp_path / "s.jpg", 300, 200, 2)
+    out, hwm = tmp_path / "o.png", tmp_path / "hwm"
+    proc = start_cli(
+        [
+            "--content",
+            str(c),
+            "--style",
+            str(s),
+            "--content-size",
+            "0",
+            "--output",
+            str(out),
+            "--quiet",
+            *MODEL,
+            *extra,
+        ],
+        tmp_path,
+        hwm=hwm,
+    )
+    code, rss = wait_rss(proc, hwm)
+    assert code == 0, proc.stderr.read()
+    assert Image.open(out).size == (1, 1)
+    assert rss < 1500, f"peak RSS {rss:.0f} MB"
+
+
+# ----------------------------------------------------------------------------- 3, 4: video sizes
+def test_a_video_gets_the_working_size_check_before_decoding(tmp_path, pair):
+    """A 320x16 clip at the default 512 px is 512x10240 = 5.2 MP per frame: refused by --max-pixels in
+    one line, before any frame is decoded, and nothing written."""
+    v = _video(tmp_path / "thin.mp4", 320, 16)
+    out = tmp_path / "out.mp4"
+    code, lines = _cmd(
+        "cli.stylize",
+        ["--content", str(v), "--style", str(pair[1]), "--output", str(out), "--max-pixels", "4000000", *MODEL],
+        tmp_path,
+    )
+    _one_line(code, lines, "thin.mp4", "would be processed at 10240x512")
+    assert not out.exists()
+
+
+def test_video_frames_above_the_untiled_limit_are_tiled(tmp_path, pair):
+    """Frames larger than a pipeline's untiled limit go through the tiles (bounded memory), and
+    the clip equals the untiled one."""
+    from adain.methods.video import stylize_video
+    from adain.pipeline.core import Pipeline
+    from adain.runtime.torch_backend import TorchRuntime
+    from tests.helpers import small_net
+
+    v = _video(tmp_path / "v.mp4", 96, 64)
+    net = small_net()
+    untiled = Pipeline(TorchRuntime(net, "cpu", "fp32"))
+    tiled = Pipeline(TorchRuntime(net, "cpu", "fp32"), max_untiled_pixels=48 * 48, tile=64)
+    calls = {"n": 0}
+    real = tiled.render
+
+    def spy(*a, **k):
+        calls["n"] += 1
+        return real(*a, **k)
+
+    tiled.render = spy  # type: ignore[method-assign]
+    a = stylize_video(untiled, v, pair[1], tmp_path / "a.mp4", content_size=0, progress=False)
+    b = stylize_video(tiled, v, pair[1], tmp_path / "b.mp4", content_size=0, progress=False)
+    assert calls["n"] == 3  # every frame, one by one, through the tiles
+
+    def frames(p: Path) -> np.ndarray:
+        with av.open(str(p)) as c:
+            return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.float32)
+
+    fa, fb = frames(a), frames(b)
+    assert fa.shape == fb.shape == (3, 64, 96, 3)
+    assert np.abs(fa - fb).mean() < 2.0  # the same clip up to H.264's rounding
+
+
+# ----------------------------------------------------------------------------- 6: inputs never destroyed
+def test_export_refuses_to_write_over_its_own_input(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    ckpt.write_bytes(b"not really a checkpoint, but it is the user's")
+    before = ckpt.read_bytes()
+    link = tmp_path / "link.ckpt"
+    link.symlink_to(ckpt)
+    for args in (
+        ["decoder", str(ckpt), str(ckpt), "--overwrite"],
+        ["decoder", str(ckpt), str(link), "--overwrite"],
+        ["onnx", str(tmp_path), "--checkpoint", str(tmp_path / "stats.onnx"), "--overwrite"],
+    ):
+        if args[0] == "onnx":
+            (tmp_path / "stats.onnx").write_bytes(before)
+        code, lines = _cmd("cli.export", args, tmp_path)
+        _one_line(code, lines, "would replace an input")
+    assert ckpt.read_bytes() == before and (tmp_path / "stats.onnx").read_bytes() == before
+
+
+def test_evaluate_refuses_reports_over_an_input(tmp_path, canonical_files):
+    d = tmp_path / "imgs"
+    c = make_image(d / "c.jpg", 40, 40, 1)
+    s = make_image(d / "r_grid.jpg", 40, 40, 2)  # the grid of --label r would be this file
+    before = s.read_bytes()
+    code, lines = _cmd(
+        "cli.evaluate",
+        [
+            "--content",
+            str(c),
+            "--style",
+            str(s),
+            "--reference",
+            "content",
+            "--label",
+            "r",
+            "--output",
+            str(d),
+            "--overwrite",
+            "--eval-weights",
+            str(canonical_files[0]),
+            "--quiet",
+        ],
+        tmp_path,
+    )
+    _one_line(code, lines, "r_grid.jpg", "would replace an input")
+    assert s.read_bytes() == before
+
+
+# ----------------------------------------------------------------------------- 7: caches that heal
+@pytest.mark.slow
+def test_damaged_caches_are_rebuilt_with_one_line(tmp_path, pair):
+    c, s = pair
+    home = tmp_path / "home"
+    env = {"ADAIN_COMPILED_DIR": str(home / "compiled")}  # a cache of its own, to damage
+    base = [
+        "--content",
+        str(c),
+        "--style",
+        str(s),
+        "--model",
+        "small16x",
+        "--backend",
+        "openvino",
+        "--quiet",
+        "--overwrite",
+        "--output",
+    ]
+    assert _cmd("cli.stylize", [*base, str(tmp_path / "o0.jpg")], tmp_path, **env)[0] == 0
+    graph = next((home / "compiled").glob("*/stylize.onnx"))
+    style_cache = next((home / "compiled").glob("*/results-*/styles/*.npz"))
+    graph.write_bytes(graph.read_bytes()[:1000])  # truncated
+    style_cache.write_bytes(b"")  # emptied
+    code, lines = _cmd("cli.stylize", [*base, str(tmp_path / "o1.jpg")], tmp_path, **env)
+    assert code == 0, lines
+    assert any("unreadable cached graph" in ln for ln in lines), lines
+    assert any("unreadable cached style statistics" in ln for ln in lines), lines
+    assert all(ln.startswith("adain:") for ln in lines), lines
+    code, lines = _cmd("cli.stylize", [*base, str(tmp_path / "o2.jpg")], tmp_path, **env)
+    assert code == 0 and not any("unreadable" in ln for ln in lines), lines  # healed for good
+    ref, healed = np.asarray(Image.open(tmp_path / "o0.jpg")), np.asarray(Image.open(tmp_path / "o2.jpg"))
+    assert np.abs(ref.astype(int) - healed.astype(int)).mean() < 1.0
+    # the whole conversion folder replaced by a file
+    import shutil
+
+    shutil.rmtree(home / "compiled")
+    (home / "compiled").write_text("oops")
+    code, lines = _cmd("cli.stylize", [*base, str(tmp_path / "o3.jpg")], tmp_path, **env)
+    assert code == 0 and any("expected a cache folder" in ln for ln in lines), lines
+
+
+# ----------------------------------------------------------------------------- 8: file-system faults
+def test_file_system_errors_are_one_line_naming_the_path(tmp_path, pair, monkeypatch, capsys):
+    import errno
+
+    import adain.cli.stylize_jobs as jobs
+    from adain.cli.stylize import infer_main
+
+    def full(img, path, overwrite=False):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(jobs, "save_image", full)
+    out = tmp_path / "out"
+    code = infer_main(["--content", str(pair[0]), "--style", str(pair[1]), "--output", str(out), "--quiet", *MODEL])
+    lines = capsys.readouterr().err.strip().splitlines()
+    _one_line(code, lines, "c_stylized_s.jpg", "No space left on device")
+    assert not out.exists()  # the folder this run made, and left empty, is gone
+
+
+@pytest.mark.parametrize("stem_len, ok", [(230, True), (250, False)])
+def test_long_file_names(tmp_path, pair, stem_len, ok):
+    """A long but legal output name is written (its temporary name is kept short); one past the
+    file system's limit is one line."""
+    c = make_image(tmp_path / f"{'c' * stem_len}.jpg", 40, 32, 1)
+    code, lines = _cmd(
+        "cli.stylize",
+        ["--content", str(c), "--style", str(pair[1]), "--output", str(tmp_path / "o"), "--quiet", *MODEL],
+        tmp_path,
+    )
+    if ok:
+        assert code == 0, lines
+        assert len(list((tmp_path / "o").iterdir())) == 1
+    else:
+        _one_line(code, lines, "File name too long")
+        assert not list((tmp_path / "o").glob("*")) if (tmp_path / "o").exists() else True
+
+
+# ----------------------------------------------------------------------------- 9: malformed checkpoints
+@pytest.mark.parametrize(
+    "record, state_dict, words",
+    [
+        ({"stages": ["relu1_1"]}, {}, "names encoder None"),
+        ({"encoder": "vgg19_small16x", "stages": 5}, {}, "has stages 5"),
+        ({"encoder": "vgg19_small16x"}, [1, 2], "'state_dict' is a list"),
+        ({"encoder": "vgg19_small16x", "encoder_weights": 3}, {}, "not strings"),
+    ],
+)
+def test_malformed_checkpoint_records_are_one_line(tmp_path, pair, record, state_dict, words):
+    ckpt = tmp_path / "bad.ckpt"
+    torch.save({"adain": record, "state_dict": state_dict}, ckpt)
+    code, lines = _cmd(
+        "cli.stylize",
+        [
+            "--content",
+            str(pair[0]),
+            "--style",
+            str(pair[1]),
+            "--checkpoint",
+            str(ckpt),
+            "--output",
+            str(tmp_path / "o"),
+        ],
+        tmp_path,
+    )
+    _one_line(code, lines, "bad.ckpt", words)
+    code, lines = _cmd("cli.export", ["decoder", str(ckpt), str(tmp_path / "d.pt")], tmp_path)
+    _one_line(code, lines, "bad.ckpt", words)
+    assert not (tmp_path / "o").exists() and not (tmp_path / "d.pt").exists()
+
+
+# ----------------------------------------------------------------------------- 10-13: options
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--devices", "0"], "--devices must be"),
+        (["--devices", "abc"], "--devices must be"),
+        (["--devices", "1", "--num-nodes", "0"], "--num-nodes must be >= 1"),
+        (["--method", "gatys", "--init", "noise", "--seed", "1180591620717411303424"], "seed must be"),
+        (["--alpha", "abc"], "invalid float value: 'abc'"),
+        (["--content-size", "-5"], "must be between 0 and 16384"),
+        (["--content-size", "17000"], "must be between 0 and 16384"),
+    ],
+)
+def test_option_mistakes_are_one_line_and_write_nothing(tmp_path, pair, extra, words):
+    out = tmp_path / "o"
+    code, lines = _cmd(
+        "cli.stylize",
+        ["--content", str(pair[0]), "--style", str(pair[1]), "--output", str(out), *MODEL, *extra],
+        tmp_path,
+    )
+    _one_line(code, lines, words)
+    assert not out.exists()
+
+
+def test_usage_errors_of_every_command_are_one_line(tmp_path):
+    for tool, args in (
+        ("cli.stylize", ["--bogus"]),
+        ("cli.export", ["onnx"]),
+        ("cli.evaluate", ["--size", "x"]),
+        ("cli.weights", ["fetch"]),
+        ("cli.studio.command", ["--port", "x"]),
+    ):
+        code, lines = _cmd(tool, args, tmp_path)
+        _one_line(code, lines, "error:", "--help")
+
+
+def test_a_video_and_a_photo_together_are_refused(tmp_path, pair):
+    v = _video(tmp_path / "clip.mp4", 64, 48)
+    out = tmp_path / "o"
+    code, lines = _cmd(
+        "cli.stylize",
+        ["--content", str(v), str(pair[0]), "--style", str(pair[1]), "--output", str(out), *MODEL],
+        tmp_path,
+    )
+    _one_line(code, lines, "clip.mp4", "must be the only --content")
+    assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- fuzz (Hypothesis)
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALUES = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.floats(allow_nan=True).map(str),
+    st.text(max_size=8),
+    st.sampled_from(["0", "1", "-1", "auto", "nan", "inf", "1e400", ""]),
+)
+_FLAGS = [
+    "--alpha",
+    "--content-size",
+    "--style-size",
+    "--tile",
+    "--batch-size",
+    "--style-weights",
+    "--max-pixels",
+    "--temporal-smoothing",
+    "--refine",
+    "--grid",
+    "--preserve-color",
+    "--devices",
+    "--ext",
+    "--precision",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(opts=st.lists(st.tuples(st.sampled_from(_FLAGS), _VALUES), max_size=3))
+def test_fuzz_options_end_in_success_or_one_line(tmp_path, pair, capsys, opts):
+    from adain.cli.stylize import infer_main
+
+    out = tmp_path / "fuzz"
+    args = [
+        "--content",
+        str(pair[0]),
+        "--style",
+        str(pair[1]),
+        "--output",
+        str(out),
+        "--overwrite",
+        "--quiet",
+        "--content-size",
+        "32",
+        *MODEL,
+    ]
+    for flag, value in opts:
+        args += [flag, value]
+    try:
+        code = infer_main(args)
+    except SystemExit as e:  # argparse
+        code = e.code
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.strip().splitlines() if ln and not ln.startswith("adain: warning")]
+    assert code in (0, 2), (args, err)
+    assert "Traceback" not in err, (args, err)
+    if code == 2:
+        assert len(lines) == 1, (args, err)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.one_of(
+        st.binary(max_size=512),
+        st.sampled_from(["png", "jpeg", "gif", "webp", "bmp", "tiff"]).flatmap(
+            lambda fmt: st.integers(1, 400).map(lambda cut, fmt=fmt: (fmt, cut))
+        ),
+    )
+)
+def test_fuzz_image_bytes_end_in_success_or_one_line(tmp_path, pair, capsys, data):
+    """Random bytes, and real images of every format cut short, as the content."""
+    import io
+
+    from adain.cli.stylize import infer_main
+
+    if isinstance(data, tuple):
+        fmt, cut = data
+        buf = io.BytesIO()
+        Image.fromarray((np.random.default_rng(cut).random((20, 24, 3)) * 255).astype(np.uint8)).save(buf, fmt)
+        data = buf.getvalue()[:cut]
+    c = tmp_path / "fuzz.png"
+    c.write_bytes(data)
+    code = infer_main(
+        [
+            "--content",
+            str(c),
+            "--style",
+            str(pair[1]),
+            "--output",
+            str(tmp_path / "fo"),
+            "--overwrite",
+            "--quiet",
+            "--content-size",
+            "32",
+            *MODEL,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "Traceback" not in err, err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1, err
+        assert "fuzz.png" in err
+
+
+def test_environment_for_children_is_isolated(tmp_path):
+    assert child_env(tmp_path)["ADAIN_HOME"] == str(tmp_path / "home")
+    assert os.environ.get("ADAIN_HOME") != str(tmp_path / "home")
