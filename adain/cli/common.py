@@ -32,6 +32,7 @@ __all__ = [
     "describe_os_error",
     "add_model_options",
     "make_pipeline",
+    "model_ref",
     "report_interrupt",
     "run_command",
     "size_type",
@@ -118,6 +119,17 @@ def size_type(text: str) -> int:
     return v
 
 
+def model_ref(text: str) -> str:
+    """``--model``: ``auto``, a registered name, a model folder, or a Hub id ``owner/name[@revision]``."""
+    from adain.weights.registry import is_model_ref
+
+    if text == "auto" or text in MODELS or is_model_ref(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a model: choose auto, {', '.join(sorted(MODELS))}, a model folder or a Hub id (owner/name)"
+    )
+
+
 def split_list(values: Sequence[str]) -> list[str]:
     """Accept both ``--style a.jpg b.jpg`` and ``--style a.jpg,b.jpg``."""
     out: list[str] = []
@@ -133,8 +145,10 @@ def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     md.add_argument(
         "--model",
         default="auto",
-        choices=["auto", *sorted(MODELS)],
-        help="pretrained model; auto = canonical when its files are cached, else the built-in small16x",
+        type=model_ref,
+        metavar="MODEL",
+        help="auto (canonical when its files are cached, else the built-in small16x), canonical, small16x, "
+        "a model folder (adain-export hub) or a Hugging Face Hub id owner/name[@revision]",
     )
     md.add_argument(
         "--backend",

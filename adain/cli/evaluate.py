@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from adain.cli.common import Parser, run_command
+from adain.cli.common import Parser, model_ref, run_command
 from adain.errors import AdainError
 from adain.io.atomic import refuse_inputs
 from adain.io.files import list_images
@@ -25,7 +25,6 @@ from adain.methods.evaluation import (
     summarize,
     write_reports,
 )
-from adain.weights.registry import MODELS
 
 __all__ = ["build_parser", "evaluate_main", "main"]
 
@@ -38,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--content", nargs="+", required=True, help="content images/directories")
     p.add_argument("--style", nargs="+", required=True, help="style images/directories")
-    p.add_argument("--model", default="small16x", choices=sorted(MODELS))
+    p.add_argument("--model", default="small16x", type=model_ref, metavar="MODEL", help="name, model folder or Hub id")
     p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
     p.add_argument("--encoder-weights", help="model encoder weights")
     p.add_argument("--decoder-weights", help="model decoder weights (e.g. a reconstruction decoder for a baseline)")

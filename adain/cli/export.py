@@ -1,7 +1,13 @@
-"""Export models: a trained decoder to a small standalone file, or any model to ONNX graphs.
+"""Export models: a model folder to share, a trained decoder to a small standalone file, or any
+model to ONNX graphs.
 
+    adain-export hub my-model/ --checkpoint last.ckpt [--push owner/my-model]
     adain-export decoder runs/small16x/.../last.ckpt adain/pretrained/small16x_decoder.pt --half
     adain-export onnx out_dir/ --model small16x            # or --checkpoint CKPT, --encoder/decoder-weights
+
+``hub``: the model folder of :mod:`adain.weights.folder` (``config.json``, ``model.safetensors``,
+a model card ``README.md``), which ``--model DIR`` and ``from_pretrained(DIR)`` load, and which
+``--push`` uploads to the Hugging Face Hub (then ``--model owner/name`` anywhere).
 
 ``decoder``: a plain ``decoder.pth``-layout state dict (fp16 with ``--half``: half the size, and the
 difference after loading into fp32 is below 8-bit image precision), loadable with
@@ -22,13 +28,13 @@ from pathlib import Path
 
 import torch
 
-from adain.cli.common import Parser, run_command
-from adain.errors import OutputExistsError
+from adain.cli.common import Parser, model_ref, run_command
+from adain.errors import OutputExistsError, UsageError
 from adain.io.atomic import atomic_write, refuse_inputs
+from adain.nets.network import AdaINNet
 from adain.weights.loading import load_checkpoint_decoder
-from adain.weights.registry import MODELS
 
-__all__ = ["PROG", "build_parser", "export_decoder", "export_model_onnx", "main"]
+__all__ = ["PROG", "build_parser", "export_decoder", "export_hub", "export_model_onnx", "main"]
 
 
 PROG = "adain-export"
@@ -79,10 +85,110 @@ def export_model_onnx(
 
         net = load_checkpoint_net(checkpoint, encoder_weights)
     else:
-        from adain.weights.loading import load_pretrained
+        from adain.weights.source import pretrained_source
 
-        net = load_pretrained(model, encoder_weights, decoder_weights, weights_check=weights_check)
+        net = pretrained_source(model, encoder_weights, decoder_weights, weights_check=weights_check).build()
     return export_onnx(net, d, names)
+
+
+def _encoder_ref(net: AdaINNet) -> dict[str, str] | None:
+    """The registry entry of the network's encoder file (by sha256), or ``None`` to store it."""
+    from adain.weights.download import file_digest
+    from adain.weights.registry import WEIGHTS, packaged_file
+
+    if net.encoder.weights_path is None or not Path(net.encoder.weights_path).is_file():
+        return None
+    digest = file_digest(net.encoder.weights_path)
+    for key, spec in WEIGHTS.items():
+        known = spec.sha256 or (file_digest(packaged_file(spec.packaged)) if spec.packaged else None)
+        if known == digest:
+            return {"registry": key, "sha256": digest}
+    return None
+
+
+def export_hub(
+    out_dir: str | os.PathLike[str],
+    checkpoint: str | None = None,
+    model: str | None = None,
+    encoder_weights: str | None = None,
+    name: str | None = None,
+    evaluation: str | None = None,
+    sample: Sequence[str] | None = None,
+    push: str | None = None,
+    private: bool = False,
+    overwrite: bool = False,
+) -> list[Path | str]:
+    """Write a model folder from a checkpoint or a model (see :mod:`adain.weights.folder`), with a
+    model card; optionally push it to the Hub. Returns the files written (and the Hub URL)."""
+    from adain.weights.folder import CARD, CONFIG, WEIGHTS_FILE, model_card, read_config, write_model_folder
+
+    d = Path(out_dir).expanduser()
+    if checkpoint is None and model is None and push:  # push a folder written before
+        from adain.weights.hub import push_model_folder
+
+        return [push_model_folder(d, push, private)]
+    if (checkpoint is None) == (model is None):
+        raise UsageError("give exactly one of --checkpoint CKPT and --model MODEL (or only --push, for a folder)")
+    for f in (CONFIG, WEIGHTS_FILE, CARD, "sample.jpg"):
+        refuse_inputs(d / f, [checkpoint, encoder_weights, evaluation, *(sample or [])])
+    training = None
+    if checkpoint:
+        from adain.weights.loading import load_checkpoint_net, load_state_dict_file
+
+        net = load_checkpoint_net(checkpoint, encoder_weights)
+        hp = load_state_dict_file(checkpoint).get("hyper_parameters")
+        training = {"checkpoint": Path(checkpoint).name, **(dict(hp) if isinstance(hp, dict) else {})}
+    else:
+        from adain.weights.source import pretrained_source
+
+        net = pretrained_source(model).build()  # type: ignore[arg-type]
+    name = name or d.name
+    report = Path(evaluation).read_text() if evaluation else None
+    config_extra = {"training": training} if training else {}
+    sample_name = None
+    if sample:
+        _write_sample(net, sample, d / "sample.jpg", overwrite)
+        sample_name = "sample.jpg"
+    ref = _encoder_ref(net)
+    card = model_card(
+        name,
+        {
+            "encoder": net.encoder.name,
+            "last_stage": net.encoder.last_stage,
+            "decoder_widths": list(net.decoder.widths),
+            "encoder_weights": ref or "folder",
+        },
+        training,
+        report,
+        sample_name,
+        push,
+    )
+    files: list[Path | str] = list(write_model_folder(net, d, name, card, ref, config_extra, overwrite))
+    if sample_name:
+        files.append(d / sample_name)
+    read_config(d)  # what was written reads back
+    if push:
+        from adain.weights.hub import push_model_folder
+
+        files.append(push_model_folder(d, push, private))
+    return files
+
+
+def _write_sample(net: AdaINNet, sample: Sequence[str], path: Path, overwrite: bool) -> None:
+    """content | style | output at 384 px, for the card."""
+    import torch
+    from torchvision.utils import make_grid
+
+    from adain.io.images import save_image
+    from adain.methods.grids import fit_to
+    from adain.methods.stylizer import Stylizer
+
+    st = Stylizer(net, device="cpu", precision="fp32")
+    c, s = st.load(sample[0], 384)[0], st.load(sample[1], 384)[0]
+    out = st.stylize(sample[0], sample[1], content_size=384)
+    h, w = out.shape[-2:]
+    grid = make_grid(torch.stack([fit_to(c, h, w), fit_to(s, h, w), out]), nrow=3, padding=4, pad_value=1.0)
+    save_image(grid, path, overwrite)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--overwrite", action="store_true", help="replace an existing output")
     o = sub.add_parser("onnx", help="ONNX graphs (stats, stylize, encode, decode) of a model")
     o.add_argument("output", help="directory for <graph>.onnx")
-    o.add_argument("--model", default="auto", choices=["auto", *sorted(MODELS)])
+    o.add_argument("--model", default="auto", type=model_ref, metavar="MODEL", help="a name, model folder or Hub id")
     o.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
     o.add_argument("--encoder-weights", metavar="PATH")
     o.add_argument("--decoder-weights", metavar="PATH")
@@ -106,17 +212,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
     o.add_argument("--overwrite", action="store_true", help="replace existing files")
+    h = sub.add_parser(
+        "hub",
+        help="a model folder to share (config.json, model.safetensors, README.md): "
+        "load it with --model DIR, or push it to the Hugging Face Hub",
+    )
+    h.add_argument("output", help="the folder to write (with only --push: the folder to upload)")
+    h.add_argument("--checkpoint", help="an adain-train checkpoint")
+    h.add_argument("--model", type=model_ref, metavar="MODEL", help="or a model (name, folder or Hub id)")
+    h.add_argument("--encoder-weights", metavar="PATH", help="the checkpoint's encoder file, if it moved")
+    h.add_argument("--name", help="the model's name in its card (default: the folder's name)")
+    h.add_argument("--eval", metavar="REPORT.md", help="an adain-evaluate report (.md) to put in the card")
+    h.add_argument("--sample", nargs=2, metavar=("CONTENT", "STYLE"), help="add a sample picture to the card")
+    h.add_argument("--push", metavar="OWNER/NAME", help="then upload the folder to this Hub repository")
+    h.add_argument("--private", action="store_true", help="with --push: create the repository private")
+    h.add_argument("--overwrite", action="store_true", help="replace existing files")
     return p
 
 
 def main(args: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if args is None else args)
-    if raw and raw[0] not in ("decoder", "onnx", "-h", "--help"):
+    if raw and raw[0] not in ("decoder", "onnx", "hub", "-h", "--help"):
         raw = ["decoder", *raw]  # the older form: CKPT OUT [--half]
     return run_command(PROG, lambda: _run(build_parser().parse_args(raw)))
 
 
 def _run(a: argparse.Namespace) -> int:
+    if a.command == "hub":
+        for path in export_hub(
+            a.output, a.checkpoint, a.model, a.encoder_weights, a.name, a.eval, a.sample, a.push, a.private, a.overwrite
+        ):
+            print(f"wrote {path}" if isinstance(path, Path) else f"pushed to {path}")
+        return 0
     if a.command == "decoder":
         out = export_decoder(a.checkpoint, a.output, a.half, a.overwrite)
         print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")

@@ -84,7 +84,8 @@ class Stylizer:
         **kwargs: Any,
     ) -> Stylizer:
         """A stylizer for a model of :data:`adain.weights.MODELS` (``auto``: the canonical model when
-        cached, else the built-in one). ``backend`` defaults to ``auto`` here."""
+        cached, else the built-in one), a model folder (``adain-export hub``) or a Hugging Face Hub
+        id ``owner/name[@revision]``. ``backend`` defaults to ``auto`` here."""
         kwargs.setdefault("backend", "auto")
         if isinstance(kwargs.get("device"), torch.device):
             kwargs["device"] = str(kwargs["device"])

@@ -9,6 +9,7 @@ keys of :data:`WEIGHTS`. No torch, no network.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,7 +25,10 @@ __all__ = [
     "WEIGHTS",
     "WeightSpec",
     "cache_dir",
+    "HUB_ID",
+    "MODEL_CONFIG",
     "choose_model",
+    "is_model_ref",
     "is_cached",
     "packaged_file",
 ]
@@ -178,16 +182,32 @@ def is_cached(model: str) -> bool:
     return all(spec.packaged is not None or (cache_dir() / spec.filename).is_file() for spec in MODELS[model].files)
 
 
+#: the file that makes a folder a model folder (:mod:`adain.weights.folder`)
+MODEL_CONFIG = "config.json"
+#: a model on the Hugging Face Hub: ``owner/name`` or ``owner/name@revision`` (branch, tag, commit)
+HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<rev>[\w./-]+))?$")
+
+
+def is_model_ref(ref: str) -> bool:
+    """Whether ``ref`` names a model outside the registry: a folder on disk, or a Hub id."""
+    p = Path(ref).expanduser()
+    return p.is_dir() or (HUB_ID.match(ref) is not None and not p.exists())
+
+
 def choose_model(name: str, explicit_weights: bool = False) -> tuple[str, str | None]:
     """Resolve ``auto``: the canonical model when its files are cached (or weights files are given
-    explicitly, which name the canonical architecture), else the built-in model.
+    explicitly, which name the canonical architecture), else the built-in model. A model folder or
+    a Hub id (:func:`is_model_ref`) is returned as it is.
 
     Returns:
         The model name and, for ``auto``, one line saying which model runs and how to get the other.
     """
     if name != "auto":
-        if name not in MODELS:
-            raise WeightsError(f"unknown model {name!r}; choose from auto, {', '.join(sorted(MODELS))}")
+        if name not in MODELS and not is_model_ref(name):
+            raise WeightsError(
+                f"unknown model {name!r}; choose from auto, {', '.join(sorted(MODELS))}, "
+                "a model folder or a Hub id (owner/name)"
+            )
         return name, None
     if explicit_weights:
         return BEST_MODEL, None

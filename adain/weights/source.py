@@ -6,16 +6,19 @@ its key; named models and checkpoints become sources here.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from adain.errors import WeightsError
 
 if TYPE_CHECKING:
     from adain.nets.network import AdaINNet
 
-__all__ = ["ModelSource", "checkpoint_source", "pretrained_source"]
+__all__ = ["ModelSource", "checkpoint_source", "folder_source", "pretrained_source"]
 
 
 @dataclass
@@ -71,7 +74,17 @@ def pretrained_source(
     download: bool = True,
     weights_check: str = "warn",
 ) -> ModelSource:
-    """A :class:`ModelSource` for a named model, its files found (and verified) without torch."""
+    """A :class:`ModelSource` for a named model, its files found (and verified) without torch; or
+    for a model folder or Hub id (``owner/name[@revision]``, downloaded into the Hub's cache)."""
+    from adain.weights.registry import MODELS
+
+    if name != "auto" and name not in MODELS:
+        if encoder_weights is not None or decoder_weights is not None:
+            raise WeightsError(f"--encoder-weights/--decoder-weights go with a registered model, not {name!r}")
+        from adain.weights.hub import resolve_model_ref
+
+        folder, label = resolve_model_ref(name, download)
+        return folder_source(folder, label, download)
     from adain.weights.download import model_files
     from adain.weights.registry import MODELS, choose_model
 
@@ -102,3 +115,19 @@ def checkpoint_source(
     from adain.weights.loading import load_checkpoint_net
 
     return ModelSource.from_net(load_checkpoint_net(path, encoder_weights), Path(path).name)
+
+
+def folder_source(folder: str | os.PathLike[str], label: str | None = None, download: bool = True) -> ModelSource:
+    """A model folder as a :class:`~adain.weights.source.ModelSource` (checked without torch; the
+    network is built when something needs it)."""
+    from adain.weights.folder import FORMAT, WEIGHTS_FILE, load_model_folder, read_config, registry_encoder_file
+
+    d = Path(folder).expanduser()
+    config = read_config(d)
+    if not (d / WEIGHTS_FILE).is_file():
+        raise WeightsError(f"{d}: model folder without {WEIGHTS_FILE}")
+    parts: list[Any] = [FORMAT, json.dumps(config, sort_keys=True), d / WEIGHTS_FILE]
+    if config["encoder_weights"] != "folder":
+        parts.append(registry_encoder_file(config, d, download))
+    stride = 2 ** int(config.get("last_stage", "relu4_1")[4]) // 2
+    return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download))
