@@ -158,11 +158,11 @@ def check_options(args: argparse.Namespace) -> None:
     if not 0.0 <= args.temporal_smoothing < 1.0:
         raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
     if args.devices is not None and not (
-        args.devices == "auto" or args.devices == "-1" or (args.devices.isdigit() and int(args.devices) >= 1)
+        args.devices in ("auto", "-1") or (args.devices.isdigit() and 1 <= int(args.devices) <= 1024)
     ):
-        raise UsageError(f"--devices must be a number of devices >= 1, -1 (all) or auto, got {args.devices!r}")
-    if args.num_nodes < 1:
-        raise UsageError(f"--num-nodes must be >= 1, got {args.num_nodes}")
+        raise UsageError(f"--devices must be a device count from 1 to 1024, -1 (all) or auto, got {args.devices!r}")
+    if not 1 <= args.num_nodes <= 100_000:
+        raise UsageError(f"--num-nodes must be between 1 and 100000, got {args.num_nodes}")
     videos = [c for c in args.content if is_video(c)]
     if videos and len(args.content) > 1:
         raise AdainError(

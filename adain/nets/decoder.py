@@ -101,8 +101,11 @@ def build_decoder(
 
 
 def _plain_state_dict(state_dict: Mapping[str, Tensor], source: str) -> dict[str, Tensor]:
-    """The decoder tensors of a decoder file, a ``{'model': sd}`` wrapper or an ``adain-train`` checkpoint."""
+    """The decoder tensors of a decoder file, a ``{'model': sd}`` wrapper, an ``adain-train``
+    checkpoint or a model folder's ``model.safetensors`` (``decoder.*`` keys)."""
     sd = dict(state_dict)
+    if sd and all(k.startswith(("decoder.", "encoder.")) for k in sd):  # a model folder's weights
+        sd = {k[len("decoder.") :]: v for k, v in sd.items() if k.startswith("decoder.")}
     if "model" in sd and isinstance(sd["model"], Mapping):
         sd = dict(sd["model"])
     if "state_dict" in sd and isinstance(sd["state_dict"], Mapping):  # an adain-train checkpoint

@@ -33,7 +33,8 @@ __all__ = [
 
 
 def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """``torch.load(..., weights_only=True)`` onto the CPU, with a one-line error for bad files.
+    """``torch.load(..., weights_only=True)`` onto the CPU (or a ``.safetensors`` file), with a
+    one-line error for bad files.
 
     Files that ``weights_only`` refuses (pickles with arbitrary objects) are refused here too: a
     weights file never runs code.
@@ -42,6 +43,16 @@ def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor
 
     import torch
 
+    if str(path).endswith(".safetensors"):
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(path)
+        except FileNotFoundError:
+            raise WeightsError(f"{path}: weights file not found") from None
+        except (SafetensorError, OSError, ValueError) as e:
+            raise WeightsError(f"{path}: not a readable safetensors file ({str(e).splitlines()[0][:160]})") from None
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -333,3 +333,30 @@ def test_torch_hub_loads_a_stylizer_from_a_clone(pair):
     assert (
         torch.hub.load(str(REPO), "stylizer", "small16x", source="local", backend="torch").runtime.label == "small16x"
     )
+
+
+def test_a_folders_safetensors_is_a_decoder_file_everywhere(tmp_path, pair):
+    """``--decoder-weights`` and ``--model.decoder_init`` take a model folder's ``model.safetensors``."""
+    from adain import Stylizer
+    from adain.training.module import AdaINLitModule
+
+    folder = tmp_path / "s16"
+    assert _export([str(folder), "--model", "small16x"]) == 0
+    weights = folder / "model.safetensors"
+    c, s = pair
+    kw = {"content_size": 0, "style_size": 0}
+    want = Stylizer.from_pretrained(str(folder), device="cpu", precision="fp32", backend="torch").stylize(c, s, **kw)
+    got = Stylizer.from_pretrained(
+        "small16x", decoder_weights=weights, device="cpu", precision="fp32", backend="torch"
+    ).stylize(c, s, **kw)
+    torch.testing.assert_close(got, want)
+    module = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", decoder_init=str(weights))
+    from safetensors.torch import load_file
+
+    dec = {k.removeprefix("decoder."): v for k, v in load_file(str(weights)).items()}
+    for k, v in module.net.decoder.state_dict().items():
+        torch.testing.assert_close(v, dec[k])
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"nope")
+    with pytest.raises(Exception, match="bad.safetensors: not a readable safetensors file"):
+        Stylizer.from_pretrained("small16x", decoder_weights=bad, backend="torch")
