@@ -229,7 +229,7 @@ def model_card(
         "",
         "An arbitrary style transfer model (AdaIN: Huang & Belongie, *Arbitrary Style Transfer in Real-time "
         "with Adaptive Instance Normalization*, ICCV 2017) for the "
-        "[`adain`](https://github.com/) package: any content, any style, one forward pass.",
+        "`adain` package: any content, any style, one forward pass.",
         "",
         "| | |",
         "|---|---|",
