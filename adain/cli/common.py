@@ -217,13 +217,6 @@ class ModelOptions:
     def replace(self, **changes: Any) -> ModelOptions:
         return dataclasses.replace(self, **changes)
 
-    @property
-    def label(self) -> str:
-        """The model's name as ``--model auto`` resolves it (or the checkpoint's file name)."""
-        if self.checkpoint:
-            return self.checkpoint
-        return choose_model(self.model, bool(self.encoder_weights or self.decoder_weights))[0]
-
 
 def make_pipeline(opts: ModelOptions, prog: str) -> Pipeline:
     """The pipeline for the model options (prints which model ``--model auto`` chose)."""

@@ -30,7 +30,7 @@ import torch
 
 from adain.cli.common import Parser, model_ref, run_command
 from adain.errors import OutputExistsError, UsageError
-from adain.io.atomic import atomic_write, refuse_inputs
+from adain.io.atomic import atomic_write, ensure_new, refuse_inputs
 from adain.nets.network import AdaINNet
 from adain.weights.loading import load_checkpoint_decoder
 
@@ -93,15 +93,14 @@ def export_model_onnx(
 
 def _encoder_ref(net: AdaINNet) -> dict[str, str] | None:
     """The registry entry of the network's encoder file (by sha256), or ``None`` to store it."""
-    from adain.weights.download import file_digest
-    from adain.weights.registry import WEIGHTS, packaged_file
+    from adain.weights.download import file_digest, registered_digest
+    from adain.weights.registry import WEIGHTS
 
     if net.encoder.weights_path is None or not Path(net.encoder.weights_path).is_file():
         return None
     digest = file_digest(net.encoder.weights_path)
     for key, spec in WEIGHTS.items():
-        known = spec.sha256 or (file_digest(packaged_file(spec.packaged)) if spec.packaged else None)
-        if known == digest:
+        if registered_digest(spec) == digest:
             return {"registry": key, "sha256": digest}
     return None
 
@@ -129,8 +128,9 @@ def export_hub(
         return [push_model_folder(d, push, private)]
     if (checkpoint is None) == (model is None):
         raise UsageError("give exactly one of --checkpoint CKPT and --model MODEL (or only --push, for a folder)")
-    for f in (CONFIG, WEIGHTS_FILE, CARD, "sample.jpg"):
+    for f in (CONFIG, WEIGHTS_FILE, CARD, *(["sample.jpg"] if sample else [])):
         refuse_inputs(d / f, [checkpoint, encoder_weights, evaluation, *(sample or [])])
+        ensure_new(d / f, overwrite)  # all or nothing: before any work or any file
     training = None
     if checkpoint:
         from adain.weights.loading import load_checkpoint_net, load_state_dict_file

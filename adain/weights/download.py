@@ -33,7 +33,7 @@ from adain.errors import WeightsError
 from adain.io.atomic import atomic_path, atomic_write
 from adain.weights.registry import MODELS, WEIGHTS, WeightSpec, cache_dir, choose_model, packaged_file
 
-__all__ = ["download_model", "file_digest", "model_files", "resolve_weights", "sha256_file"]
+__all__ = ["download_model", "file_digest", "registered_digest", "model_files", "resolve_weights", "sha256_file"]
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -188,7 +188,7 @@ def model_files(
     enc = one(enc_spec, encoder_weights, None)
     expected = None
     if encoder_weights is not None and weights_check != "off":
-        expected = enc_spec.sha256 or (file_digest(packaged_file(enc_spec.packaged)) if enc_spec.packaged else None)
+        expected = registered_digest(enc_spec)
     if expected and file_digest(enc) != expected:
         if verify_encoder is not None:
             verify_encoder(enc)  # a wrong architecture is the one error to report, not this warning
@@ -215,6 +215,11 @@ def download_model(name: str, progress: bool = True) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------- digests
+def registered_digest(spec: WeightSpec) -> str | None:
+    """The sha256 a registered file must have: the published one, else the shipped copy's."""
+    return spec.sha256 or (file_digest(packaged_file(spec.packaged)) if spec.packaged else None)
+
+
 def file_digest(path: str | os.PathLike[str]) -> str:
     """sha256 of a file, remembered in ``$ADAIN_HOME/digests.json`` by (path, size, mtime).
 

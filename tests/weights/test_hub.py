@@ -137,6 +137,9 @@ def test_round_trip_checkpoint_folder_every_loader_and_backend(trained, tmp_path
     capsys.readouterr()
     assert _export([str(folder), "--checkpoint", str(trained)]) == 2
     assert "exists" in capsys.readouterr().err and (folder / "config.json").read_bytes() == before
+    (folder / "sample.jpg").unlink()
+    assert _export([str(folder), "--checkpoint", str(trained), "--sample", str(c), str(s)]) == 2
+    assert not (folder / "sample.jpg").exists()  # nothing written when the folder's files exist
 
 
 def test_a_registered_encoder_is_referenced_not_copied(tmp_path, pair):
