@@ -2,7 +2,7 @@
 model to ONNX graphs.
 
     adain-export hub my-model/ --checkpoint last.ckpt [--push owner/my-model]
-    adain-export decoder runs/small16x/.../last.ckpt adain/pretrained/small16x_decoder.pt --half
+    adain-export decoder runs/small16x/.../last.ckpt my_decoder.pt --half
     adain-export onnx out_dir/ --model small16x            # or --checkpoint CKPT, --encoder/decoder-weights
 
 ``hub``: the model folder of :mod:`adain.weights.folder` (``config.json``, ``model.safetensors``,
@@ -25,11 +25,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from adain.cli.common import Parser, model_ref, run_command
-from adain.errors import OutputExistsError, UsageError
+from adain.errors import ArchitectureError, OutputExistsError, UsageError
 from adain.io.atomic import atomic_write, ensure_new, refuse_inputs
 from adain.nets.network import AdaINNet
 from adain.weights.loading import load_checkpoint_decoder
@@ -93,16 +94,27 @@ def export_model_onnx(
 
 def _encoder_ref(net: AdaINNet) -> dict[str, str] | None:
     """The registry entry of the network's encoder file (by sha256), or ``None`` to store it."""
-    from adain.weights.download import file_digest, registered_digest
-    from adain.weights.registry import WEIGHTS
+    from adain.weights.download import file_digest, registered_key
 
     if net.encoder.weights_path is None or not Path(net.encoder.weights_path).is_file():
         return None
     digest = file_digest(net.encoder.weights_path)
-    for key, spec in WEIGHTS.items():
-        if registered_digest(spec) == digest:
-            return {"registry": key, "sha256": digest}
-    return None
+    key = registered_key(digest, net.encoder.name)
+    return None if key is None else {"registry": key, "sha256": digest}
+
+
+def _encoder_heads(net: AdaINNet) -> dict[str, torch.Tensor]:
+    """The distillation heads in the encoder's weights file (``conv*_aux``), to keep with it."""
+    from adain.nets.encoder import AuxHeads
+    from adain.weights.loading import load_state_dict_file
+
+    if net.encoder.weights_path is None or not Path(net.encoder.weights_path).is_file():
+        return {}
+    try:
+        heads = AuxHeads(load_state_dict_file(net.encoder.weights_path), net.encoder.stages)
+    except ArchitectureError:  # an encoder without heads
+        return {}
+    return heads.file_state_dict()
 
 
 def export_hub(
@@ -116,9 +128,16 @@ def export_hub(
     push: str | None = None,
     private: bool = False,
     overwrite: bool = False,
+    include_encoder: bool = False,
+    half: bool = False,
 ) -> list[Path | str]:
     """Write a model folder from a checkpoint or a model (see :mod:`adain.weights.folder`), with a
-    model card; optionally push it to the Hub. Returns the files written (and the Hub URL)."""
+    model card; optionally push it to the Hub. Returns the files written (and the Hub URL).
+
+    A registered encoder is referenced by name and sha256 (the folder holds only the decoder)
+    unless ``include_encoder``: then its tensors (and distillation heads) are stored too, the
+    folder needs nothing else, and ``config.json`` records which registered file they are.
+    ``half`` stores the decoder in fp16."""
     from adain.weights.folder import CARD, CONFIG, WEIGHTS_FILE, model_card, read_config, write_model_folder
 
     d = Path(out_dir).expanduser()
@@ -144,12 +163,14 @@ def export_hub(
         net = pretrained_source(model).build()  # type: ignore[arg-type]
     name = name or d.name
     report = Path(evaluation).read_text() if evaluation else None
-    config_extra = {"training": training} if training else {}
+    config_extra: dict[str, Any] = {"training": training} if training else {}
     sample_name = None
     if sample:
         _write_sample(net, sample, d / "sample.jpg", overwrite)
         sample_name = "sample.jpg"
     ref = _encoder_ref(net)
+    if include_encoder and ref is not None:
+        config_extra["encoder_source"], ref = ref, None
     card = model_card(
         name,
         {
@@ -163,7 +184,10 @@ def export_hub(
         sample_name,
         push,
     )
-    files: list[Path | str] = list(write_model_folder(net, d, name, card, ref, config_extra, overwrite))
+    heads = _encoder_heads(net) if ref is None else {}
+    files: list[Path | str] = list(
+        write_model_folder(net, d, name, card, ref, config_extra, overwrite, half=half, encoder_extra=heads)
+    )
     if sample_name:
         files.append(d / sample_name)
     read_config(d)  # what was written reads back
@@ -226,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--sample", nargs=2, metavar=("CONTENT", "STYLE"), help="add a sample picture to the card")
     h.add_argument("--push", metavar="OWNER/NAME", help="then upload the folder to this Hub repository")
     h.add_argument("--private", action="store_true", help="with --push: create the repository private")
+    h.add_argument(
+        "--include-encoder",
+        action="store_true",
+        help="store a registered encoder in the folder too (self-contained; default: referenced by sha256)",
+    )
+    h.add_argument("--half", action="store_true", help="store the decoder in fp16 (half the size)")
     h.add_argument("--overwrite", action="store_true", help="replace existing files")
     return p
 
@@ -240,7 +270,18 @@ def main(args: Sequence[str] | None = None) -> int:
 def _run(a: argparse.Namespace) -> int:
     if a.command == "hub":
         for path in export_hub(
-            a.output, a.checkpoint, a.model, a.encoder_weights, a.name, a.eval, a.sample, a.push, a.private, a.overwrite
+            a.output,
+            a.checkpoint,
+            a.model,
+            a.encoder_weights,
+            a.name,
+            a.eval,
+            a.sample,
+            a.push,
+            a.private,
+            a.overwrite,
+            a.include_encoder,
+            a.half,
         ):
             print(f"wrote {path}" if isinstance(path, Path) else f"pushed to {path}")
         return 0

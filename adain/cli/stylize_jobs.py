@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from adain.errors import AdainError, OutputExistsError
 from adain.io.atomic import refuse_inputs
 from adain.io.files import VIDEO_EXTENSIONS, is_video
-from adain.io.images import IMAGE_EXTENSIONS, read_image, save_image
+from adain.io.images import IMAGE_EXTENSIONS, read_image_resized, save_image
 
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
@@ -246,7 +246,9 @@ def _render_batches(
     for content, group, target in jobs:
         groups.setdefault(tuple(group), []).append((content, target))
     for group, items in groups.items():
-        loaded = _prefetch(pool, lambda it: read_image(it[0], req.max_pixels), items, 2 * req.batch_size)
+        # decoded ahead at the working size (resized in 8 bits): a huge file never exists in float
+        read = lambda it: read_image_resized(it[0], req.content_size, req.crop, req.max_pixels)  # noqa: E731
+        loaded = _prefetch(pool, read, items, 2 * req.batch_size)
         for chunk in _batched(zip(items, loaded), req.batch_size):
             outs = pipe.stylize_batch(
                 [img for _, img in chunk],

@@ -100,7 +100,8 @@ def _stylization_options(st: argparse._ArgumentGroup, cr: argparse._ArgumentGrou
         type=int,
         default=None,
         metavar="N",
-        help="stylize in NxN tiles (bounded memory; automatic above 4 MP on CPU); 0 never tiles",
+        help="stylize in NxN tiles (bounded memory; automatic above the model's 1 GiB budget: "
+        "~4 MP for small16x on CPU, ~1 MP for canonical); 0 never tiles",
     )
     cr.add_argument(
         "--temporal-smoothing",

@@ -42,6 +42,13 @@ class AdainCLI(LightningCLI):
             check_training_checkpoint(str(ckpt))
         super()._parse_ckpt_path()
 
+    def before_fit(self) -> None:
+        # ``--ckpt_path last`` names a file only the trainer can find: check it the same way, now
+        # that the trainer exists and before fit writes anything (config.yaml, logs, checkpoints).
+        if str(self.config_init.get("fit", {}).get("ckpt_path") or "") == "last":
+            for path in last_checkpoints(self.trainer):
+                check_training_checkpoint(path)
+
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
         user_bars = {id(cb) for cb in (configured if isinstance(configured, list) else [configured])}
@@ -53,6 +60,17 @@ class AdainCLI(LightningCLI):
                     refresh_rate=getattr(cb, "refresh_rate", 1), process_position=getattr(cb, "process_position", 0)
                 )
         return trainer
+
+
+def last_checkpoints(trainer: L.Trainer) -> list[str]:
+    """The files ``ckpt_path="last"`` may resume from (Lightning picks the newest of them)."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    found: set[str] = set()
+    for cb in trainer.checkpoint_callbacks:
+        if isinstance(cb, ModelCheckpoint):
+            found |= {str(p) for p in cb._find_last_checkpoints(trainer)}  # what Lightning itself looks at
+    return sorted(found)
 
 
 def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:

@@ -27,12 +27,10 @@ import torch
 from torch import Tensor, nn
 
 from adain.errors import ArchitectureError, UsageError
+from adain.nets.names import STAGES
 from adain.nets.state_dict import load_strict
 
 __all__ = ["AuxHeads", "ENCODERS", "Encoder", "EncoderSpec", "STAGES", "build_encoder", "load_encoder_state_dict"]
-
-
-STAGES: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -216,8 +214,11 @@ def build_encoder(name: str, last_stage: str = "relu4_1") -> Encoder:
 
 
 def _unwrap(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """Accept the wrappers the public files use: ``{'model': sd}`` and torchvision's ``features.``."""
+    """Accept the wrappers the public files use: ``{'model': sd}``, torchvision's ``features.``, and
+    a model folder's ``model.safetensors`` (``encoder.*`` beside ``decoder.*``)."""
     sd = dict(state_dict)
+    if sd and all(k.startswith(("encoder.", "decoder.")) for k in sd):
+        sd = {k[len("encoder.") :]: v for k, v in sd.items() if k.startswith("encoder.")}
     if "model" in sd and isinstance(sd["model"], Mapping):
         sd = dict(sd["model"])
     if any(k.startswith("features.") for k in sd):
@@ -251,7 +252,7 @@ class AuxHeads(nn.Module):
         sd = _unwrap(state_dict)
         self.heads = nn.ModuleDict()
         for stage in stages:
-            key = f"conv{stage[4]}1_aux"
+            key = f"conv{stage[4]}1_aux"  # the layout file_state_dict writes back
             if f"{key}.weight" not in sd:
                 raise ArchitectureError(f"{source}: no distillation head {key!r} for {stage}")
             w = sd[f"{key}.weight"]
@@ -266,6 +267,10 @@ class AuxHeads(nn.Module):
 
     def forward(self, feats: Mapping[str, Tensor]) -> dict[str, Tensor]:  # type: ignore[override]
         return {k: self.heads[k](v).relu_() if k in self.heads else v for k, v in feats.items()}
+
+    def file_state_dict(self) -> dict[str, Tensor]:
+        """The heads in the weights file's layout (``conv41_aux.weight``, …), to store beside the encoder."""
+        return {f"conv{st[4]}1_aux.{k}": v for st, conv in self.heads.items() for k, v in conv.state_dict().items()}
 
 
 ENCODERS: dict[str, Callable[..., Encoder]] = {

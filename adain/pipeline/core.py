@@ -26,6 +26,8 @@ from adain.io.images import (
     DEFAULT_MAX_PIXELS,
     ImageLike,
     label_map_to_masks,
+    probe_size,
+    read_image_resized,
     resize_array,
     resize_planes,
     to_array,
@@ -54,6 +56,10 @@ if TYPE_CHECKING:
 __all__ = ["Pipeline"]
 
 
+#: memory the network may use in one pass, per device kind; automatic tiles are sized to fit it
+NETWORK_BUDGET: dict[str, int] = {"cpu": 2**30, "cuda": 4 * 2**30}
+
+
 class Pipeline:
     """Stylization on a :class:`~adain.runtime.base.Runtime`.
 
@@ -61,8 +67,12 @@ class Pipeline:
         runtime: where the networks run.
         max_pixels: refuse input images larger than this (every input kind).
         max_untiled_pixels: images with more pixels are stylized in tiles automatically (bounded
-            memory); default 16 MP on CUDA, 4 MP elsewhere.
-        tile: default tile size when tiling automatically.
+            memory); default: what fits the network's memory budget (:data:`NETWORK_BUDGET`: 1 GiB
+            on the CPU, 4 GiB on CUDA) at the model's :attr:`~adain.runtime.base.Runtime.bytes_per_pixel`
+            — about 4 MP for small16x, 1.1 MP for the VGG-19 architecture on the CPU.
+        tile: tile size when tiling automatically; default: the largest multiple of 64 (at most
+            2048) whose tile plus margins stays within the budget at the runtime's
+            :attr:`~adain.runtime.base.Runtime.tile_overhead` (and within ``max_untiled_pixels``).
         tile_margin: context around each tile; more than the ~140 px receptive field of encoder
             and decoder, so tiles equal the untiled result.
     """
@@ -72,15 +82,16 @@ class Pipeline:
         runtime: Runtime,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_untiled_pixels: int | None = None,
-        tile: int = 1024,
+        tile: int | None = None,
         tile_margin: int = 160,
     ) -> None:
         self.runtime = runtime
         self.max_pixels = max_pixels
-        self.max_untiled_pixels = max_untiled_pixels or (
-            4096 * 4096 if runtime.device.startswith("cuda") else 2048 * 2048
-        )
-        self.default_tile = tile
+        budget = NETWORK_BUDGET["cuda" if runtime.device.startswith("cuda") else "cpu"]
+        self.max_untiled_pixels = max_untiled_pixels or budget // runtime.bytes_per_pixel
+        tile_pixels = min(self.max_untiled_pixels, int(budget / (runtime.bytes_per_pixel * runtime.tile_overhead)))
+        side = int(tile_pixels**0.5) - 2 * tile_margin
+        self.default_tile = tile or min(2048, max(256, side // 64 * 64))
         self.tile_margin = tile_margin
         self.styles = StyleStatsCache(runtime.cache_dir)
         self.codes = CodeCache(4)
@@ -133,6 +144,10 @@ class Pipeline:
             ImageError: the image, or the size it would be resized to, has more than
                 :attr:`max_pixels` pixels (a 20000×20 strip at ``size=512`` would be 262 MP).
         """
+        if isinstance(image, (str, os.PathLike)):  # checked from the header, then resized in 8 bits
+            h, w = probe_size(image, self.max_pixels)
+            check_working_size(h, w, size, crop, self.max_pixels, source_name(image))
+            return read_image_resized(image, size, crop, self.max_pixels)[None]
         x = to_array(image, self.max_pixels)
         check_working_size(x.shape[-2], x.shape[-1], size, crop, self.max_pixels, source_name(image))
         return resize_array(x, size, crop)[None]

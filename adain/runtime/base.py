@@ -55,6 +55,11 @@ class Runtime(ABC):
     cache_dir: Path | None = None
     #: the model, for messages (``small16x``, ``run.ckpt``)
     label: str = "model"
+    #: the model's peak memory per input pixel in one pass (sizes automatic tiles)
+    bytes_per_pixel: int = 984
+    #: how much more a tiled image costs per tile pixel: graph runtimes keep buffers for each input
+    #: shape they have seen (a tiled image has up to four), measured ≈ 1.5–2× on OpenVINO
+    tile_overhead: float = 1.0
 
     @abstractmethod
     def torch_network(self) -> AdaINNet:

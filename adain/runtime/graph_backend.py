@@ -71,6 +71,8 @@ class GraphRuntime(Runtime):
         self.backend = backend
         self.device = "cpu"
         self.downsampling = source.downsampling
+        self.bytes_per_pixel = source.bytes_per_pixel
+        self.tile_overhead = 1.5
         name = resolve_precision_name(precision, "cpu")
         if backend == "onnxruntime":
             if precision not in ("auto", "fp32"):

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from adain.errors import UsageError
+from adain.nets.names import model_bytes_per_pixel
 from adain.nets.network import AdaINNet
 from adain.ops.mixing import mix_alpha
 from adain.ops.stats import adain_from_stats
@@ -96,6 +97,7 @@ class TorchRuntime(Runtime):
             net.decoder.forward = torch.compile(net.decoder.forward, dynamic=True)  # type: ignore[method-assign]
         self.downsampling = net.downsampling
         self.label = label
+        self.bytes_per_pixel = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths))
 
     def torch_network(self) -> AdaINNet:
         return self.net

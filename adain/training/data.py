@@ -10,9 +10,11 @@ Reproducibility and exact resume: batch ``b`` of rank ``r`` is a pure function o
 and a resumed run starts at ``start = global_step · accumulate_grad_batches``. Ranks draw disjoint
 batches, so DDP needs no ``DistributedSampler``.
 
-Unreadable files never kill a run: a cheap header scan at setup drops files that are not images
-(one warning each), and a file that fails to decode later (truncated JPEG) is replaced by another
-draw, with a warning; each batch carries how many files were skipped so the module can log it.
+Unreadable files never kill a run: a cheap header scan at setup drops files that are not images,
+decompression bombs and files above ``max_pixels`` (one warning that counts them); validation
+files are decoded once at setup (a truncated one is dropped then, not mid-run); a training file
+that fails to decode later (truncated JPEG) is replaced by another draw, with a warning; each
+batch carries how many files were skipped so the module can log it.
 """
 
 from __future__ import annotations
@@ -26,14 +28,22 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
 from adain.errors import ImageError, UsageError
-from adain.io.images import IMAGE_EXTENSIONS, load_image, read_image_u8, resize_image, resized_shape
+from adain.io.images import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    load_image,
+    probe_size,
+    read_image_u8,
+    resize_image,
+    resized_shape,
+)
 
-__all__ = ["Batch", "ContentStyleDataModule", "PairStream", "find_images", "scan_images"]
+__all__ = ["Batch", "ContentStyleDataModule", "PairStream", "decodable_images", "find_images", "scan_images"]
 
 
 Batch = tuple[Tensor, Tensor, Tensor]
@@ -56,21 +66,53 @@ def find_images(root: str | os.PathLike[str], what: str) -> list[Path]:
     return files
 
 
-def scan_images(files: list[Path], what: str) -> tuple[list[Path], int]:
-    """Drop files whose header PIL cannot read (one warning each); return (good, n_bad)."""
+def _skip_warning(bad: list[str], total: int, what: str) -> None:
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        first = bad[0].replace("--max-pixels", "--data.max_pixels")
+        warnings.warn(f"skipped {len(bad)} of {total} {what} files: {first}{more}", stacklevel=3)
+
+
+def scan_images(files: list[Path], what: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[list[Path], int]:
+    """Drop files whose header is not a usable image (unreadable, a decompression bomb, above
+    ``max_pixels``), with one warning that counts them; return (good, n_bad).
+
+    Raises:
+        ImageError: no usable file at all.
+    """
     good: list[Path] = []
-    bad = 0
+    bad: list[str] = []
     for f in files:
         try:
-            with Image.open(f) as img:
-                img.size  # noqa: B018 - header only
+            probe_size(f, max_pixels)
             good.append(f)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            bad += 1
-            warnings.warn(f"{f}: skipped unreadable {what} image ({type(e).__name__})", stacklevel=2)
+        except ImageError as e:
+            bad.append(str(e))
     if not good:
-        raise ImageError(f"no readable {what} images among {len(files)} files")
-    return good, bad
+        raise ImageError(f"no readable {what} images among {len(files)} files (first: {bad[0]})")
+    _skip_warning(bad, len(files), what)
+    return good, len(bad)
+
+
+def decodable_images(
+    files: list[Path], what: str, size: int, needed: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> list[Path]:
+    """The first ``needed`` files that decode in full (validation images are used on every
+    validation run, so a truncated one is dropped here, with one counting warning, not mid-run)."""
+    good: list[Path] = []
+    bad: list[str] = []
+    for f in files:
+        if len(good) >= needed:
+            break
+        try:
+            read_image_u8(f, size, max_pixels)
+            good.append(f)
+        except ImageError as e:
+            bad.append(str(e))
+    if not good and needed:
+        raise ImageError(f"no decodable {what} images among {len(files)} files (first: {bad[0]})")
+    _skip_warning(bad, len(files), what)
+    return good
 
 
 class PairStream(IterableDataset):
@@ -97,15 +139,17 @@ class PairStream(IterableDataset):
         start: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         super().__init__()
         self.contents, self.styles = contents, styles
+        self.max_pixels = max_pixels
         self.image_size, self.crop_size, self.batch_size = image_size, crop_size, batch_size
         self.seed, self.start, self.rank, self.world_size = seed, start, rank, world_size
 
     def read(self, f: Path) -> np.ndarray:
         """One file as uint8 ``(H, W, 3)``, shorter side ``image_size`` (decoded at reduced size)."""
-        return read_image_u8(f, self.image_size)
+        return read_image_u8(f, self.image_size, self.max_pixels)
 
     def _load(self, files: list[Path], rng: np.random.Generator) -> tuple[Tensor, int]:
         skipped = 0
@@ -192,6 +236,8 @@ class ContentStyleDataModule(L.LightningDataModule):
         val_holdout: without validation folders, hold this many content and style files (the
             last of each sorted list) out of training and validate on them, so model selection
             never looks at the evaluation images.
+        max_pixels: files with more pixels are skipped (counted in one warning), like unreadable
+            ones, decompression bombs among them.
     """
 
     def __init__(
@@ -208,6 +254,7 @@ class ContentStyleDataModule(L.LightningDataModule):
         seed: int = 0,
         pin_memory: bool = False,
         val_holdout: int = 0,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         super().__init__()
         if batch_size < 1:
@@ -221,6 +268,8 @@ class ContentStyleDataModule(L.LightningDataModule):
             )
         if val_holdout < 0:
             raise UsageError(f"data.val_holdout must be >= 0, got {val_holdout}")
+        if max_pixels < 1:
+            raise UsageError(f"data.max_pixels must be >= 1, got {max_pixels}")
         if num_workers < 0 or val_pairs < 0:
             raise UsageError(f"data.num_workers and data.val_pairs must be >= 0, got {num_workers} and {val_pairs}")
         self.save_hyperparameters()
@@ -234,13 +283,14 @@ class ContentStyleDataModule(L.LightningDataModule):
         if self.contents:
             return
         hp = self.hparams
-        self.contents, bad_c = scan_images(find_images(hp.content_dir, "content"), "content")
-        self.styles, bad_s = scan_images(find_images(hp.style_dir, "style"), "style")
+        mp = hp.max_pixels
+        self.contents, bad_c = scan_images(find_images(hp.content_dir, "content"), "content", mp)
+        self.styles, bad_s = scan_images(find_images(hp.style_dir, "style"), "style", mp)
         self.skipped_at_scan = bad_c + bad_s
         if hp.val_content_dir:
-            self.val_contents, _ = scan_images(find_images(hp.val_content_dir, "validation content"), "content")
+            self.val_contents, _ = scan_images(find_images(hp.val_content_dir, "validation content"), "content", mp)
             val_style = hp.val_style_dir or hp.style_dir
-            self.val_styles, _ = scan_images(find_images(val_style, "validation style"), "style")
+            self.val_styles, _ = scan_images(find_images(val_style, "validation style"), "style", mp)
         elif hp.val_holdout:
             n = hp.val_holdout
             if n >= min(len(self.contents), len(self.styles)):
@@ -250,6 +300,10 @@ class ContentStyleDataModule(L.LightningDataModule):
                 )
             self.contents, self.val_contents = self.contents[:-n], self.contents[-n:]
             self.styles, self.val_styles = self.styles[:-n], self.styles[-n:]
+        if self.val_contents:  # decoded once now: a truncated validation file must not stop a run later
+            k = max(hp.val_pairs, 1)
+            self.val_contents = decodable_images(self.val_contents, "validation content", hp.image_size, k, mp)
+            self.val_styles = decodable_images(self.val_styles, "validation style", hp.image_size, k, mp)
 
     def _start_batch(self) -> int:
         trainer = self.trainer
@@ -271,6 +325,7 @@ class ContentStyleDataModule(L.LightningDataModule):
             start=self._start_batch(),
             rank=rank,
             world_size=world,
+            max_pixels=hp.max_pixels,
         )
         return DataLoader(
             stream,
@@ -292,9 +347,10 @@ class ContentStyleDataModule(L.LightningDataModule):
         """Fixed images for preview grids: validation files if configured, else the first
         training files; centre-cropped at ``crop_size`` (or 256)."""
         self.setup()
-        contents = self.val_contents or self.contents
-        styles = self.val_styles or self.styles
         size = self.hparams.crop_size or 256
+        mp = self.hparams.max_pixels
+        contents = decodable_images(self.val_contents or self.contents, "preview content", size, n_contents, mp)
+        styles = decodable_images(self.val_styles or self.styles, "preview style", size, n_styles, mp)
         ds = _FixedPairs(contents, styles, size, size, max(n_contents, n_styles))
         cs = torch.stack([ds._prep(f) for f in contents[:n_contents]])
         ss = torch.stack([ds._prep(f) for f in styles[:n_styles]])

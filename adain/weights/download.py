@@ -4,10 +4,11 @@ Resolution order for every weights file (:func:`resolve_weights`):
 
 1. an explicit path given by the user (``--encoder-weights``, ``encoder_weights=``);
 2. the cache, ``$ADAIN_HOME`` (default ``$XDG_CACHE_HOME/adain`` or ``~/.cache/adain``);
-3. a download with a progress bar to a temporary file in the cache directory, checked against
-   the expected size and sha256 (and, for files without a published checksum, by the caller's
-   ``verify`` — a strict key/shape load), then renamed into place atomically. A failed,
-   interrupted or mismatched download leaves nothing in the cache.
+3. a download through pooch (the well-kept downloader of the scientific Python stack) with a
+   progress bar to a temporary file in the cache directory, checked against the expected sha256
+   and size (and, for files without a published checksum, by the caller's ``verify`` — a strict
+   key/shape load), then moved into place. A failed, interrupted or mismatched download leaves
+   nothing in the cache.
 
 Offline, the error names the file, the URL, and the two ways to supply it by hand.
 
@@ -24,8 +25,6 @@ import hashlib
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +32,16 @@ from adain.errors import WeightsError
 from adain.io.atomic import atomic_path, atomic_write
 from adain.weights.registry import MODELS, WEIGHTS, WeightSpec, cache_dir, choose_model, packaged_file
 
-__all__ = ["download_model", "file_digest", "registered_digest", "model_files", "resolve_weights", "sha256_file"]
+__all__ = [
+    "builtin_folder",
+    "download_model",
+    "file_digest",
+    "model_files",
+    "registered_digests",
+    "registered_key",
+    "resolve_weights",
+    "sha256_file",
+]
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -49,52 +57,53 @@ def _how_to_supply(spec: WeightSpec, target: Path) -> str:
     return f"download {spec.url} by hand and pass it with {spec.flag} PATH, or save it as {target}"
 
 
-def _fetch(url: str, tmp: Path, progress: bool, desc: str, expected_sha256: str | None) -> None:
-    """Stream ``url`` into ``tmp`` with a tqdm bar, checking the sha256 on the fly."""
-    from tqdm.auto import tqdm
+def _reason(e: Exception) -> str:
+    """The useful part of a requests/urllib3 error (they nest three reprs deep)."""
+    import re
 
-    h = hashlib.sha256()
-    req = urllib.request.Request(url, headers={"User-Agent": "adain"})
-    with urllib.request.urlopen(req, timeout=60) as resp, open(tmp, "wb") as f:
-        total = int(resp.headers.get("Content-Length") or 0) or None
-        with tqdm(
-            total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not progress or None
-        ) as bar:
-            while block := resp.read(1 << 16):
-                f.write(block)
-                h.update(block)
-                bar.update(len(block))
-        if total is not None and f.tell() != total:
-            raise OSError(f"connection closed after {f.tell()} of {total} bytes")
-    if expected_sha256 is not None and h.hexdigest() != expected_sha256:
-        raise ValueError(f"sha256 {h.hexdigest()[:12]}… differs from the expected {expected_sha256[:12]}…")
+    text = str(e)
+    if m := re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected", text):
+        return f"connection closed after {int(m[1]):,} bytes, {int(m[2]):,} more expected"
+    if m := re.search(r"\[Errno -?\d+\] [^'\")]+", text):
+        return m[0].strip()
+    return (text.splitlines() or [type(e).__name__])[0][:160]
 
 
 def _download(spec: WeightSpec, target: Path, progress: bool) -> None:
-    """Download to a temporary file beside ``target``; rename into place only when it verified."""
+    """Fetch ``spec`` with pooch's HTTP downloader (streaming, progress bar) into a temporary file
+    beside ``target``, check its sha256 (pooch's hashing) and size, and only then move it into
+    place (:func:`~adain.io.atomic.atomic_path`): a failed, interrupted or mismatched download
+    leaves nothing in the cache."""
+    import pooch
+    import requests
+    from tqdm.auto import tqdm
+
     if spec.url is None:
         raise WeightsError(f"{spec.filename}: ships only inside the package, which is missing it; reinstall adain")
+    how = _how_to_supply(spec, target)
+    # pooch sets the total from Content-Length; a bar must start truthy (tqdm's bool is its total)
+    bar = tqdm(desc=spec.filename, total=1, unit="B", unit_scale=True, unit_divisor=1024) if progress else False
+    fetch = pooch.HTTPDownloader(progressbar=bar, timeout=60, headers={"User-Agent": "adain"})
     try:
         with atomic_path(target, overwrite=True) as tmp:
-            _fetch(spec.url, tmp, progress, spec.filename, spec.sha256)
+            fetch(spec.url, str(tmp), None)
+            if spec.sha256 and not pooch.hashes.hash_matches(str(tmp), f"sha256:{spec.sha256}"):
+                raise WeightsError(f"{spec.filename}: downloaded file from {spec.url} is corrupt (sha256 differs)")
             if spec.size is not None and tmp.stat().st_size != spec.size:
                 raise WeightsError(
                     f"{spec.filename}: downloaded {tmp.stat().st_size} bytes from {spec.url}, expected {spec.size}"
                 )
-    except urllib.error.HTTPError as e:
-        raise WeightsError(
-            f"{spec.filename}: download from {spec.url} failed (HTTP {e.code}); " + _how_to_supply(spec, target)
-        ) from None
-    except urllib.error.URLError as e:
-        raise WeightsError(
-            f"{spec.filename}: cannot download from {spec.url} ({e.reason}); " + _how_to_supply(spec, target)
-        ) from None
-    except ValueError as e:  # checksum
-        raise WeightsError(f"{spec.filename}: downloaded file from {spec.url} is corrupt ({e})") from None
-    except OSError as e:  # dropped connection, disk full, …
-        raise WeightsError(
-            f"{spec.filename}: download from {spec.url} was interrupted ({e}); " + _how_to_supply(spec, target)
-        ) from None
+    except requests.HTTPError as e:
+        code = e.response.status_code if e.response is not None else "?"
+        raise WeightsError(f"{spec.filename}: download from {spec.url} failed (HTTP {code}); {how}") from None
+    except (requests.ConnectionError, requests.Timeout) as e:
+        if "IncompleteRead" in str(e):
+            raise WeightsError(
+                f"{spec.filename}: download from {spec.url} was interrupted ({_reason(e)}); {how}"
+            ) from None
+        raise WeightsError(f"{spec.filename}: cannot download from {spec.url} ({_reason(e)}); {how}") from None
+    except (requests.RequestException, OSError) as e:  # a broken stream, disk full, …
+        raise WeightsError(f"{spec.filename}: download from {spec.url} was interrupted ({_reason(e)}); {how}") from None
 
 
 def resolve_weights(
@@ -128,7 +137,10 @@ def resolve_weights(
             raise WeightsError(f"{p}: weights file not found")
         return p
     if spec.packaged is not None:
-        return packaged_file(spec.packaged)
+        shipped = packaged_file(spec.packaged)
+        if spec.packaged_sha256 and file_digest(shipped) != spec.packaged_sha256:
+            raise WeightsError(f"{shipped}: damaged (sha256 differs from the one this adain ships); reinstall adain")
+        return shipped
     target = cache_dir() / spec.filename
     if target.is_file():
         if spec.size is not None and target.stat().st_size != spec.size:
@@ -186,15 +198,15 @@ def model_files(
     if weights_check not in ("warn", "strict", "off"):
         raise WeightsError(f"weights_check must be warn, strict or off, got {weights_check!r}")
     enc = one(enc_spec, encoder_weights, None)
-    expected = None
+    expected: frozenset[str] = frozenset()
     if encoder_weights is not None and weights_check != "off":
-        expected = registered_digest(enc_spec)
-    if expected and file_digest(enc) != expected:
+        expected = registered_digests(enc_spec)
+    if expected and file_digest(enc) not in expected:
         if verify_encoder is not None:
             verify_encoder(enc)  # a wrong architecture is the one error to report, not this warning
         msg = (
-            f"{enc}: not the registered {card.name} encoder ({card.encoder_weights}, sha256 {expected[:12]}…); "
-            "results will differ from the published model"
+            f"{enc}: not the registered {card.name} encoder ({card.encoder_weights}, sha256 "
+            f"{(enc_spec.sha256 or min(expected))[:12]}…); results will differ from the published model"
         )
         if weights_check == "strict":
             raise WeightsError(msg)
@@ -207,6 +219,16 @@ def model_files(
     return enc, one(dec_spec, decoder_weights, verify_decoder)
 
 
+def builtin_folder(name: str) -> Path:
+    """The model folder shipped in the package for built-in model ``name``, its weights checked
+    against the registered sha256."""
+    card = MODELS[name]
+    if card.folder is None:
+        raise WeightsError(f"{name}: not a built-in model")
+    resolve_weights(card.decoder_weights)  # checks the shipped model.safetensors
+    return packaged_file(card.folder)
+
+
 def download_model(name: str, progress: bool = True) -> list[Path]:
     """Download every file of a named model into the cache (sha256-checked); returns the paths."""
     if name not in MODELS:
@@ -215,9 +237,22 @@ def download_model(name: str, progress: bool = True) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------- digests
-def registered_digest(spec: WeightSpec) -> str | None:
-    """The sha256 a registered file must have: the published one, else the shipped copy's."""
-    return spec.sha256 or (file_digest(packaged_file(spec.packaged)) if spec.packaged else None)
+def registered_digests(spec: WeightSpec) -> frozenset[str]:
+    """The sha256 digests a registered file may have: the published one (upstream's file) and the
+    shipped copy's (the same tensors, converted to safetensors); empty when neither is known."""
+    return frozenset(d for d in (spec.sha256, spec.packaged_sha256) if d)
+
+
+def registered_key(digest: str, encoder: str | None = None) -> str | None:
+    """The :data:`WEIGHTS` key of the registered file with this sha256 (an encoder's own key first,
+    since one shipped file may hold several registered parts), or ``None``."""
+    from adain.weights.registry import ENCODER_WEIGHTS
+
+    first = ENCODER_WEIGHTS.get(encoder or "")
+    for key in sorted(WEIGHTS, key=lambda k: k != first):
+        if digest in registered_digests(WEIGHTS[key]):
+            return key
+    return None
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

@@ -61,7 +61,7 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
         WeightsError: no folder, no ``config.json``, unreadable JSON, another format, or an
             encoder this package does not build.
     """
-    from adain.nets.encoder import ENCODERS, STAGES
+    from adain.nets.names import ENCODER_NAMES, STAGES
 
     d = Path(folder).expanduser()
     if not d.is_dir():
@@ -77,9 +77,9 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
         raise WeightsError(f'{path}: not an adain model config (expected "format": "{FORMAT}")')
     if not isinstance(config.get("version"), int) or config["version"] > FORMAT_VERSION:
         raise WeightsError(f"{path}: format version {config.get('version')!r}; this adain reads up to {FORMAT_VERSION}")
-    if config.get("encoder") not in ENCODERS:
+    if config.get("encoder") not in ENCODER_NAMES:
         raise WeightsError(
-            f"{path}: unknown architecture: encoder {config.get('encoder')!r} (known: {', '.join(sorted(ENCODERS))})"
+            f"{path}: unknown architecture: encoder {config.get('encoder')!r} (known: {', '.join(ENCODER_NAMES)})"
         )
     if config.get("last_stage", "relu4_1") not in STAGES:
         raise WeightsError(f"{path}: unknown last_stage {config.get('last_stage')!r} (known: {', '.join(STAGES)})")
@@ -103,7 +103,7 @@ def _tensors(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def registry_encoder_file(config: Mapping[str, Any], folder: Path, download: bool) -> Path:
-    from adain.weights.download import file_digest, resolve_weights
+    from adain.weights.download import file_digest, registered_digests, resolve_weights
     from adain.weights.registry import WEIGHTS
 
     ref = config["encoder_weights"]
@@ -111,7 +111,8 @@ def registry_encoder_file(config: Mapping[str, Any], folder: Path, download: boo
     if key not in WEIGHTS:
         raise WeightsError(f"{folder / CONFIG}: encoder weights {key!r} are not registered (known: {sorted(WEIGHTS)})")
     path = resolve_weights(key, download=download)
-    if ref.get("sha256") and file_digest(path) != ref["sha256"]:
+    digest, known = file_digest(path), registered_digests(WEIGHTS[key])
+    if ref.get("sha256") and digest != ref["sha256"] and not {digest, ref["sha256"]} <= known:
         raise WeightsError(f"{path}: sha256 differs from the one {folder / CONFIG} records for {key!r}")
     return path
 
@@ -126,7 +127,7 @@ def load_model_folder(folder: str | os.PathLike[str], download: bool = True) -> 
     from adain.nets.decoder import load_decoder
     from adain.nets.encoder import build_encoder, load_encoder_state_dict
     from adain.nets.network import AdaINNet
-    from adain.weights.loading import load_encoder
+    from adain.weights.files import load_encoder
 
     d = Path(folder).expanduser()
     config = read_config(d)
@@ -141,7 +142,7 @@ def load_model_folder(folder: str | os.PathLike[str], download: bool = True) -> 
     if config["encoder_weights"] == "folder":
         encoder = build_encoder(config["encoder"], last)
         load_encoder_state_dict(encoder, enc, source)
-        encoder.weights_path = None
+        encoder.weights_path = source  # where its distillation heads (if any) are found
     else:
         if enc:
             raise ArchitectureError(f"{source}: holds encoder weights but {CONFIG} names a registered encoder")
@@ -163,6 +164,8 @@ def write_model_folder(
     encoder_ref: dict[str, str] | None,
     extra: Mapping[str, Any] | None = None,
     overwrite: bool = False,
+    half: bool = False,
+    encoder_extra: Mapping[str, torch.Tensor] | None = None,
 ) -> list[Path]:
     """Write ``net`` as a model folder (each file atomically); returns the files.
 
@@ -171,7 +174,11 @@ def write_model_folder(
             (then only the decoder is stored), ``None`` to store the encoder in the folder too.
         card: the model card (``README.md``).
         extra: more fields for ``config.json`` (``training``: the run's configuration, …).
+        half: store the decoder in fp16 (half the size; it runs in fp32 after loading).
+        encoder_extra: more tensors of the encoder's file to store beside it (its distillation
+            heads, which ``--refine`` and Gatys measure with), when the encoder is stored.
     """
+    import torch
     from safetensors.torch import save
 
     from adain.io.atomic import ensure_new
@@ -179,9 +186,11 @@ def write_model_folder(
     d = Path(folder).expanduser()
     for f in (WEIGHTS_FILE, CONFIG, CARD):  # all or nothing
         ensure_new(d / f, overwrite)
-    tensors = {f"decoder.{k}": v.detach().float().cpu().contiguous() for k, v in net.decoder.state_dict().items()}
+    dtype = torch.float16 if half else torch.float32
+    tensors = {f"decoder.{k}": v.detach().to(dtype).cpu().contiguous() for k, v in net.decoder.state_dict().items()}
     if encoder_ref is None:
-        tensors |= {f"encoder.{k}": v.detach().float().cpu().contiguous() for k, v in net.encoder.state_dict().items()}
+        enc = {**net.encoder.state_dict(), **dict(encoder_extra or {})}
+        tensors |= {f"encoder.{k}": v.detach().float().cpu().contiguous() for k, v in enc.items()}
     config = {
         "format": FORMAT,
         "version": FORMAT_VERSION,

@@ -15,7 +15,8 @@ from adain.errors import WeightsError
 from adain.nets.decoder import Decoder, load_decoder
 from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
 from adain.nets.network import AdaINNet
-from adain.weights.download import model_files, resolve_weights, sha256_file
+from adain.weights.download import model_files, registered_digests, resolve_weights, sha256_file
+from adain.weights.files import load_encoder, load_state_dict_file
 from adain.weights.registry import ENCODER_WEIGHTS, MODELS, WEIGHTS, choose_model
 
 __all__ = [
@@ -30,80 +31,6 @@ __all__ = [
     "load_state_dict_file",
     "make_encoder",
 ]
-
-
-def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """``torch.load(..., weights_only=True)`` onto the CPU (or a ``.safetensors`` file), with a
-    one-line error for bad files.
-
-    Files that ``weights_only`` refuses (pickles with arbitrary objects) are refused here too: a
-    weights file never runs code.
-    """
-    import pickle
-
-    import torch
-
-    if str(path).endswith(".safetensors"):
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        try:
-            return load_file(path)
-        except FileNotFoundError:
-            raise WeightsError(f"{path}: weights file not found") from None
-        except (SafetensorError, OSError, ValueError) as e:
-            raise WeightsError(f"{path}: not a readable safetensors file ({str(e).splitlines()[0][:160]})") from None
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise WeightsError(f"{path}: weights file not found") from None
-    except pickle.UnpicklingError as e:
-        # torch's refusal runs to many lines and advises weights_only=False; say it in one line, no advice
-        if "GLOBAL" in str(e):
-            raise WeightsError(
-                f"{path}: refused: the file holds Python objects other than tensors (not loaded, for safety)"
-            ) from None
-        detail = next(
-            (ln.strip() for ln in str(e).splitlines() if ln.strip().startswith(("Unsupported", "invalid"))),
-            "not a weights pickle",
-        )
-        raise WeightsError(f"{path}: not a readable PyTorch weights file ({detail})") from None
-    except Exception as e:  # zip errors, truncation, …
-        first = (str(e).strip().splitlines() or [""])[0]  # torch's messages run to several lines
-        raise WeightsError(f"{path}: not a readable PyTorch weights file ({type(e).__name__}: {first})") from None
-    if not isinstance(obj, dict):
-        raise WeightsError(f"{path}: expected a state dict, found {type(obj).__name__}")
-    return obj
-
-
-def load_encoder(
-    name: str,
-    weights: str | os.PathLike[str] | None = None,
-    registry_key: str | None = None,
-    last_stage: str = "relu4_1",
-    download: bool = True,
-) -> tuple[Encoder, Path]:
-    """Build encoder ``name`` and load its weights: explicit path → cache → download.
-
-    Returns:
-        The frozen encoder and the path its weights came from.
-    """
-    encoder = build_encoder(name, last_stage)
-
-    def verify(p: Path) -> None:
-        load_encoder_state_dict(encoder, load_state_dict_file(p), str(p))
-
-    if weights is None and registry_key is None:
-        raise WeightsError(f"encoder {name!r} needs a weights file (--encoder-weights PATH)")
-    if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            raise WeightsError(f"{path}: weights file not found")
-    else:
-        path = resolve_weights(registry_key or "", download=download, verify=verify)
-    verify(path)
-    encoder.weights_path = str(path)
-    return encoder, path
 
 
 def load_pretrained(
@@ -124,6 +51,11 @@ def load_pretrained(
             ``strict`` (refuse) or ``off`` (see :func:`adain.weights.download.model_files`).
     """
     card = MODELS[choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]]
+    if card.folder is not None and encoder_weights is None and decoder_weights is None:
+        from adain.weights.download import builtin_folder
+        from adain.weights.folder import load_model_folder
+
+        return load_model_folder(builtin_folder(card.name), download)  # a built-in model is a model folder
     encoder = build_encoder(card.encoder)
     decoders: list[Decoder] = []
 
@@ -226,12 +158,19 @@ def load_checkpoint_net(
         if not (encoder_weights or rec.get("encoder_weights")):
             raise WeightsError(f"{p}: the checkpoint records no encoder weights file; pass --encoder-weights PATH")
         wpath = Path(encoder_weights or rec["encoder_weights"])
+        key = ENCODER_WEIGHTS.get(rec["encoder"])
+        known = registered_digests(WEIGHTS[key]) if key in WEIGHTS else frozenset()
+        if not wpath.is_file() and encoder_weights is None and rec.get("encoder_sha256") in known:
+            wpath = resolve_weights(key or "")  # a registered file that moved (e.g. into the package's model folder)
         if not wpath.is_file():
-            key = ENCODER_WEIGHTS.get(rec["encoder"])
             hint = f" (download: {WEIGHTS[key].url})" if key in WEIGHTS else ""
             raise WeightsError(f"{wpath}: encoder weights recorded in {p} not found; pass --encoder-weights PATH{hint}")
         digest = sha256_file(wpath)
-        if rec.get("encoder_sha256") and digest != rec["encoder_sha256"]:
+        if (
+            rec.get("encoder_sha256")
+            and digest != rec["encoder_sha256"]
+            and not {digest, rec["encoder_sha256"]} <= known
+        ):
             raise WeightsError(
                 f"{wpath}: sha256 {digest[:12]}… differs from {rec['encoder_sha256'][:12]}… recorded in {p}; "
                 "the decoder was trained against other encoder weights"
@@ -241,14 +180,53 @@ def load_checkpoint_net(
 
 
 def check_training_checkpoint(path: str) -> None:
-    """A resume checkpoint must exist, load as plain data (``weights_only``: it never runs code)
-    and come from ``adain-train``; else one line (:class:`~adain.errors.WeightsError`)."""
+    """A resume checkpoint must exist, load as plain data (``weights_only``: it never runs code),
+    come from ``adain-train``, and hold what resuming reads: a decoder that fits its own record,
+    optimiser states that fit those parameters, and the loops' state; else one line
+    (:class:`~adain.errors.WeightsError`), before anything is built or written."""
     if not Path(path).is_file():
         raise WeightsError(f"{path}: --ckpt_path not found")
     ckpt = load_state_dict_file(path)
-    encoder_record(ckpt, path)
-    if "state_dict" not in ckpt or "loops" not in ckpt:
+    rec = encoder_record(ckpt, path)
+    if "state_dict" not in ckpt or not isinstance(ckpt.get("loops"), dict):
         raise WeightsError(f"{path}: not a training checkpoint (no trainer state to resume from)")
+    try:
+        decoder = load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, path)
+    except ValueError as e:
+        raise WeightsError(str(e)) from None
+    widths = rec.get("decoder_widths")
+    if widths is not None and list(decoder.widths) != list(widths):
+        raise WeightsError(f"{path}: decoder widths {list(decoder.widths)} differ from the recorded {widths}")
+    sd = ckpt["state_dict"]
+    shapes = [tuple(v.shape) for k, v in sd.items() if k.startswith(("net.decoder.", "disc."))]
+    _check_optimizer_states(ckpt.get("optimizer_states", []), shapes, path)
+
+
+def _check_optimizer_states(states: Any, shapes: list[tuple[int, ...]], path: str) -> None:
+    """Each optimiser state: ``{"state": {id: {name: tensor}}, "param_groups": [{"params": [id…]}]}``
+    covering exactly the trained parameters, every per-parameter tensor of the parameter's shape."""
+    bad = f"{path}: optimizer_states do not fit the model's parameters (damaged, or not written by adain-train)"
+    if not isinstance(states, list):
+        raise WeightsError(bad)
+    for st in states:
+        if not (
+            isinstance(st, dict) and isinstance(st.get("state"), dict) and isinstance(st.get("param_groups"), list)
+        ):
+            raise WeightsError(bad)
+        if not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in st["param_groups"]):
+            raise WeightsError(bad)
+        ids = [i for g in st["param_groups"] for i in g["params"]]
+        if len(ids) != len(shapes):
+            raise WeightsError(f"{bad}: {len(ids)} parameters in the optimizer, {len(shapes)} in the model")
+        where = {i: n for n, i in enumerate(ids)}
+        for i, slots in st["state"].items():
+            if i not in where or not isinstance(slots, dict):
+                raise WeightsError(bad)
+            for v in slots.values():
+                if isinstance(v, torch.Tensor) and v.ndim > 0 and tuple(v.shape) != shapes[where[i]]:
+                    raise WeightsError(
+                        f"{bad}: a state of shape {tuple(v.shape)} for a parameter of {shapes[where[i]]}"
+                    )
 
 
 def load_checkpoint_decoder(path: str | os.PathLike[str]) -> Decoder:

@@ -45,7 +45,10 @@ class WeightSpec:
         size: expected size in bytes, when known.
         sha256: expected sha256 hex digest, when published.
         flag: the CLI flag that supplies the file by hand (for error messages).
-        packaged: file name of a copy shipped in ``adain/pretrained/`` (used before cache and download).
+        packaged: path of a copy shipped in ``adain/pretrained/`` (used before cache and download);
+            a shipped model folder's ``model.safetensors`` holds the encoder and the decoder at once
+            (``encoder.*``, ``decoder.*``), and each loader takes its part.
+        packaged_sha256: sha256 of the shipped copy (a damaged installation is refused).
     """
 
     name: str
@@ -55,9 +58,12 @@ class WeightSpec:
     sha256: str | None = None
     flag: str = "--encoder-weights"
     packaged: str | None = None
+    packaged_sha256: str | None = None
 
 
 _ADAIN_RELEASE = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0"
+#: ``adain/pretrained/small16x/model.safetensors``: the built-in model (encoder + decoder)
+_SMALL16X_FOLDER_SHA256 = "5e8546f0291bac335fbb09acabcd54c3bfa891527ed1ff8797cca2b3808c1492"
 
 
 WEIGHTS: dict[str, WeightSpec] = {
@@ -89,14 +95,16 @@ WEIGHTS: dict[str, WeightSpec] = {
             "cd16x_4SE_20191110-132643_E20.pth",
             size=1_235_183,
             sha256="d2f059cbcd6669556a43aadef58d20c8b280462c18b60a9e7424a14dd271cd6b",
-            packaged="small16x_encoder.pth",
+            packaged="small16x/model.safetensors",  # the same tensors (and heads), converted: no pickle
+            packaged_sha256=_SMALL16X_FOLDER_SHA256,
         ),
         WeightSpec(
             "small16x_decoder",
             None,
-            "small16x_decoder.pt",
+            "small16x_decoder.safetensors",
             flag="--decoder-weights",
-            packaged="small16x_decoder.pt",
+            packaged="small16x/model.safetensors",
+            packaged_sha256=_SMALL16X_FOLDER_SHA256,
         ),
     )
 }
@@ -124,7 +132,9 @@ class PretrainedModel:
     """A named pretrained model: which encoder, and where its weights come from.
 
     ``encoder_weights``/``decoder_weights`` are keys of :data:`WEIGHTS`; a model whose files are
-    all shipped inside the package (:attr:`packaged`) needs no download.
+    all shipped inside the package (:attr:`packaged`) needs no download. ``folder``: the model
+    folder (:mod:`adain.weights.folder`) shipped in ``adain/pretrained/`` that *is* the model, when
+    it is built in (then its two keys name parts of that folder's ``model.safetensors``).
     """
 
     name: str
@@ -132,6 +142,7 @@ class PretrainedModel:
     encoder_weights: str
     decoder_weights: str
     description: str = ""
+    folder: str | None = None
 
     @property
     def files(self) -> tuple[WeightSpec, WeightSpec]:
@@ -160,6 +171,7 @@ MODELS: dict[str, PretrainedModel] = {
             "small16x_encoder",
             "small16x_decoder",
             description="distilled VGG-19 (Collaborative Distillation) + our decoder (built in, 1.7 MB)",
+            folder="small16x",
         ),
     )
 }
@@ -170,9 +182,9 @@ BEST_MODEL, BUILTIN_MODEL = "canonical", "small16x"
 
 
 def packaged_file(filename: str) -> Path:
-    """A weights file shipped in ``adain/pretrained/``."""
-    path = Path(str(resources.files("adain") / "pretrained" / filename))
-    if not path.is_file():
+    """A weights file (or, for a model's ``folder``, a model folder) shipped in ``adain/pretrained/``."""
+    path = Path(str(resources.files("adain") / "pretrained")).joinpath(*filename.split("/"))
+    if not path.exists():
         raise WeightsError(f"{path}: packaged weights missing from the installation")
     return path
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adain.errors import WeightsError
+from adain.nets.names import model_bytes_per_pixel
 
 if TYPE_CHECKING:
     from adain.nets.network import AdaINNet
@@ -37,6 +38,9 @@ class ModelSource:
     downsampling: int
     builder: Callable[[], AdaINNet]
     _net: AdaINNet | None = field(default=None, repr=False)
+    #: peak memory of a forward pass per input pixel (sizes automatic tiles; see
+    #: :func:`adain.nets.names.activation_bytes_per_pixel`)
+    bytes_per_pixel: int = field(default_factory=lambda: model_bytes_per_pixel("vgg19_normalised"))
 
     def build(self) -> AdaINNet:
         if self._net is None:
@@ -51,11 +55,17 @@ class ModelSource:
             h.update(k.encode())
             h.update(str(tuple(v.shape)).encode())
             h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
-        return cls(h.hexdigest(), label, net.downsampling, lambda: net, net)
+        bpp = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths))
+        return cls(h.hexdigest(), label, net.downsampling, lambda: net, net, bpp)
 
     @classmethod
     def from_files(
-        cls, label: str, parts: list[str | os.PathLike[str] | str], downsampling: int, builder: Callable[[], AdaINNet]
+        cls,
+        label: str,
+        parts: list[str | os.PathLike[str] | str],
+        downsampling: int,
+        builder: Callable[[], AdaINNet],
+        bytes_per_pixel: int | None = None,
     ) -> ModelSource:
         """A source whose key hashes ``parts``: architecture names and weights files (by sha256)."""
         from adain.weights.download import file_digest
@@ -64,7 +74,8 @@ class ModelSource:
         for part in parts:
             h.update((file_digest(part) if isinstance(part, Path) else str(part)).encode())
             h.update(b"|")
-        return cls(h.hexdigest(), label, downsampling, builder)
+        bpp = bytes_per_pixel or model_bytes_per_pixel("vgg19_normalised")
+        return cls(h.hexdigest(), label, downsampling, builder, None, bpp)
 
 
 def pretrained_source(
@@ -90,6 +101,10 @@ def pretrained_source(
 
     model = choose_model(name, encoder_weights is not None or decoder_weights is not None)[0]
     card = MODELS[model]
+    if card.folder is not None and encoder_weights is None and decoder_weights is None:
+        from adain.weights.download import builtin_folder
+
+        return folder_source(builtin_folder(model), model, download)  # a built-in model is a model folder
 
     def verify(p: Path) -> None:  # only called before/after a download: the slow path anyway
         from adain.weights.loading import load_encoder
@@ -105,7 +120,7 @@ def pretrained_source(
 
         return load_pretrained(model, enc, dec, download=False, weights_check="off")  # checked above
 
-    return ModelSource.from_files(model, [card.encoder, enc, dec], 8, build)
+    return ModelSource.from_files(model, [card.encoder, enc, dec], 8, build, model_bytes_per_pixel(card.encoder))
 
 
 def checkpoint_source(
@@ -130,4 +145,5 @@ def folder_source(folder: str | os.PathLike[str], label: str | None = None, down
     if config["encoder_weights"] != "folder":
         parts.append(registry_encoder_file(config, d, download))
     stride = 2 ** int(config.get("last_stage", "relu4_1")[4]) // 2
-    return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download))
+    bpp = model_bytes_per_pixel(config["encoder"], config.get("decoder_widths"))
+    return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download), bpp)

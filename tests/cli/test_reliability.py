@@ -449,3 +449,116 @@ def test_fuzz_image_bytes_end_in_success_or_one_line(tmp_path, pair, capsys, dat
 def test_environment_for_children_is_isolated(tmp_path):
     assert child_env(tmp_path)["ADAIN_HOME"] == str(tmp_path / "home")
     assert os.environ.get("ADAIN_HOME") != str(tmp_path / "home")
+
+
+# ----------------------------------------------------------------------------- 14: training data and resumes
+def _train_args(c: Path, s: Path, root: Path, *extra: str) -> list[str]:
+    from tests.helpers import REPO
+
+    return [
+        "fit",
+        "--config",
+        str(REPO / "configs/debug.yaml"),
+        f"--data.content_dir={c}",
+        f"--data.style_dir={s}",
+        "--data.num_workers=0",
+        f"--trainer.default_root_dir={root}",
+        *extra,
+    ]
+
+
+@pytest.fixture
+def train_data(tmp_path) -> tuple[Path, Path]:
+    c, s = tmp_path / "c", tmp_path / "s"
+    for k in range(4):
+        make_image(c / f"{k}.jpg", 64, 48, k)
+        make_image(s / f"{k}.png", 40, 52, 10 + k)
+    return c, s
+
+
+@pytest.mark.slow
+def test_training_skips_bad_data_files_with_a_count(tmp_path, train_data):
+    """A decompression-bomb PNG among the styles and a JPEG truncated after its header among the
+    held-out validation files: skipped with one counting warning each; the run finishes."""
+    c, s = train_data
+    Image.new("L", (20000, 20000)).save(s / "bomb.png")  # 400 MP in ~0.4 MB
+    big = make_image(tmp_path / "big.jpg", 400, 300, 7).read_bytes()
+    (c / "9_truncated.jpg").write_bytes(big[: len(big) * 6 // 10])  # the header reads, the pixels do not
+    r = subprocess.run(
+        [*cli_command("cli.train"), *_train_args(c, s, tmp_path / "run", "--data.val_holdout=2")],
+        env=child_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    skipped = [ln for ln in r.stderr.splitlines() if "skipped" in ln]
+    assert any("skipped 1 of 5 style files" in ln and "bomb.png" in ln for ln in skipped), skipped
+    assert any("skipped 1 of 2 validation content files" in ln and "9_truncated.jpg" in ln for ln in skipped)
+    assert "Traceback" not in r.stderr
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.slow
+def test_bad_resume_checkpoints_are_one_line_before_anything_is_written(tmp_path, train_data):
+    """--ckpt_path with damaged optimiser states, a list state_dict or a wrong-shaped decoder, and
+    --ckpt_path last with a truncated or malicious last.ckpt: exit 2, one error line, no config.yaml."""
+    import copy
+    import pickle
+
+    from adain.cli.train import train_main
+
+    c, s = train_data
+    train_main(_train_args(c, s, tmp_path / "good"))
+    good = torch.load(tmp_path / "good" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+
+    def variant(name: str, change) -> Path:
+        ck = copy.deepcopy(good)
+        change(ck)
+        torch.save(ck, tmp_path / name)
+        return tmp_path / name
+
+    first_dec = next(k for k in good["state_dict"] if k.startswith("net.decoder."))
+    groups = good["optimizer_states"][0]["param_groups"]
+    cases = {
+        variant(
+            "opt.ckpt",
+            lambda ck: ck.update(
+                optimizer_states=[{"state": {0: {"exp_avg": torch.zeros(2)}}, "param_groups": groups}]
+            ),
+        ): "optimizer_states do not fit",
+        variant("list.ckpt", lambda ck: ck.update(state_dict=list(ck["state_dict"].items()))): "'state_dict' is a list",
+        variant(
+            "dec.ckpt", lambda ck: ck["state_dict"].update({first_dec: torch.zeros(5, 5, 3, 3)})
+        ): "wrong architecture",
+    }
+    for path, words in cases.items():
+        root = tmp_path / f"r_{path.stem}"
+        code, lines = _cmd("cli.train", _train_args(c, s, root, f"--ckpt_path={path}"), tmp_path)
+        errors = [ln for ln in lines if "error" in ln.lower()]
+        assert code == 2 and len(errors) == 1 and words in errors[0], (path.name, lines)
+        assert "Traceback" not in "\n".join(lines) and not root.exists(), path.name
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'PWNED'}",))
+
+    blob = (tmp_path / "good" / "checkpoints" / "last.ckpt").read_bytes()
+    for name, data, words in (
+        ("truncated", blob[: len(blob) // 2], "not a readable PyTorch weights file"),
+        ("malicious", pickle.dumps({"x": Evil()}), "not a readable PyTorch weights file"),
+    ):
+        root = tmp_path / f"last_{name}"
+        (root / "checkpoints").mkdir(parents=True)
+        (root / "checkpoints" / "last.ckpt").write_bytes(data)
+        code, lines = _cmd("cli.train", _train_args(c, s, root, "--ckpt_path=last"), tmp_path)
+        errors = [ln for ln in lines if "error" in ln.lower()]
+        assert code == 2 and len(errors) == 1 and "last.ckpt" in errors[0] and words in errors[0], (name, lines)
+        assert "Traceback" not in "\n".join(lines) and not (root / "config.yaml").exists(), name
+        assert sorted(p.name for p in root.rglob("*")) == ["checkpoints", "last.ckpt"], name
+    assert not (tmp_path / "PWNED").exists()
+    # and a sound last.ckpt resumes
+    code, lines = _cmd(
+        "cli.train", _train_args(c, s, tmp_path / "good", "--ckpt_path=last", "--trainer.max_steps=6"), tmp_path
+    )
+    assert code == 0, lines[-5:]

@@ -237,22 +237,38 @@ def test_interrupted_run_keeps_finished_outputs_and_resumes(tmp_path, sig):
     assert all(before[n] == (out / n).stat().st_mtime_ns for n in before)  # finished ones left alone
 
 
+def _bound_mb(process_mb: float, pixels: int) -> float:
+    """README's bound: the process + 32 bytes per working pixel + the network's 1 GiB budget."""
+    return process_mb + 32 * pixels / 2**20 + 1024
+
+
 @pytest.mark.slow
-def test_memory_is_bounded_for_extreme_shapes(tmp_path):
-    """Peak RSS of the real CLI (the child's own VmHWM): a 20000x20 strip at the default
-    size is refused in one line at import-level memory; at its own size it runs small; an 8 MP
-    (4K) photo at full size is tiled automatically and stays under the documented bound."""
+def test_memory_is_bounded_for_extreme_shapes(tmp_path, canonical_files):
+    """Peak RSS of the real CLI (the child's own VmHWM) against README's bound, per path: a 20000x20
+    strip at the default size is refused in one line at import-level memory; at its own size it
+    runs small; a 100 MP PNG at the default size is decoded and resized in 8 bits; an 8 MP (4K)
+    photo at full size is tiled automatically; the VGG-19 architecture (4x the activations) gets
+    smaller tiles from its bytes per pixel and stays in the same bound."""
     s = make_image(tmp_path / "s.jpg", 64, 64, 1)
     strip = tmp_path / "strip.png"
     Image.fromarray(np.full((20, 20000, 3), 120, np.uint8)).save(strip)
     big = tmp_path / "uhd.jpg"
     yy, xx = np.mgrid[0:2160, 0:3840]
     Image.fromarray(np.stack([(xx % 256), (yy % 256), ((xx + yy) % 256)], -1).astype(np.uint8)).save(big)
-    rows = {}
-    for name, content, extra, want in [
-        ("strip default", strip, [], 2),
-        ("strip size 0", strip, ["--content-size", "0"], 0),
-        ("4K size 0", big, ["--content-size", "0"], 0),
+    huge = tmp_path / "huge.png"
+    Image.new("RGB", (10000, 10000), (90, 140, 200)).save(huge)
+    mid = tmp_path / "mid.jpg"
+    Image.fromarray(np.stack([(xx % 256), (yy % 256), ((xx + yy) % 256)], -1)[:1200, :1800].astype(np.uint8)).save(mid)
+    enc, dec = canonical_files
+    canonical = ["--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights"]
+    canonical += ["--backend", "torch", "--precision", "fp32"]
+    rows, bounds = {}, {}
+    for name, content, extra, want, process, pixels in [
+        ("strip default", strip, MODEL, 2, 300, 0),
+        ("strip size 0", strip, [*MODEL, "--content-size", "0"], 0, 700, 20 * 20000),
+        ("100 MP PNG default", huge, MODEL, 0, 700, 512 * 512),
+        ("4K size 0", big, [*MODEL, "--content-size", "0"], 0, 700, 3840 * 2160),
+        ("canonical 2 MP size 0", mid, [*canonical, "--content-size", "0"], 0, 1000, 1800 * 1200),
     ]:
         hwm = tmp_path / f"{name.replace(' ', '_')}.hwm"
         proc = _start(
@@ -264,7 +280,6 @@ def test_memory_is_bounded_for_extreme_shapes(tmp_path):
                 "--output",
                 str(tmp_path / name.replace(" ", "_")),
                 "--quiet",
-                *MODEL,
                 *extra,
             ],
             tmp_path,
@@ -273,12 +288,12 @@ def test_memory_is_bounded_for_extreme_shapes(tmp_path):
         code, rss = _wait_rss(proc, hwm)
         err = proc.stderr.read()
         assert code == want, err
-        rows[name] = rss
+        rows[name], bounds[name] = rss, (process if not pixels else _bound_mb(process, pixels))
         if want == 2:
             assert len(err.strip().splitlines()) == 1
     print(rows)
-    assert rows["strip default"] < 300 and rows["strip size 0"] < 1000
-    assert rows["4K size 0"] < 2500  # README: peak memory (tiles of <= 4 MP on CPU)
+    for name in rows:
+        assert rows[name] < bounds[name], (name, rows[name], bounds[name])
 
 
 @pytest.mark.slow

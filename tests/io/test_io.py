@@ -134,3 +134,57 @@ def test_masks_read_the_same_from_every_input_kind(tmp_path):
     arr = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255
     values = [float(to_mask(m).mean()) for m in (tmp_path / "red.png", img, arr, torch.from_numpy(arr))]
     assert values == pytest.approx([0.299] * 4, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- memory-lean decoding
+def test_read_image_resized_matches_float_resize_within_one_8bit_step(tmp_path):
+    from adain.io.images import read_image, read_image_resized, resize_array
+
+    p = make_image(tmp_path / "a.png", 300, 200, 3)
+    for size, crop in ((64, False), (64, True), (0, False), (250, False)):
+        got = read_image_resized(p, size, crop)
+        want = resize_array(read_image(p), size, crop)
+        assert got.shape == want.shape and got.dtype == np.float32
+        err = np.abs(got - want)
+        assert err.max() <= 1 / 255 + 1e-6 and err.mean() <= 0.5 / 255, (size, crop, err.max(), err.mean())
+    with pytest.raises(ImageError, match="missing.png: no such file"):
+        read_image_resized(tmp_path / "missing.png", 64)
+
+
+def test_array_conversions_in_strips_equal_the_whole_image_formula(tmp_path):
+    """pil_to_array and to_pil work in strips (bounded temporaries): the same numbers as converting
+    the whole image at once, across strip boundaries."""
+    from adain.io.images import pil_to_array, to_pil
+
+    rng = np.random.default_rng(0)
+    u8 = (rng.random((2100, 1000, 3)) * 255).astype(np.uint8)  # more rows than one strip holds
+    arr = pil_to_array(Image.fromarray(u8))
+    np.testing.assert_array_equal(arr, u8.transpose(2, 0, 1).astype(np.float32) / np.float32(255.0))
+    x = rng.random((3, 2100, 1000), dtype=np.float32) * 1.2 - 0.1
+    want = (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).transpose(1, 2, 0)
+    np.testing.assert_array_equal(np.asarray(to_pil(x)), want)
+
+
+def test_to_array_shares_in_range_float_arrays_read_only_and_never_changes_the_input():
+    from adain.io.images import to_array
+
+    x = np.random.default_rng(1).random((3, 8, 8), dtype=np.float32)
+    y = to_array(x)
+    assert np.shares_memory(x, y) and not y.flags.writeable and x.flags.writeable
+    z = x * 2
+    before = z.copy()
+    w = to_array(z)
+    assert not np.shares_memory(w, z) and w.max() <= 1.0 and np.array_equal(z, before)
+
+
+def test_an_rgb_file_is_not_copied_to_convert_it(tmp_path, monkeypatch):
+    """Pillow's convert("RGB") copies an RGB image (400 MB for 100 MP); the reader skips it."""
+    from adain.io import images
+
+    p = make_image(tmp_path / "rgb.png", 40, 30, 1)
+    calls = []
+    real = Image.Image.convert
+    monkeypatch.setattr(Image.Image, "convert", lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    images.read_image(p)
+    images.read_image_resized(p, 16)
+    assert not calls

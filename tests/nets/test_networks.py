@@ -180,3 +180,12 @@ def test_widened_decoder_computes_the_same_function_and_loads_with_its_widths(tm
         widen_decoder(wide, small)
     with pytest.raises(ArchitectureError, match="wide.pt"):  # a corrupt layer names the file
         load_decoder(enc, {**sd, "1.weight": sd["1.weight"][:, :64]}, "wide.pt")
+
+
+def test_torch_free_names_match_the_architectures():
+    """``adain.nets.names`` (read on the fast path, no torch) lists exactly what build_encoder builds."""
+    from adain.nets.encoder import _SPECS, ENCODERS
+    from adain.nets.names import ENCODER_NAMES, STAGES
+
+    assert sorted(ENCODER_NAMES) == sorted(_SPECS) == sorted(ENCODERS)
+    assert build_encoder("vgg19_small16x").stages == STAGES

@@ -97,3 +97,34 @@ def test_style_statistics_persist_across_runs_on_graph_backends(tmp_path, net, p
     assert not np.allclose(a[0], c[0])
     torch_pipe = Pipeline(TorchRuntime(net, "cpu", "fp32"))
     assert torch_pipe.runtime.cache_dir is None  # a network in memory may change: never cached on disk
+
+
+# ----------------------------------------------------------------------------- one memory model
+def test_activation_estimate_and_the_automatic_tiles_follow_the_model():
+    """Bytes per pixel come from the architecture's widths; the VGG-19 architecture (4x the
+    channels) tiles above ~1 MP, small16x above ~4 MP; tiles plus margins fit the budget."""
+    from adain.nets.names import ENCODER_WIDTHS, activation_bytes_per_pixel, model_bytes_per_pixel
+    from adain.pipeline.core import NETWORK_BUDGET
+    from tests.helpers import canonical_net
+
+    assert activation_bytes_per_pixel([16, 32, 64, 128]) == 24 + 8 * (16 + 8 + 4 + 2)
+    assert model_bytes_per_pixel("vgg19_small16x", [32, 64, 64, 128]) > model_bytes_per_pixel("vgg19_small16x")
+    assert model_bytes_per_pixel("vgg19_normalised") == activation_bytes_per_pixel(ENCODER_WIDTHS["vgg19_normalised"])
+    small = Pipeline(TorchRuntime(small_net(), "cpu", "fp32"))
+    vgg = Pipeline(TorchRuntime(canonical_net(), "cpu", "fp32"))
+    assert small.runtime.bytes_per_pixel == model_bytes_per_pixel("vgg19_small16x")
+    assert 3.5e6 < small.max_untiled_pixels < 4.5e6 and 0.9e6 < vgg.max_untiled_pixels < 1.3e6
+    for p in (small, vgg):
+        ext = (p.default_tile + 2 * p.tile_margin) ** 2
+        assert ext * p.runtime.bytes_per_pixel <= NETWORK_BUDGET["cpu"] and p.default_tile % 64 == 0
+    assert Pipeline(TorchRuntime(small_net(), "cpu", "fp32"), tile=512).default_tile == 512
+
+
+def test_graph_runtimes_get_smaller_tiles_for_their_per_shape_buffers(tmp_path):
+    from adain.runtime.graph_backend import GraphRuntime
+
+    src = ModelSource.from_net(small_net(), "small")
+    graph = Pipeline(GraphRuntime(src, "openvino", "fp32", announce=False))
+    eager = Pipeline(TorchRuntime(small_net(), "cpu", "fp32"))
+    assert graph.max_untiled_pixels == eager.max_untiled_pixels  # one shape: the same threshold
+    assert graph.default_tile < eager.default_tile

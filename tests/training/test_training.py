@@ -420,10 +420,9 @@ def test_small16x_configs_parse(capsys):
     # stage 3 continues from the shipped decoder with the packaged encoder (no ../shared weights needed)
     g = outs["gpu"]
     assert "batch_size: 16" in g and "decay: 0.999" in g and "benchmark: true" in g
-    assert "encoder_weights: adain/pretrained/small16x_encoder.pth" in g
-    assert "decoder_init: adain/pretrained/small16x_decoder.pt" in g
-    for rel in ("adain/pretrained/small16x_encoder.pth", "adain/pretrained/small16x_decoder.pt"):
-        assert (REPO / rel).is_file(), rel
+    assert "encoder_weights: adain/pretrained/small16x/model.safetensors" in g
+    assert "decoder_init: adain/pretrained/small16x/model.safetensors" in g
+    assert (REPO / "adain/pretrained/small16x/model.safetensors").is_file()
 
 
 def test_progress_bar_counts_to_max_steps_also_after_resume(data, tmp_path):

@@ -149,7 +149,8 @@ def test_a_registered_encoder_is_referenced_not_copied(tmp_path, pair):
     folder = tmp_path / "s16"
     assert _export([str(folder), "--model", "small16x"]) == 0
     config = json.loads((folder / "config.json").read_text())
-    assert config["encoder_weights"] == {"registry": "small16x_encoder", "sha256": WEIGHTS["small16x_encoder"].sha256}
+    shipped = WEIGHTS["small16x_encoder"].packaged_sha256
+    assert config["encoder_weights"] == {"registry": "small16x_encoder", "sha256": shipped}
     keys = json.loads(
         (folder / "model.safetensors").read_bytes()[8:][
             : int.from_bytes((folder / "model.safetensors").read_bytes()[:8], "little")
@@ -363,3 +364,33 @@ def test_a_folders_safetensors_is_a_decoder_file_everywhere(tmp_path, pair):
     bad.write_bytes(b"nope")
     with pytest.raises(Exception, match="bad.safetensors: not a readable safetensors file"):
         Stylizer.from_pretrained("small16x", decoder_weights=bad, backend="torch")
+
+
+def test_include_encoder_half_writes_a_self_contained_folder_like_the_builtin(tmp_path, pair):
+    """``--include-encoder --half`` is how the built-in folder is made: encoder + heads + fp16
+    decoder, provenance recorded; it equals the shipped folder tensor for tensor."""
+    from importlib import resources
+
+    from safetensors.torch import load_file
+
+    from adain import Stylizer
+    from adain.methods.gatys.loss_network import loss_network_for
+    from adain.weights.folder import load_model_folder
+
+    folder = tmp_path / "self"
+    assert _export([str(folder), "--model", "small16x", "--include-encoder", "--half"]) == 0
+    config = json.loads((folder / "config.json").read_text())
+    assert config["encoder_weights"] == "folder"
+    assert config["encoder_source"]["registry"] == "small16x_encoder"
+    shipped = load_file(Path(str(resources.files("adain") / "pretrained" / "small16x" / "model.safetensors")))
+    written = load_file(folder / "model.safetensors")
+    assert written.keys() == shipped.keys()
+    assert all(torch.equal(written[k], v) for k, v in shipped.items())
+    assert written["decoder.1.weight"].dtype == torch.float16
+    net = load_model_folder(folder)
+    assert loss_network_for(net.encoder, "on").heads is not None
+    c, s = pair
+    kw = {"content_size": 0, "style_size": 0}
+    want = Stylizer.from_pretrained("small16x", device="cpu", precision="fp32", backend="torch").stylize(c, s, **kw)
+    got = Stylizer.from_pretrained(str(folder), device="cpu", precision="fp32", backend="torch").stylize(c, s, **kw)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)

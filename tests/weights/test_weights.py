@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,17 +68,25 @@ def _cache_is_clean() -> bool:
     return not d.exists() or not any(d.iterdir())
 
 
-def test_good_download_is_cached_and_reused(server):
+def test_good_download_is_cached_and_reused(server, capsys):
     url, srv = server
     p = resolve_weights(spec(url), progress=False)
     assert p == cache_dir() / "test.pth" and p.read_bytes() == PAYLOAD
     assert resolve_weights(spec(url), progress=False) == p
     assert srv.hits == 1  # second call served from the cache
+    umask = os.umask(0)
+    os.umask(umask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~umask  # the mode open() gives, not a temp file's 0600
+    p.unlink()
+    capsys.readouterr()
+    resolve_weights(spec(url), progress=True)
+    err = capsys.readouterr().err
+    assert "test.pth" in err and "100%" in err  # a progress bar named after the file
 
 
 def test_corrupt_download_is_rejected_and_not_cached(server):
     url, _ = server
-    with pytest.raises(WeightsError, match="corrupt"):
+    with pytest.raises(WeightsError, match="corrupt .sha256 differs"):
         resolve_weights(spec(url, "corrupt.pth"), progress=False)
     assert _cache_is_clean()
 
@@ -93,7 +102,7 @@ def test_404_is_a_clear_error(server):
 
 def test_dropped_connection_leaves_nothing(server):
     url, _ = server
-    with pytest.raises(WeightsError, match="test.pth"):
+    with pytest.raises(WeightsError, match=r"test.pth: .* interrupted \(connection closed after [\d,]+ bytes"):
         resolve_weights(spec(url, "drop.pth"), progress=False)
     assert _cache_is_clean()
 

@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse images with more pixels")
     s.add_argument("--queue-size", type=int, default=16, help="requests that may wait; more are refused politely")
     s.add_argument("--preview-size", type=int, default=384, help="longer side of the live preview")
+    s.add_argument(
+        "--max-render-pixels",
+        type=int,
+        default=4096 * 4096,
+        help="largest render (bigger requests are rendered at the largest size within it, with a note)",
+    )
     s.add_argument("--style-size", type=size_type, default=512, help="shorter side styles are encoded at")
     s.add_argument("--output-dir", metavar="DIR", help="where renders are kept (default: a temporary folder)")
     s.add_argument("--quiet", action="store_true", help="less output on the console")
@@ -86,7 +92,7 @@ def _prepare(ns: argparse.Namespace) -> gr.Blocks:
         list_images([ns.styles])  # one line if it holds no image
     pipe = make_pipeline(ModelOptions.from_args(ns), PROG)
     rt = pipe.runtime
-    engine = StudioEngine(pipe, ns.preview_size, ns.style_size, ns.output_dir)
+    engine = StudioEngine(pipe, ns.preview_size, ns.style_size, ns.output_dir, ns.max_render_pixels)
     line = f"model **{rt.label}** · {rt.backend} · {rt.device} · {rt.precision}"
     demo = build_app(engine, ns.styles, line)
     demo.queue(max_size=ns.queue_size, default_concurrency_limit=1)

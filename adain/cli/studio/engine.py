@@ -20,6 +20,7 @@ analytics are off, and ``--share`` is opt-in.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from adain.errors import ImageError, UsageError
-from adain.io.images import probe_size, save_image
+from adain.io.images import probe_size, resized_shape, save_image
 from adain.ops.mixing import normalize_weights
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import COLOR_MODES
@@ -72,6 +73,8 @@ class StudioEngine:
         preview_size: the live preview's longer side, in pixels.
         style_size: shorter side styles are encoded at (as ``adain-stylize --style-size``).
         output_dir: where renders and grids are written (default: a new temporary directory).
+        max_render_pixels: the studio's own bound on a render: a larger request ("original" for a
+            100 MP upload) is rendered at the largest size within it, and the page says so.
     """
 
     def __init__(
@@ -80,9 +83,13 @@ class StudioEngine:
         preview_size: int = 384,
         style_size: int = 512,
         output_dir: str | os.PathLike[str] | None = None,
+        max_render_pixels: int = 4096 * 4096,
     ) -> None:
         if preview_size < 16:
             raise UsageError(f"preview size must be >= 16, got {preview_size}")
+        if max_render_pixels < 64 * 64:
+            raise UsageError(f"the largest render must be >= 4096 pixels, got {max_render_pixels}")
+        self.max_render_pixels = max_render_pixels
         self.pipeline = pipeline
         self.preview_size = preview_size
         self.style_size = style_size
@@ -130,6 +137,23 @@ class StudioEngine:
             )
         m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
         return [m, 1.0 - m]
+
+    def render_size(self, content: str | None, size: Any) -> tuple[int, str | None]:
+        """The shorter side a render of ``content`` at ``size`` (0: original) gets, within
+        :attr:`max_render_pixels`, and a note when that is smaller than asked."""
+        size = _check_size(size)
+        h, w = probe_size(self._content(content), self.pipeline.max_pixels)
+        nh, nw = resized_shape(h, w, size)
+        if nh * nw <= self.max_render_pixels:
+            return size, None
+        fit = max(1, int(min(h, w) * (self.max_render_pixels / (h * w)) ** 0.5))
+        while fit > 1 and math.prod(resized_shape(h, w, fit)) > self.max_render_pixels:
+            fit -= 1  # rounding of the longer side
+        asked = "the original size" if size == 0 else f"{size} px"
+        return fit, (
+            f"{asked} would be {nw}x{nh} = {nw * nh / 1e6:.0f} MP; the studio renders up to "
+            f"{self.max_render_pixels / 1e6:.0f} MP, so this is {fit} px (adain-stylize renders any size)"
+        )
 
     def preview_shape(self, content: str) -> int:
         """The shorter side that makes the content's longer side at most :attr:`preview_size`."""
@@ -191,7 +215,7 @@ class StudioEngine:
         content = self._content(content)
         paths, wts = self._styles(styles, weights)
         _check_color(color)
-        size = _check_size(size)
+        size = self.render_size(content, size)[0]
         masks = self._masks(content, mask, len(paths))
         _report(progress, 0.0, "stylizing")
         with self._lock:
@@ -224,7 +248,7 @@ class StudioEngine:
                 self.pipeline,
                 content,
                 paths[0],
-                content_size=_check_size(size),
+                content_size=self.render_size(content, size)[0],
                 style_size=self.style_size,
                 preserve_color=color,
             )
@@ -252,7 +276,7 @@ class StudioEngine:
                 content,
                 paths,
                 alpha=alpha,
-                content_size=_check_size(size),
+                content_size=self.render_size(content, size)[0],
                 style_size=self.style_size,
                 preserve_color=color,
             )

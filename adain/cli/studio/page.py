@@ -67,6 +67,34 @@ def _robust(component: Any, fallback: Callable[[Any], Any]) -> Any:
     return component
 
 
+def _number(component: Any, what: str, integer: bool = False) -> Any:
+    """Make a slider's or a size menu's ``preprocess`` accept numbers sent as strings (``"512"``,
+    which API clients send for a menu listed with string values) and refuse anything else in one
+    line naming the control, instead of Gradio's multi-line processing error."""
+    import gradio as gr
+
+    original = component.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        value = payload
+        if isinstance(payload, str):
+            try:
+                value = int(payload) if integer else float(payload)
+            except ValueError:
+                raise gr.Error(f"{what} must be a number, got {payload!r}", print_exception=False) from None
+        try:
+            return original(value)
+        except gr.Error as e:  # Gradio's own range check: named after the control
+            raise gr.Error(f"{what}: {e.message}", print_exception=False) from None
+        except Exception as e:  # noqa: BLE001 - wrong type: one line
+            raise gr.Error(
+                f"{what}: {str(e).splitlines()[0] or type(e).__name__} (got {payload!r})", print_exception=False
+            ) from None
+
+    component.preprocess = preprocess
+    return component
+
+
 def _short_paths(message: str, values: Sequence[Any]) -> str:
     """Uploads live under Gradio's cache with long hashed paths: name them by their file name."""
     for v in values:
@@ -112,7 +140,8 @@ def _style_slot(gr: Any, k: int, slots: list[Any], sliders: list[Any]) -> None:
     with gr.Column(min_width=120):
         elem = "style" if k == 0 else f"style{k + 1}"
         slots.append(_upload(gr, label=f"Style {k + 1}", elem_id=elem, sources=["upload", "clipboard"], height=160))
-        sliders.append(gr.Slider(0, 1, value=1.0, step=0.05, label=f"weight {k + 1}", elem_id=f"weight{k + 1}"))
+        slider = gr.Slider(0, 1, value=1.0, step=0.05, label=f"weight {k + 1}", elem_id=f"weight{k + 1}")
+        sliders.append(_number(slider, f"weight {k + 1}"))
 
 
 def _input_column(gr: Any, styles_dir: Any, gallery_paths: list[str]) -> dict[str, Any]:
@@ -150,13 +179,19 @@ def _input_column(gr: Any, styles_dir: Any, gallery_paths: list[str]) -> dict[st
 def _output_column(gr: Any, preview_size: int) -> dict[str, Any]:
     """Alpha, colour, output size, the live preview, the buttons, the result and the grid."""
     out = {
-        "alpha": gr.Slider(0, 1, value=1.0, step=0.01, label="alpha (style strength)", elem_id="alpha"),
+        "alpha": _number(
+            gr.Slider(0, 1, value=1.0, step=0.01, label="alpha (style strength)", elem_id="alpha"), "alpha"
+        ),
         "color": gr.Radio(list(COLOR_MODES), value="none", label="keep the content's colours", elem_id="color"),
-        "size": gr.Dropdown(
-            [("original", 0)] + [(f"{s} px", s) for s in OUTPUT_SIZES if s],
-            value=512,
-            label="output size (shorter side)",
-            elem_id="size",
+        "size": _number(
+            gr.Dropdown(
+                [("original", 0)] + [(f"{s} px", s) for s in OUTPUT_SIZES if s],
+                value=512,
+                label="output size (shorter side)",
+                elem_id="size",
+            ),
+            "output size",
+            integer=True,
         ),
         "preview": gr.Image(
             label=f"Live preview (≤ {preview_size} px)",
@@ -210,6 +245,16 @@ def _collect(values: Sequence[Any]) -> tuple[Any, list[Any], list[float], np.nda
     return content_v, styles, weights, m
 
 
+def _warn_size(engine: StudioEngine, content: Any, size: Any) -> None:
+    """Say on the page when a render is made smaller than asked (:meth:`StudioEngine.render_size`)."""
+    import gradio as gr
+
+    if content:
+        note = engine.render_size(content, size)[1]
+        if note:
+            gr.Warning(note)
+
+
 def _handlers(gr: Any, engine: StudioEngine, n: int) -> dict[str, Callable[..., Any]]:
     """The page's event handlers over ``engine``; ``n`` values of :attr:`_Page.common` come first."""
 
@@ -225,17 +270,20 @@ def _handlers(gr: Any, engine: StudioEngine, n: int) -> dict[str, Callable[..., 
     def render(*values: Any, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         content_v, styles, weights, m = _collect(values[:n])
         a, col, sz = values[n:]
+        _warn_size(engine, content_v, sz)
         path = engine.render(content_v, styles, weights, a, col, m, sz, progress=lambda f, what: progress(f, desc=what))
         return str(path), str(path)
 
     @_friendly
     def alpha_grid(content_v: Any, *rest: Any) -> str:
         col, sz = rest[MAX_STYLES:]
+        _warn_size(engine, content_v, sz)
         return str(engine.alpha_grid(content_v, list(rest[:MAX_STYLES]), col, sz))
 
     @_friendly
     def blend_grid(content_v: Any, *rest: Any) -> str:
         a, col, sz = rest[MAX_STYLES:]
+        _warn_size(engine, content_v, sz)
         return str(engine.blend_grid(content_v, list(rest[:MAX_STYLES]), a, col, sz))
 
     @_friendly

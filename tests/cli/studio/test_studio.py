@@ -204,3 +204,35 @@ def test_studio_command_refuses_bad_options_in_one_line(tmp_path, capsys):
 
 def test_engine_errors_are_adain_errors():
     assert issubclass(ImageError, AdainError) and issubclass(UsageError, AdainError)
+
+
+def test_renders_stay_within_the_studios_own_bound(net, tmp_path, files):
+    """A huge upload rendered at "original" is rendered at the largest size within the bound, and
+    the engine says so (the page shows it as a warning); sizes within the bound are untouched."""
+    big = make_image(tmp_path / "big.png", 400, 300, 7)
+    engine = StudioEngine(
+        Pipeline(TorchRuntime(net, "cpu", "fp32")), 48, 40, tmp_path / "r", max_render_pixels=120 * 90
+    )
+    size, note = engine.render_size(str(big), 0)
+    assert size == 90 and "400x300" in note and "90 px" in note
+    assert engine.render_size(str(big), 64) == (64, None)
+    out = Image.open(engine.render(str(big), [str(files["s1"])], size=0))
+    assert out.size == (120, 90)
+    with pytest.raises(UsageError, match=">= 4096"):
+        StudioEngine(engine.pipeline, max_render_pixels=10)
+
+
+def test_numbers_sent_as_strings_are_accepted_and_others_refused_in_one_line():
+    """API clients send the size menu's values as strings ("512"); a non-number alpha is one line."""
+    import gradio as gr
+
+    from adain.cli.studio.page import _number
+
+    size = _number(gr.Dropdown([("original", 0), ("512 px", 512)], value=512), "output size", integer=True)
+    assert size.preprocess("512") == 512 and size.preprocess(512) == 512
+    alpha = _number(gr.Slider(0, 1, value=1.0, step=0.01), "alpha")
+    assert alpha.preprocess("0.25") == 0.25
+    for bad, words in (("abc", "alpha must be a number, got 'abc'"), (3.0, "alpha:")):
+        with pytest.raises(gr.Error) as e:
+            alpha.preprocess(bad)
+        assert words in e.value.message and "\n" not in e.value.message
