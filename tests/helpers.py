@@ -197,3 +197,19 @@ def valid_images(d: Path) -> list[str]:
 
 def part_files(d: Path) -> list[str]:
     return [p.name for p in d.rglob("*.part")] if d.exists() else []
+
+
+def write_video(path: Path, frames: list[np.ndarray], rate: int = 10) -> Path:
+    """An H.264 clip of ``frames`` (``(3, H, W)`` float in [0, 1]) at ``rate`` frames/s."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=rate)
+        s.width, s.height, s.pix_fmt = frames[0].shape[2], frames[0].shape[1], "yuv420p"
+        for f in frames:
+            arr = np.ascontiguousarray((np.clip(f, 0, 1).transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8))
+            for p in s.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path

@@ -35,8 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--content", nargs="+", required=True, help="content images/directories")
-    p.add_argument("--style", nargs="+", required=True, help="style images/directories")
+    p.add_argument("--content", nargs="+", help="content images/directories (required unless --video)")
+    p.add_argument("--style", nargs="+", help="style images/directories (with --video: the clips' style, optional)")
+    p.add_argument(
+        "--video",
+        nargs="+",
+        metavar=("SOURCE", "STYLIZED"),
+        help="temporal consistency instead: the warping error of each STYLIZED clip against SOURCE's "
+        "motion (and of SOURCE itself, the floor), plus the style loss over sampled frames with --style",
+    )
+    p.add_argument("--video-size", type=int, default=360, help="with --video: shorter side the clips are scored at")
+    p.add_argument("--max-frames", type=int, default=None, help="with --video: score only the first N frames")
     p.add_argument("--model", default="small16x", type=model_ref, metavar="MODEL", help="name, model folder or Hub id")
     p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
     p.add_argument("--encoder-weights", help="model encoder weights")
@@ -67,10 +76,46 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _run_video(args: argparse.Namespace) -> int:
+    from adain.errors import UsageError
+    from adain.methods.evaluation import evaluate_video
+
+    if len(args.video) < 2:
+        raise UsageError("--video needs the source clip and at least one stylized clip")
+    if args.video_size < 16 or (args.max_frames is not None and args.max_frames < 2):
+        raise UsageError("--video-size must be >= 16 and --max-frames >= 2")
+    for clip in args.video:
+        if not Path(clip).is_file():
+            raise AdainError(f"{clip}: no such video")
+    evaluator, style = None, None
+    if args.style:
+        style = list_images(args.style)[0]
+        weights = args.eval_weights or _default_eval_weights()
+        if weights is None:
+            raise AdainError("no evaluation VGG for the style loss: pass --eval-weights PATH (or drop --style)")
+        evaluator = EvalEncoder(weights, [x for x in args.eval_layers.split(",") if x])
+    rows = evaluate_video(args.video[0], args.video[1:], args.video_size, args.max_frames, style, evaluator)
+    floor = float(rows[0]["warping_error"])
+    print("| clip | warping error (×10⁻³) | × source |" + (" style loss |" if style else ""))
+    print("|---|---|---|" + ("---|" if style else ""))
+    for k, row in enumerate(rows):
+        we = float(row["warping_error"])
+        sl = f" {float(row['style_loss']):.3f} |" if "style_loss" in row else (" – |" if style else "")
+        name = f"{row['clip']} (source: the floor)" if k == 0 else row["clip"]
+        print(f"| {name} | {we * 1e3:.3f} | {we / max(floor, 1e-12):.1f} |{sl}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from adain.methods.stylizer import Stylizer
     from adain.runtime.torch_backend import resolve_device
 
+    if args.video:
+        return _run_video(args)
+    if not args.content or not args.style:
+        from adain.errors import UsageError
+
+        raise UsageError("--content and --style are required (or --video SOURCE STYLIZED…)")
     contents, styles = list_images(args.content), list_images(args.style)
     eval_weights = args.eval_weights or _default_eval_weights()
     if eval_weights is None:

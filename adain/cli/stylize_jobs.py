@@ -54,6 +54,8 @@ class Request:
     grid: str | None = None
     tile: int | None = None
     temporal_smoothing: float = 0.0
+    temporal: str = "flow"
+    temporal_strength: float = 0.8
     batch_size: int = 4
     max_pixels: int = 100_000_000
     overwrite: bool = False
@@ -159,6 +161,10 @@ def render_one(
             temporal_smoothing=req.temporal_smoothing,
             overwrite=req.overwrite,
             progress=not req.quiet,
+            temporal=req.temporal,
+            temporal_strength=req.temporal_strength,
+            masks=req.masks,
+            preserve_color=req.preserve_color,
         )
     sizes = {
         "content_size": req.content_size,

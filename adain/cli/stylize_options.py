@@ -104,11 +104,25 @@ def _stylization_options(st: argparse._ArgumentGroup, cr: argparse._ArgumentGrou
         "~4 MP for small16x on CPU, ~1 MP for canonical); 0 never tiles",
     )
     cr.add_argument(
+        "--temporal",
+        choices=["flow", "ema", "off"],
+        default=None,
+        help="video: temporal consistency (default flow: texture carried along the optical flow, "
+        "scene cuts reset; ema: moving average of content statistics; off: every frame alone)",
+    )
+    cr.add_argument(
+        "--temporal-strength",
+        type=float,
+        default=0.8,
+        metavar="S",
+        help="video, --temporal flow: how much of the previous frame's colour and shading is kept, in [0, 1) (0.8)",
+    )
+    cr.add_argument(
         "--temporal-smoothing",
         type=float,
         default=0.0,
         metavar="BETA",
-        help="video: moving average of content statistics across frames (0 = off, e.g. 0.9)",
+        help="video: the ema mode's beta (implies --temporal ema; kept for old scripts)",
     )
 
 
@@ -139,11 +153,18 @@ def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> Req
         args.grid,
         args.tile,
         args.temporal_smoothing,
+        temporal_mode(args),
+        args.temporal_strength,
         args.batch_size,
         args.max_pixels,
         args.overwrite,
         args.quiet,
     )
+
+
+def temporal_mode(args: argparse.Namespace) -> str:
+    """``--temporal``, else ``ema`` when only ``--temporal-smoothing`` is given, else ``flow``."""
+    return args.temporal or ("ema" if args.temporal_smoothing else "flow")
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -158,6 +179,10 @@ def check_options(args: argparse.Namespace) -> None:
     check_tile(args.tile, "--tile")
     if not 0.0 <= args.temporal_smoothing < 1.0:
         raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
+    if not 0.0 <= args.temporal_strength < 1.0:
+        raise UsageError(f"--temporal-strength must be in [0, 1), got {args.temporal_strength}")
+    if args.temporal in ("flow", "off") and args.temporal_smoothing:
+        raise UsageError(f"--temporal-smoothing is the ema mode's beta; it contradicts --temporal {args.temporal}")
     if args.devices is not None and not (
         args.devices in ("auto", "-1") or (args.devices.isdigit() and 1 <= int(args.devices) <= 1024)
     ):
@@ -178,10 +203,10 @@ def check_creative(
     videos = [c for c in contents if is_video(c)]
     if videos and len(contents) > 1:
         raise AdainError(f"{videos[0]}: a video must be the only --content")
-    if videos and (args.mask or args.grid or args.preserve_color != "none"):
-        raise AdainError(f"{videos[0]}: --mask, --grid and --preserve-color work on images, not video")
-    if not videos and args.temporal_smoothing:
-        raise AdainError("--temporal-smoothing applies to video contents only")
+    if videos and (args.grid or args.preserve_color == "coral"):
+        raise AdainError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
+    if not videos and (args.temporal_smoothing or args.temporal):
+        raise AdainError("--temporal and --temporal-smoothing apply to video contents only")
     if optimize is not None:
         what = "--refine" if args.method == "adain" else "--method gatys"
         if videos:

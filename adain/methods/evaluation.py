@@ -39,6 +39,7 @@ from adain.weights.loading import load_state_dict_file
 from adain.weights.registry import cache_dir
 
 __all__ = [
+    "evaluate_video",
     "EVAL_LAYERS",
     "EvalEncoder",
     "PairMetrics",
@@ -202,3 +203,41 @@ def write_reports(
 def _default_eval_weights() -> Path | None:
     full = cache_dir() / "vgg_normalised.pth"
     return full if full.is_file() else None
+
+
+def evaluate_video(
+    source: str | Path,
+    stylized: Sequence[str | Path],
+    size: int = 360,
+    max_frames: int | None = None,
+    style: str | Path | None = None,
+    evaluator: EvalEncoder | None = None,
+    every: int = 10,
+) -> list[dict[str, float | str]]:
+    """Temporal consistency of stylized clips against their source: one row per clip (the source
+    itself first, as the floor) with its warping error (:func:`adain.methods.temporal.warping_error`,
+    the source's own flow, frames at shorter side ``size``) and, given a ``style`` and an
+    ``evaluator``, the mean/std style loss over every ``every``-th frame.
+
+    Raises:
+        AdainError: unreadable clips, fewer than two frames, clips of different lengths.
+    """
+    from adain.methods.temporal import warping_error
+    from adain.methods.video import read_frames
+
+    src = list(read_frames(source, size, max_frames))
+    fs = None
+    if style is not None and evaluator is not None:
+        fs = evaluator.features(resize_image(load_image(style), 512))
+    rows: list[dict[str, float | str]] = [{"clip": Path(source).name, "warping_error": warping_error(src)}]
+    for clip in stylized:
+        frames = list(read_frames(clip, size, max_frames))
+        row: dict[str, float | str] = {"clip": Path(clip).name, "warping_error": warping_error(src, frames)}
+        if fs is not None and evaluator is not None:
+            losses = [
+                style_distances(evaluator.features(torch.from_numpy(f)), fs, evaluator.layers)[0]
+                for f in frames[::every]
+            ]
+            row["style_loss"] = float(sum(losses) / len(losses))
+        rows.append(row)
+    return rows

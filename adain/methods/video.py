@@ -1,15 +1,24 @@
 """Video stylization with PyAV (FFmpeg): decode, stylize in batches, encode H.264, copy audio.
 
-Style statistics are computed once for the whole clip. ``temporal_smoothing=β`` replaces each
-frame's content statistics by an exponential moving average ``m_t = β m_{t-1} + (1-β) m(frame_t)``
-(same for std), which removes most of the frame-to-frame flicker that per-frame instance
-statistics cause, at no extra cost.
+Style statistics are computed once for the whole clip. Temporal consistency (``temporal``):
+
+* ``flow`` (default): the texture carried along the content's optical flow and the structure
+  blended with the previous output's where the flow is reliable, scene cuts reset
+  (:class:`adain.methods.temporal.FlowConsistency`); on cutBunny it halves the warping error
+  (−48 … −53 % for three styles, at +12 … +21 % style loss; README "Video without flicker");
+* ``ema``: each frame's content statistics replaced by an exponential moving average
+  ``m_t = β m_{t-1} + (1-β) m(frame_t)`` (``temporal_smoothing=β``) — cheap, but per-frame
+  statistics are not where AdaIN's flicker comes from, and it measurably changes little;
+* ``off``: every frame on its own.
+
+Blends, alpha, a mask (one for the whole clip), luminance colour preservation and tiling of
+large frames all apply per frame, before the consistency step.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +29,17 @@ from tqdm.auto import tqdm
 from adain.errors import ImageError, UsageError
 from adain.io.atomic import atomic_path, ensure_new
 from adain.io.images import ImageLike, resize_array, resized_shape
+from adain.methods.temporal import FlowConsistency
 from adain.ops.mixing import check_alpha
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import check_working_size
 from adain.pipeline.step import code_stats
 from adain.runtime.base import Stats
 
-__all__ = ["flicker", "probe_video_size", "stylize_video"]
+__all__ = ["TEMPORAL_MODES", "flicker", "probe_video_size", "read_frames", "stylize_video"]
+
+#: the temporal-consistency modes of :func:`stylize_video`
+TEMPORAL_MODES = ("flow", "ema", "off")
 
 
 def _even(x: np.ndarray) -> np.ndarray:
@@ -63,7 +76,8 @@ class _Smoother:
 
 
 class _Frames:
-    """Stylizes frames in batches of ``batch_size`` and encodes them into ``stream`` of ``out``."""
+    """Stylizes frames in batches of ``batch_size``, makes them consistent in order, and encodes
+    them into ``stream`` of ``out``."""
 
     def __init__(
         self,
@@ -76,14 +90,19 @@ class _Frames:
         out: Any,
         stream: Any,
         bar: Any,
+        consistency: FlowConsistency | None = None,
+        masks: Sequence[ImageLike] | None = None,
+        preserve_color: str = "none",
     ) -> None:
         self.pipe, self.stats, self.weights, self.alpha, self.smooth = pipe, stats, weights, alpha, smooth
         self.batch_size, self.out, self.stream, self.bar = batch_size, out, stream, bar
+        self.consistency, self.masks, self.preserve_color = consistency, masks, preserve_color
+        self._loaded: np.ndarray | None = None
         self.buffer: list[np.ndarray] = []
 
     def add(self, frame: np.ndarray) -> None:
-        if self.pipe.tile_size(frame[None], None):  # a frame too large for one pass: alone, in tiles
-            self._encode([self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]])
+        if self.masks is None and self.pipe.tile_size(frame[None], None):  # too large for one pass: in tiles
+            self._encode([frame], [self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]])
             return
         self.buffer.append(frame)
         if len(self.buffer) == self.batch_size:
@@ -93,19 +112,27 @@ class _Frames:
         if not self.buffer:
             return
         x = np.stack(self.buffer)
-        if self.smooth is None:
+        if self.masks is not None:
+            if self._loaded is None or self._loaded.shape[-2:] != x.shape[-2:]:
+                self._loaded = self.pipe.load_masks(self.masks, len(self.stats), x.shape[-2:])
+            frames = self.pipe.run(x, self.stats, alpha=self.alpha, masks=self._loaded)
+        elif self.smooth is None:
             frames = self.pipe.run(x, self.stats, self.weights, self.alpha)
         else:
             code = self.pipe.encode(x)
             frames = self.pipe.run(
                 x, self.stats, self.weights, self.alpha, content_stats=self.smooth(code_stats(code)), code=code
             )
-        self._encode(frames)
+        self._encode(list(x), list(frames))
         self.buffer.clear()
 
-    def _encode(self, frames: Sequence[np.ndarray]) -> None:
-        for f in frames:
-            arr = np.ascontiguousarray((f.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8))
+    def _encode(self, contents: Sequence[np.ndarray], frames: Sequence[np.ndarray]) -> None:
+        for c, f in zip(contents, frames):
+            f = self.pipe.finish(f, c, self.preserve_color)
+            if self.consistency is not None:
+                f = self.consistency(c, f)
+            arr = np.empty((*f.shape[1:], 3), dtype=np.uint8)
+            arr[...] = np.clip(f.transpose(1, 2, 0), 0.0, 1.0) * 255 + 0.5
             for packet in self.stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
                 self.out.mux(packet)
         self.bar.update(len(frames))
@@ -130,16 +157,37 @@ def stylize_video(
     overwrite: bool = False,
     progress: bool = True,
     crf: int = 18,
+    temporal: str = "flow",
+    temporal_strength: float = 0.8,
+    masks: Sequence[ImageLike] | None = None,
+    preserve_color: str = "none",
+    max_frames: int | None = None,
 ) -> Path:
     """Stylize every frame of ``src`` into an H.264 ``dst`` with the source frame rate (and audio).
 
+    Args:
+        temporal: ``flow`` (default), ``ema`` or ``off`` (see the module docstring).
+        temporal_strength: with ``flow``, how much of the warped previous output is kept (0–1).
+        temporal_smoothing: with ``ema``, β of the moving average (0.9 when not given).
+        masks: one mask per style, or one label map, for the whole clip (resized to the frames).
+        preserve_color: ``none`` or ``luminance`` (the content's chroma, per frame).
+        max_frames: stop after this many frames (``None``: the whole clip).
+
     Raises:
         ImageError: unreadable video, no video stream.
-        ValueError: bad ``temporal_smoothing`` or ``alpha``.
+        UsageError: bad ``temporal``, strength, smoothing, colour mode or ``alpha``.
         FileExistsError: ``dst`` exists and not ``overwrite``.
     """
+    if temporal not in TEMPORAL_MODES:
+        raise UsageError(f"temporal must be one of {', '.join(TEMPORAL_MODES)}, got {temporal!r}")
     if not 0.0 <= temporal_smoothing < 1.0:
         raise UsageError(f"temporal smoothing must be in [0, 1), got {temporal_smoothing}")
+    if preserve_color not in ("none", "luminance"):
+        raise UsageError(
+            f"video keeps colours with 'luminance' only (coral recolours per image), got {preserve_color!r}"
+        )
+    consistency = FlowConsistency(temporal_strength) if temporal == "flow" else None
+    beta = (temporal_smoothing or 0.9) if temporal == "ema" else 0.0
     check_alpha(alpha)
     src, dst = Path(src), ensure_new(dst, overwrite)  # fail before any decoding; atomic_path checks again
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -169,20 +217,28 @@ def stylize_video(
                     stats,
                     weights,
                     alpha,
-                    _Smoother(temporal_smoothing) if temporal_smoothing else None,
+                    _Smoother(beta) if beta else None,
                     batch_size,
                     out,
                     vout,
                     bar,
+                    consistency,
+                    masks,
+                    preserve_color,
                 )
+                seen = 0
                 for packet in inp.demux(*([vin] + ([ain] if ain is not None else []))):
+                    if max_frames is not None and seen >= max_frames:
+                        break
                     if packet.stream.type == "audio":
                         if packet.dts is not None:
                             packet.stream = aout
                             out.mux(packet)
                         continue
                     for frame in packet.decode():
-                        frames.add(_even(resize_array(_frame(frame), content_size)))
+                        if max_frames is None or seen < max_frames:
+                            frames.add(_even(resize_array(_frame(frame), content_size)))
+                        seen += 1
                 frames.close()
                 bar.close()
     except av.FFmpegError as e:
@@ -211,3 +267,26 @@ def probe_video_size(path: str | os.PathLike[str]) -> tuple[int, int]:
             return cc.height, cc.width
     except (av.FFmpegError, OSError) as e:
         raise ImageError(f"{path}: not a readable video ({e})") from None
+
+
+def read_frames(path: str | os.PathLike[str], size: int = 0, limit: int | None = None) -> Iterator[np.ndarray]:
+    """The frames of a video as ``(3, H, W)`` float32 in [0, 1], shorter side ``size`` (0 keeps it),
+    at most ``limit`` of them.
+
+    Raises:
+        ImageError: unreadable, or without a video stream.
+    """
+    try:
+        inp = av.open(str(path))
+    except (av.FFmpegError, OSError) as e:
+        raise ImageError(f"{path}: not a readable video ({e})") from None
+    with inp:
+        if not inp.streams.video:
+            raise ImageError(f"{path}: has no video stream")
+        try:
+            for k, frame in enumerate(inp.decode(inp.streams.video[0])):
+                if limit is not None and k >= limit:
+                    return
+                yield resize_array(_frame(frame), size)
+        except av.FFmpegError as e:
+            raise ImageError(f"{path}: video decoding failed ({e})") from None

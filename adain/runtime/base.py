@@ -57,9 +57,10 @@ class Runtime(ABC):
     label: str = "model"
     #: the model's peak memory per input pixel in one pass (sizes automatic tiles)
     bytes_per_pixel: int = 984
-    #: how much more a tiled image costs per tile pixel: graph runtimes keep buffers for each input
-    #: shape they have seen (a tiled image has up to four), measured ≈ 1.5–2× on OpenVINO
-    tile_overhead: float = 1.0
+    #: how much more a tiled image costs per tile pixel: tiles come in up to four shapes, and the
+    #: buffers of each stay (graph runtimes keep them per shape: ≈ 1.5–2× on OpenVINO; torch's
+    #: allocator keeps freed blocks of other sizes: ≈ 1.2×)
+    tile_overhead: float = 1.25
 
     @abstractmethod
     def torch_network(self) -> AdaINNet:

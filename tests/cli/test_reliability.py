@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.helpers import MODEL, child_env, cli_command, make_image, start_cli, wait_rss
+from tests.helpers import MODEL, child_env, cli_command, make_image, start_cli, wait_rss, write_video
 
 
 def _cmd(tool: str, args: list[str], tmp_path: Path, **env: str) -> tuple[int, list[str]]:
@@ -38,17 +38,8 @@ def pair(tmp_path) -> tuple[Path, Path]:
 
 
 def _video(path: Path, w: int, h: int, frames: int = 3) -> Path:
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=10)
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        rng = np.random.default_rng(0)
-        for _ in range(frames):
-            arr = (rng.random((h, w, 3)) * 255).astype(np.uint8)
-            for p in s.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
-                out.mux(p)
-        for p in s.encode():
-            out.mux(p)
-    return path
+    rng = np.random.default_rng(0)
+    return write_video(path, [rng.random((3, h, w), dtype=np.float32) for _ in range(frames)])
 
 
 # ----------------------------------------------------------------------------- 2: tiny images, optimised

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse images with more pixels")
     s.add_argument("--queue-size", type=int, default=16, help="requests that may wait; more are refused politely")
     s.add_argument("--preview-size", type=int, default=384, help="longer side of the live preview")
+    s.add_argument("--webcam-size", type=int, default=256, help="shorter side webcam frames are stylized at")
     s.add_argument(
         "--max-render-pixels",
         type=int,
@@ -92,7 +93,7 @@ def _prepare(ns: argparse.Namespace) -> gr.Blocks:
         list_images([ns.styles])  # one line if it holds no image
     pipe = make_pipeline(ModelOptions.from_args(ns), PROG)
     rt = pipe.runtime
-    engine = StudioEngine(pipe, ns.preview_size, ns.style_size, ns.output_dir, ns.max_render_pixels)
+    engine = StudioEngine(pipe, ns.preview_size, ns.style_size, ns.output_dir, ns.max_render_pixels, ns.webcam_size)
     line = f"model **{rt.label}** · {rt.backend} · {rt.device} · {rt.precision}"
     demo = build_app(engine, ns.styles, line)
     demo.queue(max_size=ns.queue_size, default_concurrency_limit=1)

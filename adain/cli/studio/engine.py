@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from adain.errors import ImageError, UsageError
-from adain.io.images import probe_size, resized_shape, save_image
+from adain.io.images import probe_size, resize_array, resized_shape, save_image
 from adain.ops.mixing import normalize_weights
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import COLOR_MODES
@@ -65,6 +65,28 @@ def painted_mask(editor: Any) -> np.ndarray | None:
     return mask if mask.max() > 0 else None
 
 
+class LiveSession:
+    """One webcam stream: its temporal consistency state and its measured frame rate."""
+
+    def __init__(self, strength: float = 0.8) -> None:
+        from adain.methods.temporal import FlowConsistency
+
+        self.consistency = FlowConsistency(strength)
+        self.fps = 0.0
+        self._last: float | None = None
+
+    def step(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        import time
+
+        out = self.consistency(x, out)
+        now = time.perf_counter()
+        if self._last is not None:
+            rate = 1.0 / max(now - self._last, 1e-6)
+            self.fps = rate if self.fps == 0 else 0.8 * self.fps + 0.2 * rate
+        self._last = now
+        return out
+
+
 class StudioEngine:
     """The studio's handlers over one :class:`~adain.pipeline.core.Pipeline` (one per loaded model).
 
@@ -75,6 +97,7 @@ class StudioEngine:
         output_dir: where renders and grids are written (default: a new temporary directory).
         max_render_pixels: the studio's own bound on a render: a larger request ("original" for a
             100 MP upload) is rendered at the largest size within it, and the page says so.
+        live_size: shorter side webcam frames are stylized at.
     """
 
     def __init__(
@@ -84,12 +107,16 @@ class StudioEngine:
         style_size: int = 512,
         output_dir: str | os.PathLike[str] | None = None,
         max_render_pixels: int = 4096 * 4096,
+        live_size: int = 256,
     ) -> None:
         if preview_size < 16:
             raise UsageError(f"preview size must be >= 16, got {preview_size}")
         if max_render_pixels < 64 * 64:
             raise UsageError(f"the largest render must be >= 4096 pixels, got {max_render_pixels}")
         self.max_render_pixels = max_render_pixels
+        if live_size < 16:
+            raise UsageError(f"the webcam size must be >= 16, got {live_size}")
+        self.live_size = live_size
         self.pipeline = pipeline
         self.preview_size = preview_size
         self.style_size = style_size
@@ -285,6 +312,36 @@ class StudioEngine:
     def api_stylize(self, content: str | None, style: str | None, alpha: float = 1.0) -> Path:
         """The API endpoint ``/stylize``: one content, one style, alpha; 512 px; returns the PNG."""
         return self.render(content, [style], None, alpha)
+
+    def live(
+        self,
+        frame: np.ndarray | None,
+        styles: Sequence[str | None],
+        weights: Sequence[float] | None = None,
+        alpha: float = 1.0,
+        color: str = "none",
+        session: LiveSession | None = None,
+    ) -> tuple[np.ndarray | None, LiveSession]:
+        """One webcam frame ``(H, W, 3)`` uint8 → its stylization at :attr:`live_size` (shorter side),
+        made consistent with the session's previous frames (optical flow,
+        :class:`~adain.methods.temporal.FlowConsistency`); returns it and the session (frame rate in
+        :attr:`LiveSession.fps`). Style statistics are cached by file, as for the preview."""
+        session = session if session is not None else LiveSession()
+        if frame is None:
+            return None, session
+        paths, wts = self._styles(styles, weights)
+        if color not in ("none", "luminance"):
+            color = "none"  # coral recolours each style to each frame: too slow to be live
+        arr = np.asarray(frame)
+        if arr.ndim != 3 or arr.shape[-1] < 3:
+            raise ImageError(f"a webcam frame must be (H, W, 3), got {arr.shape}")
+        x = resize_array(arr[..., :3].transpose(2, 0, 1).astype(np.float32) / 255.0, self.live_size)
+        with self._lock:
+            stats = [self.pipeline.style_stats(s, self.style_size) for s in paths]
+            out = self.pipeline.run(x[None], stats, wts, alpha)[0]
+        out = self.pipeline.finish(out, x, color)
+        out = session.step(x, out)
+        return _to_uint8(out), session
 
     def _save(self, img: Any, content: str, styles: list[str], kind: str) -> Path:
         stem = f"{Path(content).stem}_{kind}_{'+'.join(Path(s).stem for s in styles)}"[:120]

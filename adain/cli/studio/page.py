@@ -368,7 +368,8 @@ def build_app(
     """The studio page over ``engine``. Components with stable ``elem_id``: ``content``, ``style``
     (and ``style2``…``style4``), ``weight1``…``weight4``, ``alpha``, ``color``, ``size``, ``mask``,
     ``use_mask``, ``preview``, ``stylize`` (the render button), ``result``, ``download``,
-    ``alpha_grid``, ``blend_grid``, ``grid``, ``gallery``."""
+    ``alpha_grid``, ``blend_grid``, ``grid``, ``gallery``, and the live webcam's ``webcam``
+    (the camera), ``live`` (its stylization) and ``live_fps``."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
@@ -383,4 +384,35 @@ def build_app(
         use_mask, mask = _mask_panel(gr)
         page = _Page(**inputs, **outputs, use_mask=use_mask, mask=mask)
         _wire(gr, page, _handlers(gr, engine, len(page.common)), gallery_paths)
+        _webcam_panel(gr, engine, page)
     return demo
+
+
+def _webcam_panel(gr: Any, engine: StudioEngine, page: _Page) -> None:
+    """Live webcam: the stream stylized with the current styles, weights, alpha and colour, made
+    consistent between frames (optical flow), with the measured frame rate."""
+    with gr.Accordion("Webcam (live)", open=False, elem_id="webcam_panel"):
+        with gr.Row():
+            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="camera", elem_id="webcam")
+            live = gr.Image(label=f"live (shorter side {engine.live_size} px)", type="numpy", elem_id="live")
+        fps = gr.Markdown("frame rate: –", elem_id="live_fps")
+        session = gr.State(None)
+
+    @_friendly
+    def on_frame(frame: Any, *values: Any) -> tuple[Any, str, Any]:
+        styles = list(values[:MAX_STYLES])
+        weights = [float(w) for w in values[MAX_STYLES : 2 * MAX_STYLES]]
+        alpha, color, state = values[2 * MAX_STYLES :]
+        out, state = engine.live(frame, styles, weights, float(alpha), color, state)
+        return out, f"frame rate: {state.fps:.1f} frames/s", state
+
+    cam.stream(
+        on_frame,
+        [cam, *page.style_slots, *page.weight_sliders, page.alpha, page.color, session],
+        [live, fps, session],
+        stream_every=0.1,
+        concurrency_limit=1,
+        concurrency_id="model",
+        api_visibility="undocumented",
+        show_progress="hidden",
+    )

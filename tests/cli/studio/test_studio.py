@@ -236,3 +236,24 @@ def test_numbers_sent_as_strings_are_accepted_and_others_refused_in_one_line():
         with pytest.raises(gr.Error) as e:
             alpha.preprocess(bad)
         assert words in e.value.message and "\n" not in e.value.message
+
+
+def test_live_webcam_frames_are_stylized_consistently_with_a_frame_rate(engine, files):
+    from adain.cli.studio.engine import LiveSession
+
+    rng = np.random.default_rng(0)
+    base = (rng.random((60, 140, 3)) * 255).astype(np.uint8)
+    session = None
+    outs = []
+    for k in range(4):  # a pan, as a webcam would send it: (H, W, 3) uint8
+        out, session = engine.live(base[:, 2 * k : 2 * k + 80], [str(files["s1"])], [1.0], 0.8, "none", session)
+        outs.append(out)
+    assert isinstance(session, LiveSession) and session.fps > 0
+    assert outs[0].shape == (engine.live_size, round(engine.live_size * 80 / 60), 3) and outs[0].dtype == np.uint8
+    assert engine.live(None, [str(files["s1"])], session=session)[0] is None  # no frame yet
+    out, _ = engine.live(base[:, :80], [str(files["s1"])], color="coral")  # coral is too slow live: plain
+    assert out.shape == outs[0].shape
+    with pytest.raises(UsageError, match="style"):
+        engine.live(base[:, :80], [None])
+    with pytest.raises(ImageError, match="webcam frame"):
+        engine.live(np.zeros((10, 10), np.uint8), [str(files["s1"])])

@@ -86,6 +86,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             str(d / "renders"),
             "--preview-size",
             "128",
+            "--webcam-size",
+            "128",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -170,6 +172,39 @@ def test_studio_in_a_real_browser(studio, tmp_path):
     assert h == 512 and abs(w / h - 180 / 120) < 0.01  # 512 px output, the content's aspect ratio
     ref = np.asarray(Image.open(content).convert("RGB").resize((w, h)), dtype=float)
     assert np.abs(np.asarray(got, dtype=float) - ref).mean() > 10  # stylized, not the content back
+
+
+def test_webcam_tab_streams_stylized_frames_with_a_frame_rate(studio, tmp_path):
+    """Chromium's fake camera (a moving test pattern) streams into the webcam tab: stylized frames
+    arrive in ``#live``, change as the camera's picture moves, and the frame rate is shown."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = studio
+    style = smooth_image(tmp_path / "painting.png", 80, 96, 2)
+    fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu", *fake])
+        page = browser.new_context(permissions=["camera"], viewport={"width": 1400, "height": 1100}).new_page()
+        page.goto(url)
+        page.locator("#style input[type=file]").set_input_files(str(style))
+        page.locator("#webcam_panel").get_by_text("Webcam (live)").click()
+        page.locator("#webcam").get_by_text("Click to Access Webcam").click()
+        page.locator("#webcam button[aria-label='capture photo']").click()  # Gradio's record button
+        page.wait_for_function("() => document.querySelector('#live img')", timeout=90_000)
+        first = _img_src(page, "live")
+        page.wait_for_function(
+            "(old) => { const i = document.querySelector('#live img'); return i && i.src !== old; }",
+            arg=first,
+            timeout=60_000,
+        )
+        page.wait_for_function(
+            "() => /[1-9][0-9.]* frames\\/s/.test(document.querySelector('#live_fps').innerText)", timeout=60_000
+        )
+        fps_text = page.locator("#live_fps").inner_text()
+        got = Image.open(io.BytesIO(page.request.get(_img_src(page, "live")).body())).convert("RGB")
+        browser.close()
+    assert "frames/s" in fps_text and min(got.size) == 128  # --webcam-size of the fixture
+    assert np.asarray(got, float).std() > 5  # a picture, not a blank frame
 
 
 def test_api_with_gradio_client(studio, tmp_path):
