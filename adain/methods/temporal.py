@@ -123,8 +123,9 @@ class FlowConsistency:
       out), and when fewer than ``refresh`` of them remain the current output becomes the anchor.
 
     Averaging successive stylizations instead (``out_t = s_t + k·M·(W(out_{t-1}) − s_t)``) washes
-    the texture out: on cutBunny it cut the warping error by 84 % but raised the style loss by
-    290 % (a half-pixel bilinear resample alone raises it 130 %); see ``benchmarks/bench_video.py``.
+    the texture out: on cutBunny (first 60 frames) it cut the warping error by 84 % but raised the
+    style loss by 290 % (a half-pixel bilinear resample alone raises it 130 %); README's "Video
+    without flicker" has the measurements.
 
     Args:
         strength: how much of the previous structure is kept (0 turns the step off).
