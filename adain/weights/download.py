@@ -34,6 +34,7 @@ from adain.weights.registry import MODELS, WEIGHTS, WeightSpec, cache_dir, choos
 
 __all__ = [
     "builtin_folder",
+    "checked_once",
     "download_model",
     "file_digest",
     "model_files",
@@ -202,8 +203,8 @@ def model_files(
     if encoder_weights is not None and weights_check != "off":
         expected = registered_digests(enc_spec)
     if expected and file_digest(enc) not in expected:
-        if verify_encoder is not None:
-            verify_encoder(enc)  # a wrong architecture is the one error to report, not this warning
+        if verify_encoder is not None:  # a wrong architecture is the one error to report, not this warning
+            checked_once(enc, f"encoder:{card.encoder}", verify_encoder)
         msg = (
             f"{enc}: not the registered {card.name} encoder ({card.encoder_weights}, sha256 "
             f"{(enc_spec.sha256 or min(expected))[:12]}…); results will differ from the published model"
@@ -253,6 +254,29 @@ def registered_key(digest: str, encoder: str | None = None) -> str | None:
         if digest in registered_digests(WEIGHTS[key]):
             return key
     return None
+
+
+def checked_once(path: str | os.PathLike[str], check: str, fn: Callable[[Path], None]) -> None:
+    """Run ``fn(path)`` (e.g. a strict architecture load, which imports torch) unless a file with the
+    same sha256 already passed ``check``: remembered in ``$ADAIN_HOME/verified.json``, so a user's
+    own weights file costs the check once, not on every run. A failing check is not remembered."""
+    p = Path(path)
+    key = f"{check}|{file_digest(p)}"
+    index_path = cache_dir() / "verified.json"
+    try:
+        done = json.loads(index_path.read_text())
+        if not isinstance(done, list):
+            raise ValueError("not a list")
+    except (OSError, ValueError):
+        done = []  # none yet, or damaged: checked again (and rewritten) below
+    if key in done:
+        return
+    fn(p)
+    done = [*done[-999:], key]
+    try:
+        atomic_write(index_path, lambda f: f.write(json.dumps(done).encode()), overwrite=True)
+    except OSError:
+        pass  # a read-only cache only costs the check next time
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

@@ -99,3 +99,31 @@ def test_offline_fresh_cache_default_command(tmp_path, pair):
     assert Image.open(out).size == (round(70 * 512 / 45), 512)
     assert "model: small16x (built in, works offline)" in r.stderr
     assert "python -m adain.weights download canonical" in r.stderr
+
+
+def test_an_unregistered_encoder_file_is_checked_once_not_on_every_run(tmp_path, pair, canonical_files):
+    """A user's own encoder file in the canonical layout: the first run checks its architecture
+    (torch) and warns that it is not the registered file; later runs warn without importing torch.
+    A file of the wrong architecture is refused every time (a failed check is not remembered)."""
+    c, s = pair
+    enc, dec = canonical_files
+    env = {**os.environ, "ADAIN_HOME": str(tmp_path / "home"), "ADAIN_COMPILED_DIR": str(tmp_path / "compiled")}
+    probe = (
+        "import sys, json\nfrom adain.cli.stylize import infer_main\ntry:\n    code = infer_main({args})\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print(json.dumps([code, 'torch' in sys.modules]))"
+    )
+    base = ["--content", str(c), "--style", str(s), "--encoder-weights", str(enc), "--decoder-weights", str(dec)]
+    base += ["--backend", "openvino", "--quiet", "--overwrite", "--output", str(tmp_path / "o.jpg")]
+    runs = [_python(probe.format(args=base), env) for _ in range(3)]
+    results = [json.loads(r.stdout.strip().splitlines()[-1]) for r in runs]
+    assert results[0][0] == 0 and results[1:] == [[0, False], [0, False]], [r.stderr for r in runs]
+    assert all("not the registered canonical encoder" in r.stderr for r in runs)
+    import torch
+
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"0.weight": torch.zeros(3, 3, 1, 1)}, wrong)
+    bad = [*base[:5], str(wrong), *base[6:]]
+    for _ in range(2):
+        r = _python(probe.format(args=bad), env)
+        assert json.loads(r.stdout.strip().splitlines()[-1])[0] == 2 and "wrong.pth" in r.stderr, r.stderr
