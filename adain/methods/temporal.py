@@ -133,7 +133,9 @@ class FlowConsistency:
             ``fast`` does at full size; on cutBunny: warping error −75 % vs −69 %, style loss
             +4 % vs +7 % over per frame, first 60 frames).
         sigma: the structure/texture split, in pixels.
-        refresh: re-anchor when the mean reliability of the carried texture falls below this.
+        refresh: re-anchor when the mean reliability of the carried texture falls below this
+            (each renewal resamples the texture once more: 16 px and 0.5 keep 3–7 points more of
+            the style loss than 8 px and 0.6 for 3 points less of the warping error, on cutBunny).
         scene_cut: a frame with fewer reliable pixels than this fraction, or whose mean brightness
             jumps by more than ``scene_cut / 2``, starts afresh (no ghost of the previous shot).
     """
@@ -142,8 +144,8 @@ class FlowConsistency:
         self,
         strength: float = 0.8,
         preset: str = "medium",
-        sigma: float = 8.0,
-        refresh: float = 0.6,
+        sigma: float = 16.0,
+        refresh: float = 0.5,
         scene_cut: float = 0.4,
     ) -> None:
         self.strength = check_strength(strength)

@@ -5,7 +5,7 @@ Style statistics are computed once for the whole clip. Temporal consistency (``t
 * ``flow`` (default): the texture carried along the content's optical flow and the structure
   blended with the previous output's where the flow is reliable, scene cuts reset
   (:class:`adain.methods.temporal.FlowConsistency`); on cutBunny it halves the warping error
-  (−48 … −53 % for three styles, at +10 … +16 % style loss; README "Video without flicker");
+  (−45 … −50 % for three styles, at +6 … +13 % style loss; README "Video without flicker");
 * ``ema``: each frame's content statistics replaced by an exponential moving average
   ``m_t = β m_{t-1} + (1-β) m(frame_t)`` (``temporal_smoothing=β``) — cheap, but per-frame
   statistics are not where AdaIN's flicker comes from, and it measurably changes little;
