@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adain.methods.temporal import warping_error  # noqa: E402
+from adain.methods.temporal import source_motion, warping_error  # noqa: E402
 from adain.methods.video import read_frames, stylize_video  # noqa: E402
 from adain.pipeline.core import Pipeline  # noqa: E402
 
@@ -71,7 +71,8 @@ def main() -> None:
     pipe = Pipeline.from_pretrained(a.model, backend=a.backend, verbose=False)
     limit = a.frames or None
     src = list(read_frames(a.video, a.size, limit))
-    floor = warping_error(src)
+    motion = source_motion(src)  # once for every clip
+    floor = warping_error(src, motion=motion)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {pipe.runtime.describe()}")
     print(f"# {a.video.name}: {len(src)} frames at {a.size} p; source warping error (floor) {floor * 1e3:.3f} ×10⁻³")
     print("| style | mode | warping error (×10⁻³) | vs per frame | style loss | vs per frame | frames/s |")
@@ -89,7 +90,7 @@ def main() -> None:
                 )  # fmt: skip
                 fps = len(src) / (time.perf_counter() - t)
                 frames = list(read_frames(out, a.size, limit))
-                we = warping_error(src, frames)
+                we = warping_error(src, frames, motion=motion)
                 sl = _style_loss(frames[::10], style, a.eval_weights, pipe)
                 base.setdefault("we", we)
                 base.setdefault("sl", sl)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from adain.errors import AdainError, OutputExistsError
@@ -252,8 +253,10 @@ def _render_batches(
     for content, group, target in jobs:
         groups.setdefault(tuple(group), []).append((content, target))
     for group, items in groups.items():
-        # decoded ahead at the working size (resized in 8 bits): a huge file never exists in float
-        read = lambda it: read_image_resized(it[0], req.content_size, req.crop, req.max_pixels)  # noqa: E731
+
+        def read(item: tuple[Path, Path]) -> np.ndarray:  # at the working size: a huge file never exists in float
+            return read_image_resized(item[0], req.content_size, req.crop, req.max_pixels)
+
         loaded = _prefetch(pool, read, items, 2 * req.batch_size)
         for chunk in _batched(zip(items, loaded), req.batch_size):
             outs = pipe.stylize_batch(

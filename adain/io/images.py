@@ -113,6 +113,17 @@ def _upright(img: Image.Image) -> Image.Image:
     return ImageOps.exif_transpose(img)
 
 
+def _resized_8bit(img: Image.Image, size: int, draft: bool = False) -> Image.Image:
+    """An opened image upright, in RGB, its shorter side ``size`` (0 keeps it), resized in 8 bits
+    (antialiased bilinear); ``draft``: JPEGs decoded at the smallest DCT reduction still ≥ ``size``."""
+    if draft and size and img.format == "JPEG":
+        scale = size / min(img.size)
+        img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
+    img = _to_rgb(_upright(img))
+    nh, nw = resized_shape(img.height, img.width, size)
+    return img if (nh, nw) == (img.height, img.width) else img.resize((nw, nh), Image.BILINEAR)
+
+
 def pil_to_array(img: Image.Image, max_pixels: int | None = None, source: str = "PIL image") -> np.ndarray:
     """PIL image (any mode) → float32 ``(3, H, W)`` in [0, 1] (12 bytes per pixel, no float temporaries)."""
     if max_pixels is not None:
@@ -141,11 +152,7 @@ def read_image_resized(
     """
 
     def convert(img: Image.Image) -> np.ndarray:
-        img = _to_rgb(_upright(img))
-        nh, nw = resized_shape(img.height, img.width, size)
-        if (nh, nw) != (img.height, img.width):
-            img = img.resize((nw, nh), Image.BILINEAR)
-        return resize_array(pil_to_array(img), 0, crop)
+        return resize_array(pil_to_array(_resized_8bit(img, size)), 0, crop)
 
     if size < 0:
         raise UsageError(f"size must be >= 0, got {size}")
@@ -180,14 +187,7 @@ def read_image_u8(path: str | os.PathLike[str], size: int = 0, max_pixels: int =
     """
 
     def convert(img: Image.Image) -> np.ndarray:
-        if size and img.format == "JPEG":
-            scale = size / min(img.size)
-            img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
-        img = _to_rgb(ImageOps.exif_transpose(img))
-        nh, nw = resized_shape(img.height, img.width, size)
-        if (nh, nw) != (img.height, img.width):
-            img = img.resize((nw, nh), Image.BILINEAR)
-        return np.asarray(img, dtype=np.uint8)
+        return np.asarray(_resized_8bit(img, size, draft=True), dtype=np.uint8)
 
     return _decode(path, max_pixels, convert)
 

@@ -222,17 +222,23 @@ def evaluate_video(
     Raises:
         AdainError: unreadable clips, fewer than two frames, clips of different lengths.
     """
-    from adain.methods.temporal import warping_error
+    from adain.methods.temporal import source_motion, warping_error
     from adain.methods.video import read_frames
 
     src = list(read_frames(source, size, max_frames))
     fs = None
     if style is not None and evaluator is not None:
         fs = evaluator.features(resize_image(load_image(style), 512))
-    rows: list[dict[str, float | str]] = [{"clip": Path(source).name, "warping_error": warping_error(src)}]
+    motion = source_motion(src) if len(src) >= 2 else None  # once, for the floor and every clip
+    rows: list[dict[str, float | str]] = [
+        {"clip": Path(source).name, "warping_error": warping_error(src, motion=motion)}
+    ]
     for clip in stylized:
         frames = list(read_frames(clip, size, max_frames))
-        row: dict[str, float | str] = {"clip": Path(clip).name, "warping_error": warping_error(src, frames)}
+        row: dict[str, float | str] = {
+            "clip": Path(clip).name,
+            "warping_error": warping_error(src, frames, motion=motion),
+        }
         if fs is not None and evaluator is not None:
             losses = [
                 style_distances(evaluator.features(torch.from_numpy(f)), fs, evaluator.layers)[0]

@@ -22,7 +22,15 @@ import numpy as np
 
 from adain.errors import UsageError
 
-__all__ = ["FlowConsistency", "check_strength", "flow_between", "reliable_mask", "warp", "warping_error"]
+__all__ = [
+    "FlowConsistency",
+    "check_strength",
+    "flow_between",
+    "reliable_mask",
+    "source_motion",
+    "warp",
+    "warping_error",
+]
 
 #: DIS presets by name (speed/accuracy)
 PRESETS = ("ultrafast", "fast", "medium")
@@ -80,15 +88,27 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+def _maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sampling positions ``p + flow(p)`` (x and y maps) of a flow ``(H, W, 2)``."""
+    xs, ys = _grid(*flow.shape[:2])
+    return xs + flow[..., 0], ys + flow[..., 1]
+
+
+def _remap(x: np.ndarray, mx: np.ndarray, my: np.ndarray, lanczos: bool = False) -> np.ndarray:
+    """Each plane of ``x`` ``(C, H, W)`` (or one ``(H, W)`` plane) sampled at ``(mx, my)``, edges replicated."""
+    cv2 = _cv2()
+    mode = cv2.INTER_LANCZOS4 if lanczos else cv2.INTER_LINEAR
+
+    def one(p: np.ndarray) -> np.ndarray:
+        return cv2.remap(np.ascontiguousarray(p, np.float32), mx, my, mode, borderMode=cv2.BORDER_REPLICATE)
+
+    return one(x) if x.ndim == 2 else np.stack([one(p) for p in x])
+
+
 def warp(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample ``x`` ``(C, H, W)`` at ``p + flow(p)`` (bilinear, edges replicated): with the backward
     flow of frame ``t`` to ``t-1``, frame ``t-1`` moved onto frame ``t``."""
-    cv2 = _cv2()
-    h, w = flow.shape[:2]
-    xs, ys = _grid(h, w)
-    mx, my = xs + flow[..., 0], ys + flow[..., 1]
-    remap = cv2.INTER_LINEAR, cv2.BORDER_REPLICATE
-    return np.stack([cv2.remap(np.ascontiguousarray(p, np.float32), mx, my, remap[0], borderMode=remap[1]) for p in x])
+    return _remap(x, *_maps(flow))
 
 
 def reliable_mask(back: np.ndarray, fwd: np.ndarray) -> np.ndarray:
@@ -174,7 +194,6 @@ class FlowConsistency:
         self._trust = np.ones((h, w), np.float32)
 
     def __call__(self, content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-        cv2 = _cv2()
         gray = _gray(content)
         stylized = np.asarray(stylized, np.float32)
         low = self._blur(stylized)
@@ -190,27 +209,16 @@ class FlowConsistency:
         back = flow_between(gray, prev, self.preset, 0.5)
         mask = reliable_mask(back, flow_between(prev, gray, self.preset, 0.5))
         h, w = gray.shape
-        xs, ys = _grid(h, w)
-        bx, by = xs + back[..., 0], ys + back[..., 1]
+        bx, by = _maps(back)
         mask *= (bx >= 0) & (bx <= w - 1) & (by >= 0) & (by <= h - 1)  # came from outside the frame
         if jump > self.scene_cut / 2 or float(mask.mean()) < self.scene_cut:
             self.cuts += 1
             self._anchor_at(stylized, low)
             return stylized
-        lin = cv2.INTER_LINEAR, cv2.BORDER_REPLICATE
-
-        def follow(a: np.ndarray) -> np.ndarray:
-            return cv2.remap(a, bx, by, lin[0], borderMode=lin[1])
-
-        self._coords = (follow(self._coords[0]), follow(self._coords[1]))
-        self._trust = follow(self._trust) * mask
-        structure = low + (self.strength * mask)[None] * (warp(self._low, back) - low)
-        carried = np.stack(
-            [
-                cv2.remap(p, self._coords[0], self._coords[1], cv2.INTER_LANCZOS4, borderMode=lin[1])
-                for p in self._anchor  # type: ignore[union-attr]
-            ]
-        )
+        self._coords = (_remap(self._coords[0], bx, by), _remap(self._coords[1], bx, by))
+        self._trust = _remap(self._trust, bx, by) * mask
+        structure = low + (self.strength * mask)[None] * (_remap(self._low, bx, by) - low)
+        carried = _remap(self._anchor, *self._coords, lanczos=True)  # type: ignore[arg-type]
         # carried or fresh, never averaged: a mix of two textures that do not line up washes both out
         t = (self._trust > 0.5).astype(np.float32)[None]
         out = np.clip(structure + t * carried + (1.0 - t) * (stylized - low), 0.0, 1.0)
@@ -220,13 +228,31 @@ class FlowConsistency:
         return out
 
 
+Motion = list[tuple[np.ndarray, np.ndarray]]
+
+
+def source_motion(source: Sequence[np.ndarray], preset: str = "medium") -> Motion:
+    """The backward flow and its :func:`reliable_mask` for each consecutive pair of ``source``:
+    what :func:`warping_error` measures against, computed once for any number of stylized clips."""
+    motion: Motion = []
+    for t in range(1, len(source)):
+        a, b = _gray(source[t]), _gray(source[t - 1])
+        back = flow_between(a, b, preset)
+        motion.append((back, reliable_mask(back, flow_between(b, a, preset))))
+    return motion
+
+
 def warping_error(
-    source: Iterable[np.ndarray], frames: Iterable[np.ndarray] | None = None, preset: str = "medium"
+    source: Iterable[np.ndarray],
+    frames: Iterable[np.ndarray] | None = None,
+    preset: str = "medium",
+    motion: Motion | None = None,
 ) -> float:
     """The warping error of ``frames`` against the motion of ``source`` (or of ``source`` itself,
     the floor, when ``frames`` is ``None``): mean over consecutive pairs of the mean squared RGB
     difference between frame ``t`` and frame ``t-1`` warped to it, on the pixels the content's
     flow marks reliable (:func:`reliable_mask`). Frames are resized to the source's size.
+    ``motion``: :func:`source_motion` of ``source``, when several clips are scored against it.
 
     Raises:
         UsageError: fewer than two frames, or clips of different lengths.
@@ -237,13 +263,11 @@ def warping_error(
         raise UsageError(f"the warping error needs at least two frames, got {len(src)}")
     if len(out) != len(src):
         raise UsageError(f"the clips differ in length: {len(src)} source frames, {len(out)} stylized")
+    motion = source_motion(src, preset) if motion is None else motion
     total = 0.0
-    for t in range(1, len(src)):
-        a, b = _gray(src[t]), _gray(src[t - 1])
-        back = flow_between(a, b, preset)
-        mask = reliable_mask(back, flow_between(b, a, preset))
-        cur, prev = _fit(out[t], a.shape), _fit(out[t - 1], a.shape)
-        diff = ((cur - warp(prev, back)) ** 2).sum(0)
+    for t, (back, mask) in enumerate(motion, start=1):
+        shape = back.shape[:2]
+        diff = ((_fit(out[t], shape) - warp(_fit(out[t - 1], shape), back)) ** 2).sum(0)
         total += float((diff * mask).sum() / max(3.0 * float(mask.sum()), 1.0))
     return total / (len(src) - 1)
 

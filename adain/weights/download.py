@@ -256,27 +256,45 @@ def registered_key(digest: str, encoder: str | None = None) -> str | None:
     return None
 
 
+def _index_path() -> Path:
+    return cache_dir() / "digests.json"
+
+
+def _read_index() -> dict[str, str]:
+    """``$ADAIN_HOME/digests.json``: file digests by (path, size, mtime), and passed checks by
+    (check, digest); a damaged index is rebuilt with one line."""
+    path = _index_path()
+    try:
+        index = json.loads(path.read_text())
+        if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
+            raise ValueError("not a mapping of digests")
+        return index
+    except OSError:
+        return {}  # none yet (or unreadable): rebuilt as files are hashed
+    except ValueError as e:
+        print(f"adain: {path}: damaged digest index ({e}); rebuilding it", file=sys.stderr)
+        return {}
+
+
+def _write_index(index: dict[str, str]) -> None:
+    try:
+        atomic_write(_index_path(), lambda f: f.write(json.dumps(index).encode()), overwrite=True)
+    except OSError:
+        pass  # a read-only cache only costs the work again next time
+
+
 def checked_once(path: str | os.PathLike[str], check: str, fn: Callable[[Path], None]) -> None:
     """Run ``fn(path)`` (e.g. a strict architecture load, which imports torch) unless a file with the
-    same sha256 already passed ``check``: remembered in ``$ADAIN_HOME/verified.json``, so a user's
-    own weights file costs the check once, not on every run. A failing check is not remembered."""
+    same sha256 already passed ``check``: remembered in the digest index, so a user's own weights
+    file costs the check once, not on every run. A failing check is not remembered."""
     p = Path(path)
-    key = f"{check}|{file_digest(p)}"
-    index_path = cache_dir() / "verified.json"
-    try:
-        done = json.loads(index_path.read_text())
-        if not isinstance(done, list):
-            raise ValueError("not a list")
-    except (OSError, ValueError):
-        done = []  # none yet, or damaged: checked again (and rewritten) below
-    if key in done:
+    key = f"check:{check}|{file_digest(p)}"
+    if _read_index().get(key) == "passed":
         return
     fn(p)
-    done = [*done[-999:], key]
-    try:
-        atomic_write(index_path, lambda f: f.write(json.dumps(done).encode()), overwrite=True)
-    except OSError:
-        pass  # a read-only cache only costs the check next time
+    index = _read_index()
+    index[key] = "passed"
+    _write_index(index)
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
@@ -288,23 +306,11 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     p = Path(path).resolve()
     st = p.stat()
     key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
-    index_path = cache_dir() / "digests.json"
-    try:
-        index: dict[str, str] = json.loads(index_path.read_text())
-        if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
-            raise ValueError("not a mapping of digests")
-    except OSError:
-        index = {}  # none yet (or unreadable): hashed now, written below
-    except ValueError as e:
-        print(f"adain: {index_path}: damaged digest index ({e}); rebuilding it", file=sys.stderr)
-        index = {}
+    index = _read_index()
     if key in index:
         return index[key]
     digest = sha256_file(p)
     index = {k: v for k, v in index.items() if not k.startswith(f"{p}|")}
     index[key] = digest
-    try:
-        atomic_write(index_path, lambda f: f.write(json.dumps(index).encode()), overwrite=True)
-    except OSError:
-        pass  # a read-only cache only costs the hashing next time
+    _write_index(index)
     return digest

@@ -190,10 +190,7 @@ def check_training_checkpoint(path: str) -> None:
     rec = encoder_record(ckpt, path)
     if "state_dict" not in ckpt or not isinstance(ckpt.get("loops"), dict):
         raise WeightsError(f"{path}: not a training checkpoint (no trainer state to resume from)")
-    try:
-        decoder = load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, path)
-    except ValueError as e:
-        raise WeightsError(str(e)) from None
+    decoder = _recorded_decoder(ckpt, rec, path)
     widths = rec.get("decoder_widths")
     if widths is not None and list(decoder.widths) != list(widths):
         raise WeightsError(f"{path}: decoder widths {list(decoder.widths)} differ from the recorded {widths}")
@@ -238,8 +235,12 @@ def load_checkpoint_decoder(path: str | os.PathLike[str]) -> Decoder:
     """
     src = str(path)
     ckpt = load_state_dict_file(src)
-    rec = encoder_record(ckpt, src)
+    return _recorded_decoder(ckpt, encoder_record(ckpt, src), src)
+
+
+def _recorded_decoder(ckpt: dict[str, Any], rec: dict[str, Any], source: str) -> Decoder:
+    """The checkpoint's decoder, built for the encoder its record names (no encoder weights needed)."""
     try:
-        return load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, src)
+        return load_decoder(build_encoder(rec["encoder"], rec.get("stages", list(STAGES))[-1]), ckpt, source)
     except ValueError as e:
         raise WeightsError(str(e)) from None

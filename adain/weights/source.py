@@ -74,8 +74,8 @@ class ModelSource:
         for part in parts:
             h.update((file_digest(part) if isinstance(part, Path) else str(part)).encode())
             h.update(b"|")
-        bpp = bytes_per_pixel or model_bytes_per_pixel("vgg19_normalised")
-        return cls(h.hexdigest(), label, downsampling, builder, None, bpp)
+        extra = {"bytes_per_pixel": bytes_per_pixel} if bytes_per_pixel else {}
+        return cls(h.hexdigest(), label, downsampling, builder, **extra)
 
 
 def pretrained_source(
