@@ -32,6 +32,18 @@ def shared_dir() -> Path | None:
     return p if (p / "images").is_dir() else None
 
 
+def chromium_path() -> str:
+    """Debian's chromium for Playwright; CI sets ``ADAIN_REQUIRE_BROWSER=1`` so a missing one fails."""
+    import shutil
+
+    exe = os.environ.get("ADAIN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("ADAIN_REQUIRE_BROWSER") == "1":
+            pytest.fail("ADAIN_REQUIRE_BROWSER=1 but no chromium found (apt-get install chromium)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return exe
+
+
 def make_image(path: Path, w: int, h: int, seed: int = 0, mode: str = "RGB") -> Path:
     rng = np.random.default_rng(seed)
     arr = (rng.random((h, w, 3)) * 255).astype(np.uint8)

@@ -25,6 +25,7 @@ LAYERS = {
     "adain.runtime": 4,
     "adain.pipeline": 5,
     "adain.methods": 6,
+    "adain.webapp": 6,
     "adain.training": 7,
     "adain.cli": 8,
     "adain": 9,

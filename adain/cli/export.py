@@ -4,6 +4,7 @@ model to ONNX graphs.
     adain-export hub my-model/ --checkpoint last.ckpt [--push owner/my-model]
     adain-export decoder runs/small16x/.../last.ckpt my_decoder.pt --half
     adain-export onnx out_dir/ --model small16x            # or --checkpoint CKPT, --encoder/decoder-weights
+    adain-export web site/ --model small16x                # the static browser app (needs `npm ci --prefix web`)
 
 ``hub``: the model folder of :mod:`adain.weights.folder` (``config.json``, ``model.safetensors``,
 a model card ``README.md``), which ``--model DIR`` and ``from_pretrained(DIR)`` load, and which
@@ -16,6 +17,9 @@ difference after loading into fp32 is below 8-bit image precision), loadable wit
 ``onnx``: the ``stats``, ``stylize``, ``encode`` and ``decode`` graphs (see :mod:`adain.runtime.onnx_export`),
 fp32 with dynamic batch/height/width, for OpenVINO, ONNX Runtime or any ONNX consumer. The older
 form ``adain-export CKPT OUT [--half]`` still exports a decoder.
+
+``web``: the static web app of :mod:`adain.webapp` (page, graphs, ONNX Runtime Web), ready for any
+static host or ``python -m http.server``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from adain.io.atomic import atomic_write, ensure_new, refuse_inputs
 from adain.nets.network import AdaINNet
 from adain.weights.loading import load_checkpoint_decoder
 
-__all__ = ["PROG", "build_parser", "export_decoder", "export_hub", "export_model_onnx", "main"]
+__all__ = ["PROG", "build_parser", "export_decoder", "export_hub", "export_model_onnx", "export_web", "main"]
 
 
 PROG = "adain-export"
@@ -81,15 +85,42 @@ def export_model_onnx(
         refuse_inputs(d / f"{g}.onnx", [checkpoint, encoder_weights, decoder_weights])
         if (d / f"{g}.onnx").exists() and not overwrite:
             raise OutputExistsError(f"{d / f'{g}.onnx'}: already exists (use --overwrite to replace it)")
+    net = _network(model, checkpoint, encoder_weights, decoder_weights, weights_check)[0]
+    return export_onnx(net, d, names)
+
+
+def _network(
+    model: str, checkpoint: str | None, encoder_weights: str | None, decoder_weights: str | None, weights_check: str
+) -> tuple[AdaINNet, str]:
+    """The network to export, and its label: a checkpoint's, else a named model's."""
     if checkpoint:
         from adain.weights.loading import load_checkpoint_net
 
-        net = load_checkpoint_net(checkpoint, encoder_weights)
-    else:
-        from adain.weights.source import pretrained_source
+        return load_checkpoint_net(checkpoint, encoder_weights), Path(checkpoint).name
+    from adain.weights.source import pretrained_source
 
-        net = pretrained_source(model, encoder_weights, decoder_weights, weights_check=weights_check).build()
-    return export_onnx(net, d, names)
+    source = pretrained_source(model, encoder_weights, decoder_weights, weights_check=weights_check)
+    return source.build(), source.label
+
+
+def export_web(
+    out_dir: str | os.PathLike[str],
+    model: str = "auto",
+    checkpoint: str | None = None,
+    encoder_weights: str | None = None,
+    decoder_weights: str | None = None,
+    runtime: str | None = None,
+    webgpu: bool = True,
+    overwrite: bool = False,
+    weights_check: str = "warn",
+) -> dict[str, Any]:
+    """Write the static web app (:func:`adain.webapp.build_web_app`) for a model or a checkpoint."""
+    from adain.webapp import build_web_app, find_runtime
+
+    refuse_inputs(out_dir, [checkpoint, encoder_weights, decoder_weights])
+    find_runtime(runtime)  # before loading any network
+    net, label = _network(model, checkpoint, encoder_weights, decoder_weights, weights_check)
+    return build_web_app(out_dir, net, label, runtime, webgpu, overwrite)
 
 
 def _encoder_ref(net: AdaINNet) -> dict[str, str] | None:
@@ -236,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
     o.add_argument("--overwrite", action="store_true", help="replace existing files")
+    w = sub.add_parser("web", help="the static browser app (page, graphs, ONNX Runtime Web) for any static host")
+    w.add_argument("output", help="the folder to write (served as is: python -m http.server -d FOLDER)")
+    w.add_argument("--model", default="auto", type=model_ref, metavar="MODEL", help="a name, model folder or Hub id")
+    w.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
+    w.add_argument("--encoder-weights", metavar="PATH")
+    w.add_argument("--decoder-weights", metavar="PATH")
+    w.add_argument("--custom-weights", action="store_true", help="as for onnx")
+    w.add_argument(
+        "--runtime",
+        metavar="NODE_MODULES",
+        help="the node_modules folder with onnxruntime-web (default: web/node_modules, after npm ci --prefix web)",
+    )
+    w.add_argument("--no-webgpu", action="store_true", help="leave out the WebGPU build (6.6 MB less; WASM only)")
+    w.add_argument("--overwrite", action="store_true", help="replace a folder adain-export web wrote before")
     h = sub.add_parser(
         "hub",
         help="a model folder to share (config.json, model.safetensors, README.md): "
@@ -262,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if args is None else args)
-    if raw and raw[0] not in ("decoder", "onnx", "hub", "-h", "--help"):
+    if raw and raw[0] not in ("decoder", "onnx", "hub", "web", "-h", "--help"):
         raw = ["decoder", *raw]  # the older form: CKPT OUT [--half]
     return run_command(PROG, lambda: _run(build_parser().parse_args(raw)))
 
@@ -284,6 +329,23 @@ def _run(a: argparse.Namespace) -> int:
             a.half,
         ):
             print(f"wrote {path}" if isinstance(path, Path) else f"pushed to {path}")
+        return 0
+    if a.command == "web":
+        info = export_web(
+            a.output,
+            a.model,
+            a.checkpoint,
+            a.encoder_weights,
+            a.decoder_weights,
+            a.runtime,
+            not a.no_webgpu,
+            a.overwrite,
+            "off" if a.custom_weights else "warn",
+        )
+        print(f"wrote {a.output} ({len(info['files'])} files, {info['bytes'] / 1e6:.1f} MB; {info['model']})")
+        print(
+            f"try it: python -m http.server --bind 127.0.0.1 --directory {a.output} 8000, then open http://127.0.0.1:8000/"
+        )
         return 0
     if a.command == "decoder":
         out = export_decoder(a.checkpoint, a.output, a.half, a.overwrite)

@@ -22,16 +22,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.helpers import chromium_path
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _chromium() -> str:
-    exe = os.environ.get("ADAIN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("ADAIN_REQUIRE_BROWSER") == "1":
-            pytest.fail("ADAIN_REQUIRE_BROWSER=1 but no chromium found (apt-get install chromium)")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return exe
 
 
 def _free_port() -> int:
@@ -53,7 +46,7 @@ def smooth_image(path: Path, w: int, h: int, seed: int) -> Path:
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A running ``adain-studio`` (built-in small16x, torch fp32) on a free 127.0.0.1 port."""
-    _chromium()
+    chromium_path()
     d = tmp_path_factory.mktemp("studio")
     styles = d / "styles"
     styles.mkdir()
@@ -131,7 +124,7 @@ def test_studio_in_a_real_browser(studio, tmp_path):
     not_image = tmp_path / "notes.png"
     not_image.write_text("this is not a picture")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(url)
         page.locator("#content input[type=file]").set_input_files(str(content))
@@ -183,7 +176,7 @@ def test_webcam_tab_streams_stylized_frames_with_a_frame_rate(studio, tmp_path):
     style = smooth_image(tmp_path / "painting.png", 80, 96, 2)
     fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu", *fake])
+        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu", *fake])
         page = browser.new_context(permissions=["camera"], viewport={"width": 1400, "height": 1100}).new_page()
         page.goto(url)
         page.locator("#style input[type=file]").set_input_files(str(style))
