@@ -9,7 +9,9 @@ content with cached style statistics, median of ``--repeats`` after a warm-up. R
 * ``torch fp32 eager`` — the reference point: NCHW, fp32;
 * ``torch fp32 channels_last``, ``torch bf16 channels_last`` (bf16 only where the CPU is fast at it,
   or with ``--all``: emulated bf16 on AVX2 CPUs takes minutes);
-* ``onnxruntime fp32``, ``openvino fp32``, ``openvino bf16`` (bf16 as above);
+* ``onnxruntime fp32``, ``openvino fp32``, ``openvino bf16`` (bf16 as above), ``openvino int8``
+  (with NNCF installed; quantized and gated once per model, outside the timing; a model that
+  fails the gate shows as ``openvino fp32`` in that row);
 * ``default`` — what ``adain-stylize`` picks here (``--backend auto --precision auto``).
 
 Whole-process rows run ``adain-stylize`` twice on one 512-px pair (the second, warm-cache run is
@@ -173,6 +175,9 @@ def main() -> None:
     from adain.runtime.hardware import cpu_has_fast_bf16
 
     bf16 = cpu_has_fast_bf16() or a.all
+    import importlib.util
+
+    int8 = importlib.util.find_spec("nncf") is not None
     have = available_backends()
     tmp = Path(tempfile.mkdtemp(prefix="adain-bench-"))
     env = {**os.environ, "PYTHONPATH": str(REPO), "ADAIN_HOME": os.environ.get("ADAIN_HOME", str(tmp / "home"))}
@@ -189,6 +194,8 @@ def main() -> None:
                     specs.append({**base, "backend": backend, "precision": "fp32"})
             if bf16 and "openvino" in have:
                 specs.append({**base, "backend": "openvino", "precision": "bf16"})
+            if int8 and "openvino" in have:  # quantized once per model (outside the timing), behind the gate
+                specs.append({**base, "backend": "openvino", "precision": "int8"})
             specs.append({**base, "backend": "auto", "precision": "auto", "label": "default (auto)"})
         if torch.cuda.is_available():
             for batch in (1, 16):

@@ -12,6 +12,7 @@ and 1024 px (the path of ``adain-stylize``). Median of ``--repeats``. Canonical 
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import statistics
 import sys
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def _pipeline(model: str, backend: str):  # noqa: ANN202
+def _pipeline(model: str, backend: str, precision: str = "auto"):  # noqa: ANN202
     import torch
 
     from adain.nets.encoder import build_encoder
@@ -32,10 +33,12 @@ def _pipeline(model: str, backend: str):  # noqa: ANN202
     from adain.weights.source import ModelSource
 
     if model == "small16x":
-        return Pipeline.from_pretrained("small16x", backend=backend, precision="auto", verbose=False)
+        return Pipeline.from_pretrained("small16x", backend=backend, precision=precision, verbose=False)
     torch.manual_seed(0)
     net = AdaINNet(build_encoder("vgg19_normalised")).eval()
-    return Pipeline.from_source(ModelSource.from_net(net, "canonical-random"), backend=backend, verbose=False)
+    return Pipeline.from_source(
+        ModelSource.from_net(net, "canonical-random"), backend=backend, precision=precision, verbose=False
+    )
 
 
 def _median(fn, repeats: int) -> float:  # noqa: ANN001
@@ -53,11 +56,13 @@ def main() -> None:
     p.add_argument("style")
     p.add_argument("--models", nargs="+", default=["small16x", "canonical"])
     p.add_argument("--backends", nargs="+", default=["auto", "torch"])
+    p.add_argument("--precisions", nargs="+", default=["auto"], help="e.g. auto fp32 int8 (graph backends)")
     p.add_argument("--repeats", type=int, default=5)
     a = p.parse_args()
     import torch
 
     from adain.cli.studio.engine import StudioEngine
+    from adain.pipeline.caches import CodeCache, StyleStatsCache
 
     print(
         f"CPU: {platform.processor() or platform.machine()}, "
@@ -69,26 +74,28 @@ def main() -> None:
         "| render 512 px | render 1024 px |"
     )
     print("|---|---|---|---|---|---|")
-    for model in a.models:
-        for backend in a.backends:
-            engine = StudioEngine(_pipeline(model, backend), preview_size=384, output_dir=tempfile.mkdtemp())
-            rt = engine.pipeline.runtime
-            engine.preview(a.content, [a.style], alpha=1.0)  # converts/compiles the graphs if needed
-            engine.pipeline._code_cache.clear()
-            engine.pipeline._style_cache.clear()
-            t = time.perf_counter()
-            engine.preview(a.content, [a.style], alpha=1.0)
-            first = time.perf_counter() - t
-            alphas = iter([0.1 * (k % 9 + 1) for k in range(1000)])
-            move = _median(lambda: engine.preview(a.content, [a.style], alpha=next(alphas)), a.repeats)
-            engine.render(a.content, [a.style], size=512)
-            r512 = _median(lambda: engine.render(a.content, [a.style], size=512), a.repeats)
-            r1024 = _median(lambda: engine.render(a.content, [a.style], size=1024), max(1, a.repeats // 2))
-            name = f"{getattr(rt, 'backend', 'torch')} {rt.precision}"
-            print(
-                f"| {model} | {name} | {move * 1000:.0f} ms | {first * 1000:.0f} ms | {r512:.2f} s | {r1024:.2f} s |",
-                flush=True,
-            )
+    for model, backend, precision in itertools.product(a.models, a.backends, a.precisions):
+        if backend == "torch" and precision == "int8":
+            continue
+        pipe = _pipeline(model, backend, precision)
+        engine = StudioEngine(pipe, preview_size=384, output_dir=tempfile.mkdtemp())
+        rt = engine.pipeline.runtime
+        engine.preview(a.content, [a.style], alpha=1.0)  # converts/compiles the graphs if needed
+        engine.pipeline.codes = CodeCache(4)  # a new upload: nothing encoded, no statistics
+        engine.pipeline.styles = StyleStatsCache(None)
+        t = time.perf_counter()
+        engine.preview(a.content, [a.style], alpha=1.0)
+        first = time.perf_counter() - t
+        alphas = iter([0.1 * (k % 9 + 1) for k in range(1000)])
+        move = _median(lambda: engine.preview(a.content, [a.style], alpha=next(alphas)), a.repeats)
+        engine.render(a.content, [a.style], size=512)
+        r512 = _median(lambda: engine.render(a.content, [a.style], size=512), a.repeats)
+        r1024 = _median(lambda: engine.render(a.content, [a.style], size=1024), max(1, a.repeats // 2))
+        name = f"{getattr(rt, 'backend', 'torch')} {rt.precision}"
+        print(
+            f"| {model} | {name} | {move * 1000:.0f} ms | {first * 1000:.0f} ms | {r512:.2f} s | {r1024:.2f} s |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

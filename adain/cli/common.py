@@ -171,7 +171,13 @@ def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
         default="auto",
         choices=list(PRECISIONS),
         help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
-        "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32",
+        "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32; int8 (OpenVINO): quantized "
+        "with NNCF behind a quality gate, fp32 if it fails; auto then picks int8 where it passed",
+    )
+    md.add_argument(
+        "--calibration",
+        metavar="DIR",
+        help="images to calibrate --precision int8 on (default: the package's synthetic set)",
     )
     md.add_argument("--compile", action="store_true", help="torch.compile the networks (pays off on long runs)")
     md.add_argument("--no-channels-last", action="store_true", help="keep NCHW memory format")
@@ -195,6 +201,7 @@ class ModelOptions:
     channels_last: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
     quiet: bool = False
+    calibration: str | None = None
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> ModelOptions:
@@ -212,6 +219,7 @@ class ModelOptions:
             not ns.no_channels_last,
             ns.max_pixels,
             ns.quiet,
+            getattr(ns, "calibration", None),
         )
 
     def replace(self, **changes: Any) -> ModelOptions:
@@ -230,6 +238,7 @@ def make_pipeline(opts: ModelOptions, prog: str) -> Pipeline:
         "compile": opts.compile,
         "max_pixels": opts.max_pixels,
         "verbose": not opts.quiet,
+        "calibration": opts.calibration,
     }
     if opts.checkpoint:
         return Pipeline.from_checkpoint(opts.checkpoint, opts.encoder_weights, **kw)

@@ -61,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default=None, help="name of the reports (default: model/reference name)")
     p.add_argument("--output", default="evaluation", help="directory for CSV, markdown and grid")
     p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["auto", "fp32", "bf16", "fp16", "int8"],
+        help="of the stylization network (int8: --backend openvino)",
+    )
+    p.add_argument("--calibration", metavar="DIR", help="images to calibrate --precision int8 on")
     p.add_argument(
         "--backend",
         default="torch",
@@ -144,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
                 device=str(device),
                 precision=args.precision,
                 backend=args.backend,
+                calibration=args.calibration,
             )
         else:
             st = Stylizer.from_pretrained(
@@ -153,6 +160,7 @@ def _run(args: argparse.Namespace) -> int:
                 device=str(device),
                 precision=args.precision,
                 backend=args.backend,
+                calibration=args.calibration,
             )
 
         from adain.cli.options import optimization_request, options_from_args

@@ -124,7 +124,7 @@ class Stylizer:
 
     @property
     def dtype(self) -> torch.dtype:
-        return DTYPES[self.runtime.precision]
+        return DTYPES.get(self.runtime.precision, torch.float32)  # int8 graphs give float32
 
     @property
     def max_pixels(self) -> int:

@@ -108,9 +108,11 @@ class Pipeline:
         compile: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         verbose: bool = True,
+        calibration: str | os.PathLike[str] | None = None,
     ) -> Pipeline:
-        """A pipeline for ``source`` on a backend (see :func:`adain.runtime.factory.make_runtime`)."""
-        runtime = make_runtime(source, backend, device, precision, channels_last, compile, verbose)
+        """A pipeline for ``source`` on a backend (see :func:`adain.runtime.factory.make_runtime`;
+        ``calibration``: images for ``precision="int8"``)."""
+        runtime = make_runtime(source, backend, device, precision, channels_last, compile, verbose, calibration)
         return cls(runtime, max_pixels)
 
     @classmethod

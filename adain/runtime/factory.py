@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from adain.runtime.base import Runtime, resolve_backend
@@ -20,10 +21,13 @@ def make_runtime(
     channels_last: bool = True,
     compile: bool = False,
     verbose: bool = True,
+    calibration: str | os.PathLike[str] | None = None,
 ) -> Runtime:
     """A runtime for a model (see :class:`adain.weights.source.ModelSource`) on the chosen backend.
 
     ``verbose``: say on stderr when a model is converted for a graph backend (first run only).
+    ``calibration``: a folder of images to calibrate ``precision="int8"`` on (default: the
+    package's synthetic set; see :mod:`adain.runtime.quantize`).
     """
     name = resolve_backend(backend, device)
     if name == "torch":
@@ -34,4 +38,4 @@ def make_runtime(
         )
     from adain.runtime.graph_backend import GraphRuntime
 
-    return GraphRuntime(source, name, precision, announce=verbose)
+    return GraphRuntime(source, name, precision, announce=verbose, calibration=calibration)

@@ -16,6 +16,12 @@ decode     ``code``                                     ``output (N,3,H,W)``
 a weighted sum of statistics) and every alpha. ``encode``/``decode`` serve masks, tiles and video
 smoothing, where maths runs between the two.
 
+``--precision int8`` (OpenVINO): ``encode`` and ``decode`` quantized by NNCF behind a quality gate
+(:mod:`adain.runtime.quantize`); ``stylize`` then runs as ``encode`` → AdaIN and the alpha mix in
+float32 → ``decode``, with the graphs that passed in int8 and the others (and ``stats``) in the
+machine's float precision. ``auto`` picks int8 on CPUs with int8 dot products but no fast bf16
+(AVX2), once a conversion of this model passed the gate (run once with ``--precision int8``).
+
 Graphs are exported from the torch model once, on first use, into
 ``$ADAIN_HOME/compiled/<key>/`` where ``<key>`` is derived from the weights' sha256, and OpenVINO
 keeps its compiled blobs beside them: only the first run pays conversion (one line on stderr
@@ -34,8 +40,10 @@ import numpy as np
 
 from adain.errors import UsageError
 from adain.runtime.base import Runtime, Stats
+from adain.runtime.hardware import cpu_has_fast_bf16, cpu_has_fast_int8
 from adain.runtime.onnx_export import GRAPH_FORMAT, export_graph
 from adain.runtime.precision import resolve_precision_name
+from adain.runtime.quantize import GateResult, adain_mix, read_gate
 from adain.weights.registry import cache_dir
 from adain.weights.source import ModelSource
 
@@ -63,7 +71,14 @@ class GraphRuntime(Runtime):
     at it); ONNX Runtime runs fp32.
     """
 
-    def __init__(self, source: ModelSource, backend: str, precision: str = "auto", announce: bool = True) -> None:
+    def __init__(
+        self,
+        source: ModelSource,
+        backend: str,
+        precision: str = "auto",
+        announce: bool = True,
+        calibration: str | os.PathLike[str] | None = None,
+    ) -> None:
         if backend not in ("openvino", "onnxruntime"):
             raise UsageError(f"GraphRuntime runs openvino or onnxruntime, not {backend!r}")
         self.source = source
@@ -78,17 +93,60 @@ class GraphRuntime(Runtime):
             if precision not in ("auto", "fp32"):
                 raise UsageError(f"--backend onnxruntime runs fp32 only, not --precision {precision}")
             name = "fp32"
-        self.precision = name
         self.dir = compiled_dir() / f"{source.key[:32]}-v{GRAPH_FORMAT}"
         self._compiled: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._announced = not announce
-        self.cache_dir = self.dir / f"results-{self.backend}-{self.precision}"
-        if not (self.dir / "stylize.onnx").is_file():
+        self.gate: GateResult | None = None  # the int8 gate's result, when int8 was asked for or picked
+        if not (self.dir / "stylize.onnx").is_file() and not (self.dir / "encode.onnx").is_file():
             source.build()  # a cache miss: build now, so bad weights fail before any work
+        if backend == "openvino" and precision == "auto" and cpu_has_fast_int8() and not cpu_has_fast_bf16():
+            # (where bf16 is fast it beats int8: the encoder stays float when its int8 fails the gate)
+            gate = read_gate(self.int8_dir)
+            if gate is not None and gate.passed and self._int8_files(gate):
+                name, self.gate = "int8", gate
+        elif name == "int8":
+            name = self._prepare_int8(calibration)
+        self.precision = name
+        self.cache_dir = self.dir / f"results-{self.backend}-{self.precision}"
 
     def torch_network(self) -> AdaINNet:
         return self.source.build()
+
+    # ------------------------------------------------------------------ int8
+    @property
+    def int8_dir(self) -> Path:
+        return self.dir / "int8"
+
+    def _int8_files(self, gate: GateResult) -> bool:
+        d = self.int8_dir
+        return all((d / f"{g}.xml").is_file() and (d / f"{g}.bin").is_file() for g in gate.graphs)
+
+    def _prepare_int8(self, calibration: str | os.PathLike[str] | None) -> str:
+        """The int8 graphs (quantized and gated on first use, then cached); ``fp32`` if the gate failed."""
+        from adain.runtime.quantize import quantize_model
+
+        gate = read_gate(self.int8_dir)
+        wanted = None if calibration is None else f"folder:{Path(calibration).expanduser().name}:"
+        # (a folder calibration done before stands until another folder is given)
+        stale = (
+            gate is None
+            or not self._int8_files(gate)
+            or (wanted is not None and not gate.calibration.startswith(wanted))
+        )
+        if stale:
+            for g in ("encode", "decode"):
+                self.graph_path(g)
+            gate = quantize_model(self.dir, self.downsampling, calibration, self.source.label)
+        self.gate = gate
+        if not gate.passed:
+            fallback = resolve_precision_name("auto", "cpu")
+            print(
+                f"adain: int8 failed its quality check for {self.source.label} ({gate.summary()}); running {fallback}",
+                file=sys.stderr,
+            )
+            return fallback
+        return "int8"
 
     # ------------------------------------------------------------------ graphs
     def graph_path(self, name: str) -> Path:
@@ -108,6 +166,9 @@ class GraphRuntime(Runtime):
     def _get(self, name: str) -> Any:
         with self._lock:
             if name not in self._compiled:
+                if self.gate is not None and self.precision == "int8" and name in self.gate.graphs:
+                    self._compiled[name] = self._compile(self.int8_dir / f"{name}.xml", "fp32")
+                    return self._compiled[name]
                 path = self.graph_path(name)
                 try:
                     self._compiled[name] = self._compile(path)
@@ -118,13 +179,17 @@ class GraphRuntime(Runtime):
                     self._compiled[name] = self._compile(self.graph_path(name))
             return self._compiled[name]
 
-    def _compile(self, path: Path) -> Any:
+    def _compile(self, path: Path, precision: str | None = None) -> Any:
         if self.backend == "openvino":
             import openvino as ov
 
             core = ov.Core()
             core.set_property({"CACHE_DIR": str(self.dir / "openvino")})
-            config = {"INFERENCE_PRECISION_HINT": _OV_PRECISION[self.precision], "PERFORMANCE_HINT": "LATENCY"}
+            # int8: the quantized graphs in fp32 (their float parts), the float ones (stats; encode
+            # if it stayed float) in the machine's float precision (bf16 where fast, else fp32)
+            float_precision = resolve_precision_name("auto", "cpu") if self.precision == "int8" else self.precision
+            hint = _OV_PRECISION[precision or float_precision]
+            config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY"}
             return core.compile_model(str(path), "CPU", config)
         import onnxruntime as ort
 
@@ -147,6 +212,8 @@ class GraphRuntime(Runtime):
         return mean, std
 
     def stylize(self, images: np.ndarray, mean: np.ndarray, std: np.ndarray, alpha: float) -> np.ndarray:
+        if self.precision == "int8":  # int8 graphs either side of AdaIN and the mix, which stay float32
+            return self.decode(adain_mix(self.encode(images), mean, std, alpha))
         n = images.shape[0]
         mean = np.broadcast_to(mean, (n, *mean.shape[1:]))
         std = np.broadcast_to(std, (n, *std.shape[1:]))

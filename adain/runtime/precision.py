@@ -12,8 +12,9 @@ from adain.runtime.hardware import cpu_has_fast_bf16, nvidia_gpu_present
 __all__ = ["PRECISIONS", "default_precision", "resolve_precision_name"]
 
 
-#: precision names accepted everywhere (``--precision``, ``precision=``)
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: precision names accepted everywhere (``--precision``, ``precision=``); ``int8`` runs on the
+#: OpenVINO backend only (see :mod:`adain.runtime.quantize`)
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 
 
 def resolve_precision_name(precision: str, device_type: str, cuda_bf16: bool = True) -> str:

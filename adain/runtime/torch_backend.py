@@ -52,6 +52,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     """``auto`` → bf16 on CPUs fast at bf16 and on CUDA GPUs with bf16, else fp32."""
+    if precision == "int8":
+        raise UsageError("--precision int8 runs on the OpenVINO backend (--backend openvino, on a CPU), not torch")
     cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     return DTYPES[resolve_precision_name(precision, device.type, cuda_bf16)]
 
