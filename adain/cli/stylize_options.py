@@ -230,7 +230,22 @@ def check_creative(
         raise AdainError("--mask assigns one style per region; it cannot be combined with --style-weights")
     if args.tile:
         raise AdainError("--mask cannot be combined with --tile")
-    masks = list_images(split_list(args.mask))
+    raw = split_list(args.mask)
+    if videos and any(Path(m).is_dir() or is_video(m) for m in raw):  # masks per frame
+        if len(raw) not in (1, len(styles)):
+            raise AdainError(
+                f"{raw[0]}: got {len(raw)} mask sources for {len(styles)} styles (one per style, or one label map)"
+            )
+        for m in raw:
+            if not (Path(m).is_dir() or is_video(m)):
+                raise AdainError(f"{m}: per-frame masks are videos or folders of frames; give all masks that way")
+            if Path(m).is_dir():
+                list_images([m])  # a folder without frames fails here
+        from adain.methods.video import check_mask_frames
+
+        check_mask_frames(videos[0], [Path(m) for m in raw], len(styles), None, args.max_pixels)  # before any work
+        return [Path(m) for m in raw]
+    masks = list_images(raw)
     loaded = [to_mask(m, args.max_pixels) for m in masks]
     if len(masks) == 1 and len(styles) > 1:
         label_map_to_masks(loaded[0], len(styles), str(masks[0]))

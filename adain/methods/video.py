@@ -11,8 +11,9 @@ Style statistics are computed once for the whole clip. Temporal consistency (``t
   statistics are not where AdaIN's flicker comes from, and it measurably changes little;
 * ``off``: every frame on its own.
 
-Blends, alpha, a mask (one for the whole clip), luminance colour preservation and tiling of
-large frames all apply per frame, before the consistency step.
+Blends, alpha, masks, luminance colour preservation and tiling of large frames all apply per
+frame, before the consistency step. Masks are images (one for the whole clip) or per frame
+(:class:`MaskFrames`): a mask video or a folder of mask frames, one per style or one label map.
 """
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ from tqdm.auto import tqdm
 
 from adain.errors import ImageError, UsageError
 from adain.io.atomic import atomic_path, ensure_new
-from adain.io.images import ImageLike, resize_array, resized_shape
+from adain.io.files import is_video, list_images
+from adain.io.images import (
+    ImageLike,
+    label_map_to_masks,
+    read_image,
+    resize_array,
+    resize_planes,
+    resized_shape,
+    to_mask,
+)
 from adain.methods.temporal import FlowConsistency
 from adain.ops.mixing import check_alpha
 from adain.pipeline.core import Pipeline
@@ -36,7 +46,16 @@ from adain.pipeline.request import check_working_size
 from adain.pipeline.step import code_stats
 from adain.runtime.base import Stats
 
-__all__ = ["TEMPORAL_MODES", "flicker", "probe_video_size", "read_frames", "stylize_video"]
+__all__ = [
+    "TEMPORAL_MODES",
+    "MaskFrames",
+    "check_mask_frames",
+    "flicker",
+    "is_frame_source",
+    "probe_video_size",
+    "read_frames",
+    "stylize_video",
+]
 
 #: the temporal-consistency modes of :func:`stylize_video`
 TEMPORAL_MODES = ("flow", "ema", "off")
@@ -49,6 +68,86 @@ def _even(x: np.ndarray) -> np.ndarray:
 
 def _frame(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(frame.to_ndarray(format="rgb24").transpose(2, 0, 1), dtype=np.float32) / 255.0
+
+
+def is_frame_source(path: Any) -> bool:
+    """Whether a mask is given per frame: a folder of frames or a video (not one image)."""
+    return isinstance(path, (str, os.PathLike)) and (Path(path).is_dir() or is_video(path))
+
+
+class MaskFrames:
+    """Per-frame masks for a clip: one source per style (soft masks) or one label-map source for
+    K styles, each a video or a folder of frames (sorted by name), read in step with the clip.
+
+    A label map in a folder must hold exactly K grey levels per frame (darkest = style 1, as for
+    images); in a video (lossy), each frame is rounded to K evenly spaced levels (two styles:
+    black / white at 50 %).
+
+    Raises:
+        ImageError: a source is unreadable or empty, or runs out of frames (:meth:`next`).
+    """
+
+    def __init__(self, sources: Sequence[str | os.PathLike[str]], k: int, max_pixels: int) -> None:
+        if len(sources) not in (1, k):
+            raise UsageError(f"got {len(sources)} mask sources for {k} styles (one per style, or one label map)")
+        self.sources = [Path(p) for p in sources]
+        self.k, self.max_pixels = k, max_pixels
+        self.label_map = len(sources) == 1 and k > 1
+        self._readers = [self._reader(p) for p in self.sources]
+        self.index = 0
+
+    def counts(self) -> list[int | None]:
+        """Frames per source where known without decoding (folders; videos with a count in the header)."""
+        out: list[int | None] = []
+        for p in self.sources:
+            if p.is_dir():
+                out.append(len(list_images([p])))
+            else:
+                try:
+                    container = av.open(str(p))
+                except (av.FFmpegError, OSError) as e:
+                    raise ImageError(f"{p}: not a readable mask video ({e})") from None
+                with container:
+                    if not container.streams.video:
+                        raise ImageError(f"{p}: has no video stream")
+                    out.append(container.streams.video[0].frames or None)
+        return out
+
+    def _reader(self, path: Path) -> Iterator[np.ndarray]:
+        if path.is_dir():
+            for f in list_images([path]):
+                yield read_image(f, self.max_pixels)
+            return
+        try:
+            container = av.open(str(path))
+        except (av.FFmpegError, OSError) as e:
+            raise ImageError(f"{path}: not a readable mask video ({e})") from None
+        with container:
+            if not container.streams.video:
+                raise ImageError(f"{path}: has no video stream")
+            for frame in container.decode(video=0):
+                yield _frame(frame)
+
+    def next(self, size: tuple[int, int]) -> np.ndarray:
+        """The next frame's ``(1, K, H, W)`` masks at ``size``."""
+        planes = []
+        for p, reader in zip(self.sources, self._readers):
+            try:
+                rgb = next(reader)
+            except StopIteration:
+                raise ImageError(f"{p}: ran out of mask frames at frame {self.index + 1} of the video") from None
+            planes.append((p, to_mask(rgb, self.max_pixels)))
+        self.index += 1
+        if self.label_map:
+            p, luma = planes[0]
+            if p.is_dir():
+                stack = label_map_to_masks(luma, self.k, f"{p} (frame {self.index})")
+            else:
+                levels = np.round(luma * (self.k - 1))
+                stack = np.stack([(levels == i).astype(np.float32) for i in range(self.k)])
+        else:
+            stack = np.stack([luma for _, luma in planes])
+        return (stack if stack.shape[-2:] == tuple(size) else resize_planes(stack, *size))[None]
 
 
 class _Smoother:
@@ -97,14 +196,21 @@ class _Frames:
         self.pipe, self.stats, self.weights, self.alpha, self.smooth = pipe, stats, weights, alpha, smooth
         self.batch_size, self.out, self.stream, self.bar = batch_size, out, stream, bar
         self.consistency, self.masks, self.preserve_color = consistency, masks, preserve_color
+        self.per_frame = masks is not None and any(is_frame_source(m) for m in masks)
+        if self.per_frame and not all(is_frame_source(m) for m in masks or ()):
+            raise UsageError("masks: give images (one for the whole clip) or frame sources (videos/folders), not both")
+        self.mask_frames = MaskFrames(masks, len(stats), pipe.max_pixels) if self.per_frame else None  # type: ignore[arg-type]
         self._loaded: np.ndarray | None = None
         self.buffer: list[np.ndarray] = []
+        self.mask_buffer: list[np.ndarray] = []
 
     def add(self, frame: np.ndarray) -> None:
         if self.masks is None and self.pipe.tile_size(frame[None], None):  # too large for one pass: in tiles
             self._encode([frame], [self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]])
             return
         self.buffer.append(frame)
+        if self.mask_frames is not None:
+            self.mask_buffer.append(self.mask_frames.next(frame.shape[-2:]))
         if len(self.buffer) == self.batch_size:
             self.flush()
 
@@ -112,7 +218,10 @@ class _Frames:
         if not self.buffer:
             return
         x = np.stack(self.buffer)
-        if self.masks is not None:
+        if self.mask_frames is not None:
+            frames = self.pipe.run(x, self.stats, alpha=self.alpha, masks=np.concatenate(self.mask_buffer))
+            self.mask_buffer.clear()
+        elif self.masks is not None:
             if self._loaded is None or self._loaded.shape[-2:] != x.shape[-2:]:
                 self._loaded = self.pipe.load_masks(self.masks, len(self.stats), x.shape[-2:])
             frames = self.pipe.run(x, self.stats, alpha=self.alpha, masks=self._loaded)
@@ -169,7 +278,8 @@ def stylize_video(
         temporal: ``flow`` (default), ``ema`` or ``off`` (see the module docstring).
         temporal_strength: with ``flow``, how much of the warped previous output is kept (0–1).
         temporal_smoothing: with ``ema``, β of the moving average (0.9 when not given).
-        masks: one mask per style, or one label map, for the whole clip (resized to the frames).
+        masks: one mask per style, or one label map: images (for the whole clip) or per frame,
+            videos or folders of frames (:class:`MaskFrames`); resized to the frames.
         preserve_color: ``none`` or ``luminance`` (the content's chroma, per frame).
         max_frames: stop after this many frames (``None``: the whole clip).
 
@@ -204,6 +314,8 @@ def stylize_video(
             ain = inp.streams.audio[0] if inp.streams.audio else None
             h, w = vin.codec_context.height, vin.codec_context.width
             check_working_size(h, w, content_size, False, pipe.max_pixels, str(src))  # before any decoding
+            if masks is not None and any(is_frame_source(m) for m in masks):
+                check_mask_frames(src, masks, len(stats), max_frames, pipe.max_pixels)
             with av.open(str(tmp), "w", format="mp4") as out:
                 oh, ow = resized_shape(vin.codec_context.height, vin.codec_context.width, content_size)
                 vout = out.add_stream("libx264", rate=vin.average_rate or vin.guessed_rate or 25)
@@ -244,6 +356,28 @@ def stylize_video(
     except av.FFmpegError as e:
         raise ImageError(f"{src}: video decoding/encoding failed ({e})") from None
     return dst
+
+
+def check_mask_frames(
+    video: str | os.PathLike[str], masks: Sequence[Any], k: int, max_frames: int | None, max_pixels: int
+) -> None:
+    """Per-frame mask sources with fewer frames than the clip (where the headers tell) fail before
+    any frame is decoded.
+
+    Raises:
+        ImageError: naming the short (or unreadable) source.
+    """
+    try:
+        with av.open(str(video)) as c:
+            frames = c.streams.video[0].frames if c.streams.video else 0
+    except (av.FFmpegError, OSError) as e:
+        raise ImageError(f"{video}: not a readable video ({e})") from None
+    need = min(frames, max_frames) if frames and max_frames else (frames or max_frames)
+    if not need:
+        return
+    for path, n in zip(masks, MaskFrames(masks, k, max_pixels).counts()):
+        if n is not None and n < need:
+            raise ImageError(f"{path}: {n} mask frames for a {need}-frame video")
 
 
 def flicker(frames: Sequence[Any]) -> float:

@@ -155,3 +155,73 @@ def test_video_takes_a_mask_and_luminance_colours(tmp_path):
         stylize_video(pipe, src, s1, tmp_path / "d.mp4", preserve_color="coral")
     with pytest.raises(UsageError, match="temporal must be"):
         stylize_video(pipe, src, s1, tmp_path / "d.mp4", temporal="magic")
+
+
+def _solid(path, rgb):
+    from PIL import Image
+
+    Image.fromarray(np.full((40, 40, 3), rgb, np.uint8)).save(path)
+    return path
+
+
+def _half(h: int, w: int, left: bool) -> np.ndarray:
+    """A label map: the left (or right) half white, as a (3, H, W) frame."""
+    m = (np.arange(w)[None, :] < w // 2) if left else (np.arange(w)[None, :] >= w // 2)
+    return np.repeat(np.repeat(m[None].astype(np.float32), h, 1), 3, 0)
+
+
+@pytest.mark.parametrize("kind", ["folder", "video"])
+def test_video_masks_per_frame_follow_the_frames(tmp_path, kind):
+    """A label map per frame (a folder of PNGs or a mask video): the regions follow it frame by frame."""
+    from PIL import Image
+
+    from adain.methods.video import read_frames, stylize_video
+    from adain.pipeline.core import Pipeline
+
+    h, w = 48, 64
+    src = write_video(tmp_path / "pan.mp4", _pan(4, step=2, h=h, w=w))
+    red, blue = _solid(tmp_path / "red.png", (230, 40, 30)), _solid(tmp_path / "blue.png", (30, 60, 230))
+    maps = [_half(h, w, left=(i % 2 == 0)) for i in range(4)]  # white (style 2) swaps sides every frame
+    if kind == "folder":
+        d = tmp_path / "masks"
+        d.mkdir()
+        for i, m in enumerate(maps):
+            Image.fromarray((m[0] * 255).astype(np.uint8)).save(d / f"{i:04d}.png")
+        source = d
+    else:
+        source = write_video(tmp_path / "masks.mp4", maps)
+    pipe = Pipeline.from_pretrained("small16x", backend="torch", precision="fp32", verbose=False)
+    out = stylize_video(
+        pipe, src, [red, blue], tmp_path / "o.mp4", content_size=h, masks=[source], temporal="off", progress=False
+    )
+    frames = list(read_frames(out))
+    assert len(frames) == 4
+    for i, f in enumerate(frames):
+        left, right = f[:, :, : w // 2 - 4], f[:, :, w // 2 + 4 :]
+        blueness = lambda r: float(r[2].mean() - r[0].mean())  # noqa: E731
+        blue_side_is_left = i % 2 == 0
+        assert (blueness(left) > blueness(right)) == blue_side_is_left, i
+
+
+def test_video_mask_frames_that_run_short_fail_before_writing(tmp_path, capsys):
+    from PIL import Image
+
+    from adain.cli.stylize import infer_main
+
+    h, w = 48, 64
+    src = write_video(tmp_path / "pan.mp4", _pan(4, step=2, h=h, w=w))
+    red, blue = _solid(tmp_path / "red.png", (230, 40, 30)), _solid(tmp_path / "blue.png", (30, 60, 230))
+    d = tmp_path / "masks"
+    d.mkdir()
+    for i in range(2):  # 2 mask frames for a 4-frame clip
+        Image.fromarray((_half(h, w, True)[0] * 255).astype(np.uint8)).save(d / f"{i}.png")
+    args = ["--content", str(src), "--style", str(red), str(blue), "--output", str(tmp_path / "o.mp4")]
+    assert infer_main([*args, "--mask", str(d), "--model", "small16x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "2 mask frames for a 4-frame video" in err[0], err
+    assert not (tmp_path / "o.mp4").exists()
+    still = tmp_path / "still.png"
+    Image.fromarray((_half(h, w, True)[0] * 255).astype(np.uint8)).save(still)
+    assert infer_main([*args, "--mask", str(d), str(still), "--model", "small16x"]) == 2
+    assert "videos or folders of frames" in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists()
