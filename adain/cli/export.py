@@ -246,6 +246,19 @@ def _write_sample(net: AdaINNet, sample: Sequence[str], path: Path, overwrite: b
     save_image(grid, path, overwrite)
 
 
+def _add_model_source(p: argparse.ArgumentParser) -> None:
+    """The model to export: a named model / folder / Hub id, or a checkpoint, and its weight files."""
+    p.add_argument("--model", default="auto", type=model_ref, metavar="MODEL", help="a name, model folder or Hub id")
+    p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
+    p.add_argument("--encoder-weights", metavar="PATH")
+    p.add_argument("--decoder-weights", metavar="PATH")
+    p.add_argument(
+        "--custom-weights",
+        action="store_true",
+        help="an --encoder-weights file that intentionally differs from the registered one (no warning)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description="Export a trained decoder, or a model's ONNX graphs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -256,24 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--overwrite", action="store_true", help="replace an existing output")
     o = sub.add_parser("onnx", help="ONNX graphs (stats, stylize, encode, decode) of a model")
     o.add_argument("output", help="directory for <graph>.onnx")
-    o.add_argument("--model", default="auto", type=model_ref, metavar="MODEL", help="a name, model folder or Hub id")
-    o.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
-    o.add_argument("--encoder-weights", metavar="PATH")
-    o.add_argument("--decoder-weights", metavar="PATH")
-    o.add_argument(
-        "--custom-weights",
-        action="store_true",
-        help="an --encoder-weights file that intentionally differs from the registered one (no warning)",
-    )
+    _add_model_source(o)
     o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
     o.add_argument("--overwrite", action="store_true", help="replace existing files")
     w = sub.add_parser("web", help="the static browser app (page, graphs, ONNX Runtime Web) for any static host")
     w.add_argument("output", help="the folder to write (served as is: python -m http.server -d FOLDER)")
-    w.add_argument("--model", default="auto", type=model_ref, metavar="MODEL", help="a name, model folder or Hub id")
-    w.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
-    w.add_argument("--encoder-weights", metavar="PATH")
-    w.add_argument("--decoder-weights", metavar="PATH")
-    w.add_argument("--custom-weights", action="store_true", help="as for onnx")
+    _add_model_source(w)
     w.add_argument(
         "--runtime",
         metavar="NODE_MODULES",

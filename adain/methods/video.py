@@ -70,6 +70,22 @@ def _frame(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(frame.to_ndarray(format="rgb24").transpose(2, 0, 1), dtype=np.float32) / 255.0
 
 
+def _open_video(path: str | os.PathLike[str], what: str = "video") -> Any:
+    """An open PyAV container with a video stream.
+
+    Raises:
+        ImageError: unreadable, or without a video stream.
+    """
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as e:
+        raise ImageError(f"{path}: not a readable {what} ({e})") from None
+    if not container.streams.video:
+        container.close()
+        raise ImageError(f"{path}: has no video stream")
+    return container
+
+
 def is_frame_source(path: Any) -> bool:
     """Whether a mask is given per frame: a folder of frames or a video (not one image)."""
     return isinstance(path, (str, os.PathLike)) and (Path(path).is_dir() or is_video(path))
@@ -103,13 +119,7 @@ class MaskFrames:
             if p.is_dir():
                 out.append(len(list_images([p])))
             else:
-                try:
-                    container = av.open(str(p))
-                except (av.FFmpegError, OSError) as e:
-                    raise ImageError(f"{p}: not a readable mask video ({e})") from None
-                with container:
-                    if not container.streams.video:
-                        raise ImageError(f"{p}: has no video stream")
+                with _open_video(p, "mask video") as container:
                     out.append(container.streams.video[0].frames or None)
         return out
 
@@ -118,13 +128,7 @@ class MaskFrames:
             for f in list_images([path]):
                 yield read_image(f, self.max_pixels)
             return
-        try:
-            container = av.open(str(path))
-        except (av.FFmpegError, OSError) as e:
-            raise ImageError(f"{path}: not a readable mask video ({e})") from None
-        with container:
-            if not container.streams.video:
-                raise ImageError(f"{path}: has no video stream")
+        with _open_video(path, "mask video") as container:
             for frame in container.decode(video=0):
                 yield _frame(frame)
 
@@ -367,11 +371,8 @@ def check_mask_frames(
     Raises:
         ImageError: naming the short (or unreadable) source.
     """
-    try:
-        with av.open(str(video)) as c:
-            frames = c.streams.video[0].frames if c.streams.video else 0
-    except (av.FFmpegError, OSError) as e:
-        raise ImageError(f"{video}: not a readable video ({e})") from None
+    with _open_video(video) as c:
+        frames = c.streams.video[0].frames
     need = min(frames, max_frames) if frames and max_frames else (frames or max_frames)
     if not need:
         return
@@ -393,14 +394,9 @@ def probe_video_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     Raises:
         ImageError: unreadable, or without a video stream.
     """
-    try:
-        with av.open(str(path)) as c:
-            if not c.streams.video:
-                raise ImageError(f"{path}: has no video stream")
-            cc = c.streams.video[0].codec_context
-            return cc.height, cc.width
-    except (av.FFmpegError, OSError) as e:
-        raise ImageError(f"{path}: not a readable video ({e})") from None
+    with _open_video(path) as c:
+        cc = c.streams.video[0].codec_context
+        return cc.height, cc.width
 
 
 def read_frames(path: str | os.PathLike[str], size: int = 0, limit: int | None = None) -> Iterator[np.ndarray]:
@@ -410,13 +406,7 @@ def read_frames(path: str | os.PathLike[str], size: int = 0, limit: int | None =
     Raises:
         ImageError: unreadable, or without a video stream.
     """
-    try:
-        inp = av.open(str(path))
-    except (av.FFmpegError, OSError) as e:
-        raise ImageError(f"{path}: not a readable video ({e})") from None
-    with inp:
-        if not inp.streams.video:
-            raise ImageError(f"{path}: has no video stream")
+    with _open_video(path) as inp:
         try:
             for k, frame in enumerate(inp.decode(inp.streams.video[0])):
                 if limit is not None and k >= limit:
