@@ -195,7 +195,8 @@ def _run(args: argparse.Namespace) -> int:
     mean = summarize(rows)
     print(
         f"{label}: {len(rows)} pairs  content {mean['content_loss']:.3f}  style {mean['style_loss']:.3f}  "
-        f"gram {mean['gram_loss']:.3f}  {mean['seconds']:.3f} s/image  -> {paths['md']}"
+        f"gram {mean['gram_loss']:.3f}  colour {mean['color_distance']:.3f}  {mean['seconds']:.3f} s/image  "
+        f"-> {paths['md']}"
     )
     return 0
 

@@ -7,6 +7,10 @@ Metrics per pair (lower is better for all three):
 * **style loss** — Σ over evaluation layers of ‖μ(out) − μ(style)‖² + ‖σ(out) − σ(style)‖², each
   squared norm averaged over channels (the AdaIN training loss, measured by another network);
 * **gram loss** — Σ over layers of the MSE between Gram matrices ``F Fᵀ / HW``;
+* **colour distance** — needs no network: the Hellinger distance between the CIELAB colour
+  histograms (8 L* × 16 a* × 16 b* bins) of the output and of the style, in [0, 1] (0: the same
+  colour distribution) — what a photo that keeps its own colours against a strongly coloured
+  style shows and the VGG statistics can blur;
 * **seconds** per stylization (model only, inputs already decoded).
 
 The evaluation encoder is chosen independently of the model: by default the genuine normalised
@@ -41,6 +45,8 @@ from adain.weights.registry import cache_dir
 __all__ = [
     "evaluate_video",
     "EVAL_LAYERS",
+    "color_distance",
+    "color_histogram",
     "EvalEncoder",
     "PairMetrics",
     "content_distance",
@@ -86,7 +92,29 @@ class PairMetrics:
     content_loss: float
     style_loss: float
     gram_loss: float
+    color_distance: float
     seconds: float
+
+
+#: bins of the colour histogram: L* in [0, 100], a* and b* in [-128, 128]
+COLOR_BINS = (8, 16, 16)
+
+
+def color_histogram(img: Tensor) -> Tensor:
+    """The normalised CIELAB histogram (:data:`COLOR_BINS`) of an RGB image ``(3, H, W)`` in [0, 1]."""
+    import cv2
+    import numpy as np
+
+    rgb = np.ascontiguousarray(img.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy())
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)  # float input: L* 0..100, a*/b* about ±128
+    hist, _ = np.histogramdd(lab, bins=COLOR_BINS, range=((0, 100), (-128, 128), (-128, 128)))
+    return torch.from_numpy(hist / max(hist.sum(), 1.0))
+
+
+def color_distance(a: Tensor, b: Tensor) -> float:
+    """Hellinger distance between two colour histograms (:func:`color_histogram`), in [0, 1]."""
+    bc = float(torch.sqrt(a * b).sum())
+    return max(0.0, 1.0 - bc) ** 0.5
 
 
 def content_distance(out: Tensor, content: Tensor) -> float:
@@ -127,6 +155,7 @@ def evaluate(
     imgs_s = {p: resize_image(load_image(p), size) for p in styles}
     feats_c = {p: evaluator.features(x) for p, x in imgs_c.items()}
     feats_s = {p: evaluator.features(x) for p, x in imgs_s.items()}
+    hist_s = {p: color_histogram(x) for p, x in imgs_s.items()}
     rows: list[PairMetrics] = []
     cells = [torch.ones(3, thumb, thumb)] + [resize_image(imgs_s[s], thumb, crop=True) for s in styles]
     bar = tqdm(total=len(contents) * len(styles), desc="evaluating", unit="pair", disable=not progress or None)
@@ -146,7 +175,8 @@ def evaluate(
                 f_out = evaluator.features(resized)
             deepest = evaluator.layers[-1]
             cl = content_distance(f_out[deepest], feats_c[c][deepest])
-            rows.append(PairMetrics(c.name, s.name, cl, sl, gl, seconds))
+            colour = color_distance(color_histogram(out), hist_s[s])
+            rows.append(PairMetrics(c.name, s.name, cl, sl, gl, colour, seconds))
             cells.append(resize_image(out.float().clamp(0, 1), thumb, crop=True))
             bar.update()
     bar.close()
@@ -156,7 +186,8 @@ def evaluate(
 
 def summarize(rows: Sequence[PairMetrics]) -> dict[str, float]:
     n = max(len(rows), 1)
-    return {k: sum(getattr(r, k) for r in rows) / n for k in ("content_loss", "style_loss", "gram_loss", "seconds")}
+    keys = ("content_loss", "style_loss", "gram_loss", "color_distance", "seconds")
+    return {k: sum(getattr(r, k) for r in rows) / n for k in keys}
 
 
 def report_paths(out_dir: Path, label: str) -> dict[str, Path]:
@@ -183,16 +214,17 @@ def write_reports(
     md = [
         f"# {label}: {len(rows)} pairs",
         "",
-        "| model | pairs | content loss | style loss | gram loss | s/image |",
-        "|---|---|---|---|---|---|",
+        "| model | pairs | content loss | style loss | gram loss | colour distance | s/image |",
+        "|---|---|---|---|---|---|---|",
         f"| {label} | {len(rows)} | {mean['content_loss']:.3f} | {mean['style_loss']:.3f} | "
-        f"{mean['gram_loss']:.3f} | {mean['seconds']:.3f} |",
+        f"{mean['gram_loss']:.3f} | {mean['color_distance']:.3f} | {mean['seconds']:.3f} |",
         "",
-        "| content | style | content loss | style loss | gram loss | s |",
-        "|---|---|---|---|---|---|",
+        "| content | style | content loss | style loss | gram loss | colour distance | s |",
+        "|---|---|---|---|---|---|---|",
     ]
     md += [
-        f"| {r.content} | {r.style} | {r.content_loss:.3f} | {r.style_loss:.3f} | {r.gram_loss:.3f} | {r.seconds:.3f} |"
+        f"| {r.content} | {r.style} | {r.content_loss:.3f} | {r.style_loss:.3f} | {r.gram_loss:.3f} | "
+        f"{r.color_distance:.3f} | {r.seconds:.3f} |"
         for r in rows
     ]
     atomic_write(paths["md"], lambda f: f.write(("\n".join(md) + "\n").encode()), overwrite=True)

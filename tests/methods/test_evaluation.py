@@ -196,3 +196,22 @@ def test_aux_heads_lift_small_features_towards_vgg(shared):
         assert lifted[stage].shape == ref[stage].shape
         rel = float(((lifted[stage] - ref[stage]) ** 2).mean() / (ref[stage] ** 2).mean())
         assert rel < 0.4, (stage, rel)
+
+
+def test_color_distance_sees_colour_and_ignores_layout():
+    from adain.methods.evaluation import color_distance, color_histogram
+
+    g = torch.Generator().manual_seed(0)
+    img = torch.rand(3, 32, 32, generator=g)
+    shuffled = img.flatten(1)[:, torch.randperm(32 * 32, generator=g)].reshape(3, 32, 32)
+    red = torch.zeros(3, 32, 32)
+    red[0] = 0.9
+    blue = torch.zeros(3, 32, 32)
+    blue[2] = 0.9
+    h = color_histogram(img)
+    assert abs(float(h.sum()) - 1) < 1e-6
+    assert color_distance(h, color_histogram(shuffled)) < 1e-6  # the same colours, anywhere
+    assert color_distance(color_histogram(red), color_histogram(blue)) > 0.99  # disjoint colours
+    grey = torch.full((3, 32, 32), 0.5)
+    assert color_distance(color_histogram(red), color_histogram(grey)) > 0.99
+    assert 0 < color_distance(h, color_histogram(red)) <= 1
