@@ -258,6 +258,7 @@ def quantize_model(
     Raises:
         UsageError: NNCF is not installed, or the calibration folder is unusable.
     """
+    _quiet_nncf()
     try:
         import nncf  # noqa: F401
     except ImportError as e:
@@ -268,7 +269,6 @@ def quantize_model(
 
     from adain.io.atomic import atomic_path
 
-    _quiet_nncf()
     graphs = _Graphs(directory)
     images, source = calibration_images(calibration, 2 * _CALIBRATION_PAIRS)
     contents, styles = images[::2], images[1::2]
@@ -317,3 +317,4 @@ def _quiet_nncf() -> None:
     import logging
 
     logging.getLogger("nncf").setLevel(logging.ERROR)  # (its progress bars stay: calibration takes seconds)
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # NNCF imports torch: no CUDA notes
