@@ -5,6 +5,7 @@ exported from the torch network with dynamic batch, height and width.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,10 @@ GRAPH_FORMAT = 1
 
 
 _OPSET = 17
+
+#: torch.onnx.export keeps global state: one export at a time in a process (the studio converts
+#: to int8 in a background thread while serving)
+_EXPORT_LOCK = threading.Lock()
 
 
 # ----------------------------------------------------------------------------- export (torch)
@@ -103,7 +108,7 @@ def export_graph(net: AdaINNet, name: str, path: str | os.PathLike[str]) -> Path
     from adain.io.atomic import atomic_path
 
     module, args, inputs, outputs, axes = _graph_module(net.float().eval(), name)
-    with atomic_path(path, overwrite=True) as tmp, warnings.catch_warnings(), torch.no_grad():
+    with _EXPORT_LOCK, atomic_path(path, overwrite=True) as tmp, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             module,

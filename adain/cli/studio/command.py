@@ -95,6 +95,8 @@ def _prepare(ns: argparse.Namespace) -> gr.Blocks:
     rt = pipe.runtime
     engine = StudioEngine(pipe, ns.preview_size, ns.style_size, ns.output_dir, ns.max_render_pixels, ns.webcam_size)
     line = f"model **{rt.label}** · {rt.backend} · {rt.device} · {rt.precision}"
+    if ns.precision == "auto" and engine.upgrade_to_int8() is not None:
+        line += " (converting to int8 in the background: the preview speeds up when it passes its check)"
     demo = build_app(engine, ns.styles, line)
     demo.queue(max_size=ns.queue_size, default_concurrency_limit=1)
     return demo

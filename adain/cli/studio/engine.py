@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import threading
 from collections import OrderedDict
@@ -126,6 +127,41 @@ class StudioEngine:
         # One model, one compute at a time: Gradio's queue serialises page events, and this lock
         # also covers direct (API or library) callers from other threads.
         self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ precision
+    def upgrade_to_int8(self) -> threading.Thread | None:
+        """Where int8 is the fast precision (int8 dot products but no fast bf16: AVX2) and this
+        model has no int8 verdict yet, quantize it in the background (NNCF, behind the gate) and
+        switch the studio to int8 once it passes; the verdict is cached, so ``auto`` picks int8 in
+        every later run. Meanwhile the studio keeps serving in its float precision. Returns the
+        thread, or ``None`` when there is nothing to gain (or NNCF is not installed)."""
+        import importlib.util
+
+        from adain.runtime.graph_backend import GraphRuntime
+        from adain.runtime.hardware import cpu_has_fast_bf16, cpu_has_fast_int8
+        from adain.runtime.quantize import read_gate
+
+        rt = self.pipeline.runtime
+        if not isinstance(rt, GraphRuntime) or rt.backend != "openvino" or rt.precision == "int8":
+            return None
+        if not cpu_has_fast_int8() or cpu_has_fast_bf16() or importlib.util.find_spec("nncf") is None:
+            return None
+        if read_gate(rt.int8_dir) is not None:  # decided before (a pass would have been picked by auto)
+            return None
+
+        def convert() -> None:
+            try:
+                quantized = GraphRuntime(rt.source, "openvino", "int8", announce=False)
+            except Exception as e:  # noqa: BLE001 - the studio keeps serving in float
+                print(f"adain-studio: int8 conversion failed ({e}); staying {rt.precision}", file=sys.stderr)
+                return
+            if quantized.precision == "int8":
+                with self._lock:
+                    self.pipeline = Pipeline(quantized, self.pipeline.max_pixels)
+
+        thread = threading.Thread(target=convert, name="adain-int8", daemon=True)
+        thread.start()
+        return thread
 
     # ------------------------------------------------------------------ inputs
     def _content(self, content: str | None) -> str:

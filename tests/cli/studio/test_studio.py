@@ -257,3 +257,27 @@ def test_live_webcam_frames_are_stylized_consistently_with_a_frame_rate(engine, 
         engine.live(base[:, :80], [None])
     with pytest.raises(ImageError, match="webcam frame"):
         engine.live(np.zeros((10, 10), np.uint8), [str(files["s1"])])
+
+
+@pytest.mark.slow
+def test_studio_switches_to_int8_in_the_background_where_it_is_faster(tmp_path, monkeypatch):
+    from adain.cli.studio.engine import StudioEngine
+    from adain.pipeline.core import Pipeline
+
+    monkeypatch.setenv("ADAIN_COMPILED_DIR", str(tmp_path / "compiled"))
+    c, s = make_image(tmp_path / "c.png", 64, 48, 1), make_image(tmp_path / "s.png", 48, 48, 2)
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2 avx512_bf16")  # bf16 is fast here: nothing to gain
+    pipe = Pipeline.from_pretrained("small16x", backend="openvino", precision="auto", verbose=False)
+    assert StudioEngine(pipe, output_dir=tmp_path / "o1").upgrade_to_int8() is None
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2")  # an AVX2 machine: fp32 first, int8 once it passes
+    pipe = Pipeline.from_pretrained("small16x", backend="openvino", precision="auto", verbose=False)
+    engine = StudioEngine(pipe, output_dir=tmp_path / "o2")
+    assert engine.pipeline.runtime.precision == "fp32"
+    thread = engine.upgrade_to_int8()
+    assert thread is not None
+    engine.preview(str(c), [str(s)], alpha=0.5)  # serving meanwhile
+    thread.join(timeout=300)
+    assert engine.pipeline.runtime.precision == "int8"
+    assert engine.preview(str(c), [str(s)], alpha=0.5).shape[-1] == 3
+    again = Pipeline.from_pretrained("small16x", backend="openvino", precision="auto", verbose=False)
+    assert again.runtime.precision == "int8"  # the verdict is cached: auto picks it from now on
