@@ -334,11 +334,12 @@ async function loadExamples() {
 }
 
 async function addExample() {
-  const file = $("example").value;
+  const select = $("example");
+  const file = select.value;
   if (!file) return;
   const response = await fetch(new URL(`./examples/${file}`, import.meta.url));
   const blob = await response.blob();
-  await addStyle(new File([blob], file, { type: blob.type }));
+  await addStyle(new File([blob], select.selectedOptions[0].text, { type: blob.type })); // shown by its title
 }
 
 let stream = null;
