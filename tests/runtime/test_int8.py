@@ -142,3 +142,19 @@ def test_cli_int8_writes_the_picture(
     args = ["--content", str(c), "--style", str(s), "--output", str(tmp_path / "o.png"), "--quiet"]
     code, _ = run([*args, "--model", "small16x", "--backend", "openvino", "--precision", "int8"], capsys)
     assert code == 0 and Image.open(tmp_path / "o.png").size == (640, 512)  # shorter side 512
+
+
+def test_cli_calibration_folder_that_is_missing_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import make_image, run
+
+    monkeypatch.setenv("ADAIN_COMPILED_DIR", str(tmp_path / "compiled"))
+    c, s = make_image(tmp_path / "c.png", 40, 32, 1), make_image(tmp_path / "s.png", 32, 32, 2)
+    args = ["--content", str(c), "--style", str(s), "--output", str(tmp_path / "o.png"), "--quiet"]
+    code, err = run(
+        [*args, "--backend", "openvino", "--precision", "int8", "--calibration", str(tmp_path / "nowhere")], capsys
+    )
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "calibration folder not found" in lines[0] and "nowhere" in lines[0]
+    assert not (tmp_path / "o.png").exists()
