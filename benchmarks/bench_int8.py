@@ -48,7 +48,7 @@ def main() -> None:
 
     from adain.pipeline import Pipeline
     from adain.runtime.hardware import cpu_flags
-    from adain.runtime.quantize import _psnr
+    from adain.runtime.quantize import psnr_8bit
     from adain.weights.source import ModelSource
 
     shared = Path(a.shared)
@@ -93,7 +93,7 @@ def main() -> None:
             else:
                 ref = pipes["fp32"].stylize(str(c), str(s), content_size=512)
                 out = pipes[ran].stylize(str(c), str(s), content_size=512)
-            psnrs.append(_psnr(out, ref))
+            psnrs.append(psnr_8bit(out, ref))
         rng = np.random.default_rng(0)
         x = rng.random((1, 3, 512, 512), dtype=np.float32)
         stats = [pipes["fp32"].style_stats(rng.random((3, 512, 512), dtype=np.float32), size=0)]

@@ -22,8 +22,9 @@ def main() -> None:
     import onnxruntime as ort
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
+    from adain.ops.mixing import adain_mix, code_stats, pad_to_multiple
     from adain.pipeline import Pipeline
-    from adain.runtime.quantize import _pad, _psnr, adain_mix, code_stats, dead_leaves
+    from adain.runtime.quantize import dead_leaves, psnr_8bit
 
     rt = Pipeline.from_pretrained("small16x", backend="onnxruntime", verbose=False).runtime
     enc_path, dec_path = rt.graph_path("encode"), rt.graph_path("decode")  # type: ignore[attr-defined]
@@ -40,8 +41,8 @@ def main() -> None:
 
     codes = []
     for i in range(0, 32, 2):
-        c = encode(_pad(dead_leaves(256, i)[None], 8))
-        m, s = code_stats(encode(_pad(dead_leaves(256, i + 1)[None], 8)))
+        c = encode(pad_to_multiple(dead_leaves(256, i)[None], 8))
+        m, s = code_stats(encode(pad_to_multiple(dead_leaves(256, i + 1)[None], 8)))
         codes += [adain_mix(c, m, s, a) for a in (1.0, 0.5)]
 
     class Reader(CalibrationDataReader):
@@ -52,8 +53,8 @@ def main() -> None:
             x = next(self.it, None)
             return None if x is None else {"code": x}
 
-    x = _pad(dead_leaves(512, 777)[None], 8)
-    m, s = code_stats(encode(_pad(dead_leaves(512, 778)[None], 8)))
+    x = pad_to_multiple(dead_leaves(512, 777)[None], 8)
+    m, s = code_stats(encode(pad_to_multiple(dead_leaves(512, 778)[None], 8)))
     code = adain_mix(encode(x), m, s, 1.0)
 
     def median_ms(sess: ort.InferenceSession) -> float:
@@ -76,7 +77,7 @@ def main() -> None:
                 activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
             )  # fmt: skip
             q = session(out)
-            print(f"| int8 {fmt.name} | {_psnr(q.run(None, {'code': code})[0], ref):.1f} dB | {median_ms(q):.0f} |")
+            print(f"| int8 {fmt.name} | {psnr_8bit(q.run(None, {'code': code})[0], ref):.1f} dB | {median_ms(q):.0f} |")
 
 
 if __name__ == "__main__":

@@ -118,9 +118,9 @@ def export_web(
     from adain.webapp import build_web_app, find_runtime
 
     refuse_inputs(out_dir, [checkpoint, encoder_weights, decoder_weights])
-    find_runtime(runtime)  # before loading any network
+    node_modules = find_runtime(runtime)  # before loading any network
     net, label = _network(model, checkpoint, encoder_weights, decoder_weights, weights_check)
-    return build_web_app(out_dir, net, label, runtime, webgpu, overwrite)
+    return build_web_app(out_dir, net, label, node_modules, webgpu, overwrite)
 
 
 def _encoder_ref(net: AdaINNet) -> dict[str, str] | None:

@@ -14,7 +14,16 @@ from typing import Any, TypeVar
 
 from adain.errors import UsageError
 
-__all__ = ["DEFAULT_EPS", "check_alpha", "mix_alpha", "mix_stats", "normalize_weights"]
+__all__ = [
+    "DEFAULT_EPS",
+    "adain_mix",
+    "check_alpha",
+    "code_stats",
+    "mix_alpha",
+    "mix_stats",
+    "normalize_weights",
+    "pad_to_multiple",
+]
 
 
 #: variance epsilon of every channel statistic (instance normalisation's)
@@ -72,3 +81,39 @@ def mix_alpha(target: A, code: A, alpha: float) -> A:
     if alpha == 1.0:
         return target
     return alpha * target + (1.0 - alpha) * code  # type: ignore[operator, return-value]
+
+
+# ----------------------------------------------------------------------------- NumPy codes
+def pad_to_multiple(x: Any, multiple: int) -> Any:
+    """Pad H and W of a NumPy array (bottom/right) up to a multiple of ``multiple``, and to at least
+    ``2·multiple`` (the deepest code then has at least 2×2 cells, which its reflection-padded
+    convolutions need, so even a 1×1 image works): reflection, or replication for images too
+    small to reflect. Crop the result back with ``[..., :H, :W]``."""
+    import numpy as np
+
+    h, w = x.shape[-2:]
+    ph, pw = max((-h) % multiple, 2 * multiple - h), max((-w) % multiple, 2 * multiple - w)
+    if not (ph or pw):
+        return x
+    width = [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)]
+    return np.pad(x, width, mode="reflect" if ph < h and pw < w else "edge")
+
+
+def code_stats(code: Any, eps: float = DEFAULT_EPS) -> tuple[Any, Any]:
+    """Channel ``(mean, std)`` of a NumPy code ``(N, C, h, w)``, each ``(N, C, 1, 1)`` float32:
+    biased variance + ``eps`` as :func:`adain.ops.stats.calc_mean_std`, sums in float64."""
+    import numpy as np
+
+    c = np.asarray(code, dtype=np.float64)
+    mean = c.mean(axis=(2, 3), keepdims=True)
+    var = np.maximum((c * c).mean(axis=(2, 3), keepdims=True) - mean * mean, 0.0)
+    return mean.astype(np.float32), np.sqrt(var + eps).astype(np.float32)
+
+
+def adain_mix(code: Any, mean: Any, std: Any, alpha: float) -> Any:
+    """``α · AdaIN(code → (mean, std)) + (1 − α) · code`` for a NumPy code, float32 C-contiguous."""
+    import numpy as np
+
+    c_mean, c_std = code_stats(code)
+    out = mix_alpha((code - c_mean) / c_std * std + mean, code, alpha)
+    return np.ascontiguousarray(out, dtype=np.float32)

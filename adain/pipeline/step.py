@@ -1,8 +1,9 @@
 """The maths of the one step around the networks: padding to the encoder's stride, and the AdaIN
 target of a code (blends, masks, given content statistics) mixed with the code by alpha.
 
-Arrays are float32 NumPy; torch is imported only by :func:`adain_target` and :func:`code_stats`,
-which the common request (one graph call on a graph runtime) never reaches.
+Arrays are float32 NumPy; torch is imported only by :func:`adain_target`, which the common request
+(one graph call on a graph runtime) never reaches. :func:`pad_to_multiple` and :func:`code_stats`
+are :mod:`adain.ops.mixing`'s (the int8 runtime uses them too).
 """
 
 from __future__ import annotations
@@ -11,32 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from adain.ops.mixing import code_stats, pad_to_multiple
 from adain.runtime.base import Stats
 
 __all__ = ["adain_target", "code_stats", "pad_to_multiple"]
-
-
-def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
-    """Pad H and W (bottom/right) up to a multiple of ``multiple``, and to at least ``2·multiple``
-    (the deepest code then has at least 2×2 cells, which its reflection-padded convolutions need,
-    so even a 1×1 image works): reflection, or replication for images too small to reflect. Crop
-    the result back with ``[..., :H, :W]``."""
-    h, w = x.shape[-2:]
-    ph, pw = max((-h) % multiple, 2 * multiple - h), max((-w) % multiple, 2 * multiple - w)
-    if not (ph or pw):
-        return x
-    width = [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)]
-    return np.pad(x, width, mode="reflect" if ph < h and pw < w else "edge")
-
-
-def code_stats(code: np.ndarray) -> Stats:
-    """Channel ``(mean, std)`` of a code ``(N, C, h, w)``, each ``(N, C, 1, 1)`` float32."""
-    import torch
-
-    from adain.ops.stats import calc_mean_std
-
-    mean, std = calc_mean_std(torch.from_numpy(np.ascontiguousarray(code, dtype=np.float32)))
-    return mean.numpy(), std.numpy()
 
 
 def adain_target(

@@ -39,11 +39,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from adain.errors import UsageError
+from adain.ops.mixing import adain_mix
 from adain.runtime.base import Runtime, Stats
 from adain.runtime.hardware import cpu_has_fast_bf16, cpu_has_fast_int8
 from adain.runtime.onnx_export import GRAPH_FORMAT, export_graph
 from adain.runtime.precision import resolve_precision_name
-from adain.runtime.quantize import GateResult, adain_mix, read_gate
+from adain.runtime.quantize import GateResult, read_gate
 from adain.weights.registry import cache_dir
 from adain.weights.source import ModelSource
 

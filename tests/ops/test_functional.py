@@ -171,3 +171,21 @@ def test_total_variation():
     stripes = torch.zeros(1, 1, 4, 4)
     stripes[..., ::2] = 1.0  # vertical stripes: every horizontal neighbour differs
     assert float(AF.total_variation(stripes)) == pytest.approx(1.0)
+
+
+def test_numpy_code_stats_and_adain_mix_match_the_torch_definitions():
+    import numpy as np
+
+    from adain.ops.mixing import adain_mix, code_stats
+    from adain.ops.stats import adain_from_stats, calc_mean_std
+
+    g = torch.Generator().manual_seed(0)
+    code = torch.rand(2, 5, 6, 7, generator=g) * 3
+    mean, std = torch.rand(2, 5, 1, 1, generator=g), torch.rand(2, 5, 1, 1, generator=g) + 0.5
+    m, s = code_stats(code.numpy())
+    tm, ts = calc_mean_std(code)
+    assert np.allclose(m, tm.numpy(), atol=1e-6) and np.allclose(s, ts.numpy(), atol=1e-6)
+    for alpha in (1.0, 0.3):
+        ref = alpha * adain_from_stats(code, mean, std) + (1 - alpha) * code
+        got = adain_mix(code.numpy(), mean.numpy(), std.numpy(), alpha)
+        assert got.dtype == np.float32 and np.allclose(got, ref.numpy(), atol=1e-5)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from adain.errors import UsageError
 from adain.pipeline import Pipeline
-from adain.runtime.quantize import GATE_PSNR, _psnr, dead_leaves, read_gate
+from adain.runtime.quantize import GATE_PSNR, dead_leaves, psnr_8bit, read_gate
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +55,8 @@ def test_int8_passes_the_gate_is_cached_and_stays_close_to_fp32(
     style = q.runtime.style_stats(dead_leaves(128, 321)[None])
     out_q, out_f = q.runtime.stylize(x, *style, 0.7), f.runtime.stylize(x, *style, 0.7)
     assert out_q.shape == out_f.shape == (1, 3, 128, 128)
-    assert _psnr(out_q, out_f) > 28
-    assert _psnr(q.runtime.decode(q.runtime.encode(x)), f.runtime.decode(f.runtime.encode(x))) > 28
+    assert psnr_8bit(out_q, out_f) > 28
+    assert psnr_8bit(q.runtime.decode(q.runtime.encode(x)), f.runtime.decode(f.runtime.encode(x))) > 28
 
 
 def test_a_broken_calibration_fails_the_gate_and_falls_back_in_one_line(
