@@ -19,6 +19,7 @@ from adain.ops.losses import (
     mean_std_loss,
     total_variation,
 )
+from adain.ops.levels import pack_levels, unpack_levels
 from adain.ops.masks import masked_adain, masked_mean_std, resize_masks
 from adain.ops.mixing import DEFAULT_EPS, normalize_weights
 from adain.ops.stats import (
@@ -50,8 +51,10 @@ __all__ = [
     "masked_mean_std",
     "mean_std_loss",
     "normalize_weights",
+    "pack_levels",
     "resize_masks",
     "rgb_to_ycbcr",
     "total_variation",
+    "unpack_levels",
     "ycbcr_to_rgb",
 ]

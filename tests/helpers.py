@@ -140,6 +140,18 @@ def bad_run(capsys, args, match, out: Path) -> None:
     assert listing(out) == before
 
 
+def skip_net(seed: int = 0) -> AdaINNet:
+    """:func:`small_net` with skips at relu1_1 … relu3_1 whose convs have (small) random weights."""
+    from adain.nets.decoder import add_skips
+
+    net = small_net(seed)
+    dec = add_skips(net.decoder, net.encoder, (0, 1, 2))
+    g = torch.Generator().manual_seed(seed + 7)
+    for conv in dec.skips.values():
+        conv.weight.data = torch.randn(conv.weight.shape, generator=g) * 0.05
+    return AdaINNet(net.encoder, dec).eval()
+
+
 def small_net(seed: int = 0) -> AdaINNet:
     torch.manual_seed(seed)
     net = AdaINNet(build_encoder("vgg19_small16x"))

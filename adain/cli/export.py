@@ -208,6 +208,7 @@ def export_hub(
             "encoder": net.encoder.name,
             "last_stage": net.encoder.last_stage,
             "decoder_widths": list(net.decoder.widths),
+            "decoder_skips": list(net.code_stages[:-1]),
             "encoder_weights": ref or "folder",
         },
         training,

@@ -5,6 +5,11 @@ As in Huang & Belongie (2017, Sec. 6.1): reflection padding, 3×3 convs + ReLU, 
 derived from the encoder, so the same class serves the canonical VGG-19 (512→…→3, 3.5 M
 parameters) and the distilled small16x encoder (128→…→3).
 
+With ``skips`` the decoder also reads shallower levels (relu1_1 … relu3_1), packed with the
+relu4_1 code into one tensor (:mod:`adain.ops.levels`) so that AdaIN, blends, alpha and masks
+treat every level alike; each enters after the upsampling into its resolution through a 1×1
+conv that starts at zero (a trained decoder with new skips computes exactly what it did).
+
 ``state_dict`` keys follow the public ``decoder.pth`` (an ``nn.Sequential``: ``1``, ``5``, ``8``
 …); reflection padding is folded into each conv and the padding slots are ``nn.Identity``.
 :func:`load_decoder_state_dict` also reads Collaborative-Distillation decoders (``conv41`` …
@@ -23,8 +28,18 @@ from torch import Tensor, nn
 from adain.errors import ArchitectureError
 from adain.nets.encoder import Encoder, EncoderSpec
 from adain.nets.state_dict import load_strict
+from adain.ops.levels import packed_widths, unpack_levels
 
-__all__ = ["Decoder", "build_decoder", "decoder_widths_of", "load_decoder", "load_decoder_state_dict", "widen_decoder"]
+__all__ = [
+    "Decoder",
+    "add_skips",
+    "build_decoder",
+    "decoder_skips_of",
+    "decoder_widths_of",
+    "load_decoder",
+    "load_decoder_state_dict",
+    "widen_decoder",
+]
 
 
 class Decoder(nn.Sequential):
@@ -37,9 +52,17 @@ class Decoder(nn.Sequential):
         convs: encoder convs per block (VGG-19: 2, 2, 4, 1; the last block counts one).
     """
 
-    def __init__(self, widths: tuple[int, ...], convs: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        widths: tuple[int, ...],
+        convs: tuple[int, ...],
+        skips: Mapping[int, int] | None = None,
+    ) -> None:
         if len(widths) != len(convs) or not widths:
             raise ValueError(f"widths {widths} and convs {convs} must be non-empty and match")
+        skips = dict(sorted((skips or {}).items()))
+        if any(not 0 <= b < len(widths) - 1 or c < 1 for b, c in skips.items()):
+            raise ValueError(f"skip levels {sorted(skips)} must be shallower than the code's level {len(widths) - 1}")
         layers: OrderedDict[str, nn.Module] = OrderedDict()
 
         def add(module: nn.Module) -> None:
@@ -61,6 +84,14 @@ class Decoder(nn.Sequential):
         super().__init__(layers)
         self.widths = tuple(widths)
         self.convs = tuple(convs)
+        #: encoder channels of each skip level (level index → channels), shallow to deep
+        self.skip_widths: dict[int, int] = skips
+        self._inject: dict[str, int] = {}  # child after which a level's skip is added → level
+        if skips:
+            ups = [k for k, m in layers.items() if isinstance(m, nn.Upsample)]  # into blocks n-2 … 0
+            self._inject = {k: b for k, b in zip(ups, range(n - 2, -1, -1)) if b in skips}
+            # zero-initialised: a decoder with new skips computes exactly what it did without them
+            self.skips = nn.ModuleDict({str(b): _zero_conv(c, widths[b]) for b, c in skips.items()})
 
     def conv_blocks(self) -> list[tuple[str, int]]:
         """``(child name, block)`` of every conv, in forward order (block n−1 first)."""
@@ -70,34 +101,89 @@ class Decoder(nn.Sequential):
         return list(zip(names, blocks))
 
     @property
+    def levels(self) -> tuple[int, ...]:
+        """The encoder levels the code holds, shallow to deep (the deepest alone without skips)."""
+        return (*self.skip_widths, len(self.widths) - 1)
+
+    @property
+    def level_widths(self) -> tuple[int, ...]:
+        """The encoder's channels at each of :attr:`levels`."""
+        return (*self.skip_widths.values(), self.widths[-1])
+
+    @property
     def in_channels(self) -> int:
-        return self.widths[-1]
+        """Channels of the code: the deepest level's, plus each skip level packed onto its grid."""
+        return sum(packed_widths(self.level_widths, self.levels))
 
     def forward(self, code: Tensor) -> Tensor:  # type: ignore[override]
         if code.dim() != 4 or code.shape[1] != self.in_channels:
             raise ValueError(f"decoder expects codes of shape (N, {self.in_channels}, h, w), got {tuple(code.shape)}")
-        return super().forward(code)
+        if not self.skip_widths:
+            return super().forward(code)
+        *shallow, x = unpack_levels(code, self.level_widths, self.levels)
+        skip = dict(zip(self.skip_widths, shallow))
+        for name, module in self.named_children():
+            if name == "skips":
+                continue
+            x = module(x)
+            level = self._inject.get(name)
+            if level is not None:
+                x = x + self.skips[str(level)](skip[level])
+        return x
+
+
+def _zero_conv(cin: int, cout: int) -> nn.Conv2d:
+    conv = nn.Conv2d(cin, cout, 1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
 
 
 def build_decoder(
-    encoder: Encoder | EncoderSpec, n_stages: int | None = None, widths: tuple[int, ...] | list[int] | None = None
+    encoder: Encoder | EncoderSpec,
+    n_stages: int | None = None,
+    widths: tuple[int, ...] | list[int] | None = None,
+    skips: tuple[int, ...] | list[int] | None = None,
 ) -> Decoder:
-    """A decoder for ``encoder`` (random weights): its mirror, or ``widths`` (shallow to deep; the
-    last must be the encoder's code width)."""
+    """A decoder for ``encoder`` (random weights, skip convolutions zero): its mirror, or
+    ``widths`` (shallow to deep; the last must be the encoder's code width); ``skips``: the
+    shallower levels (0 = relu1_1) it also reads, each through a zero-initialised 1×1 conv."""
     if isinstance(encoder, Encoder):
         spec, n = encoder.spec, len(encoder.stages)
     else:
         spec, n = encoder, len(encoder.widths)
     n = n_stages or n
+    levels = sorted({int(b) for b in skips or ()})
+    if any(not 0 <= b < n - 1 for b in levels):
+        raise ArchitectureError(
+            f"decoder skips {list(skips or ())} must be levels 0 … {n - 2} (relu1_1 … relu{n - 1}_1)"
+        )
+    skip_widths = {b: spec.widths[b] for b in levels}
     if widths is None:
-        return Decoder(spec.widths[:n], spec.convs[:n])
+        return Decoder(spec.widths[:n], spec.convs[:n], skip_widths)
     widths = tuple(int(w) for w in widths)
     if len(widths) != n or widths[-1] != spec.widths[n - 1] or min(widths) < 1:
         raise ArchitectureError(
             f"decoder widths {list(widths)} must list {n} positive widths ending with the code's "
             f"{spec.widths[n - 1]} channels (the mirror is {list(spec.widths[:n])})"
         )
-    return Decoder(widths, spec.convs[:n])
+    return Decoder(widths, spec.convs[:n], skip_widths)
+
+
+@torch.no_grad()
+def add_skips(decoder: Decoder, encoder: Encoder | EncoderSpec, skips: tuple[int, ...] | list[int]) -> Decoder:
+    """``decoder`` with (more) skip levels: its weights copied, each new skip's conv zero, so the
+    result computes exactly what ``decoder`` did on the deepest level (function-preserving)."""
+    levels = sorted(set(decoder.skip_widths) | {int(b) for b in skips})
+    out = build_decoder(encoder, len(decoder.widths), decoder.widths, levels)
+    out.load_state_dict(decoder.state_dict(), strict=False)
+    return out
+
+
+def decoder_skips_of(state_dict: Mapping[str, Tensor], source: str = "state_dict") -> tuple[int, ...]:
+    """The skip levels a decoder file was saved with (none for plain decoders)."""
+    sd = _plain_state_dict(state_dict, source)
+    return tuple(sorted({int(m.group(1)) for k in sd if (m := re.fullmatch(r"skips\.(\d+)\.weight", k))}))
 
 
 def _plain_state_dict(state_dict: Mapping[str, Tensor], source: str) -> dict[str, Tensor]:
@@ -147,7 +233,7 @@ def load_decoder(
             f"{source}: wrong architecture for the decoder: it takes {widths[-1]}-channel codes, "
             f"the encoder makes {code}"
         )
-    decoder = build_decoder(encoder, widths=widths)
+    decoder = build_decoder(encoder, widths=widths, skips=decoder_skips_of(state_dict, source))
     load_decoder_state_dict(decoder, state_dict, source)
     return decoder
 

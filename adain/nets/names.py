@@ -32,8 +32,13 @@ def activation_bytes_per_pixel(widths: Sequence[int]) -> int:
     return 24 + int(sum(8 * c / 4**level for level, c in enumerate(widths)))
 
 
-def model_bytes_per_pixel(encoder: str, decoder_widths: Sequence[int] | None = None) -> int:
-    """:func:`activation_bytes_per_pixel` of a model: per level, the wider of encoder and decoder."""
+def model_bytes_per_pixel(
+    encoder: str, decoder_widths: Sequence[int] | None = None, decoder_skips: Sequence[str] = ()
+) -> int:
+    """:func:`activation_bytes_per_pixel` of a model: per level, the wider of encoder and decoder;
+    a multi-level code (``decoder_skips``) adds three float32 copies of each skip level (the
+    packed code, its AdaIN, the decoder's unpacked input)."""
     enc = ENCODER_WIDTHS.get(encoder, ENCODER_WIDTHS["vgg19_normalised"])
     dec = list(decoder_widths or enc)
-    return activation_bytes_per_pixel([max(e, d) for e, d in zip(enc, dec)] + list(enc[len(dec) :]))
+    skips = sum(12 * enc[STAGES.index(s)] / 4 ** STAGES.index(s) for s in decoder_skips if s in STAGES)
+    return activation_bytes_per_pixel([max(e, d) for e, d in zip(enc, dec)] + list(enc[len(dec) :])) + int(skips)

@@ -4,12 +4,13 @@ nothing about files, devices or Lightning (the training layer and the runtimes b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor, nn
 
 from adain.nets.decoder import Decoder, build_decoder
 from adain.nets.encoder import Encoder
+from adain.ops.levels import pack_levels
 from adain.ops.mixing import mix_alpha
 from adain.ops.stats import TensorStats, blend_stats, calc_mean_std
 
@@ -28,17 +29,44 @@ class AdaINNet(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder if decoder is not None else build_decoder(encoder)
-        if self.decoder.in_channels != encoder.out_channels:
-            raise ValueError(f"decoder takes {self.decoder.in_channels} channels, encoder gives {encoder.out_channels}")
+        same_depth = len(self.decoder.widths) == len(encoder.stages)
+        widths = tuple(encoder.channels[encoder.stages[b]] for b in self.decoder.levels) if same_depth else ()
+        if widths != self.decoder.level_widths:
+            raise ValueError(
+                f"decoder reads levels {list(self.decoder.levels)} of widths {list(self.decoder.level_widths)}, "
+                f"the encoder gives {list(widths)}"
+            )
 
     @property
     def downsampling(self) -> int:
         """Total stride of the encoder (8 for relu4_1)."""
         return 2 ** (len(self.encoder.stages) - 1)
 
+    @property
+    def code_stages(self) -> tuple[str, ...]:
+        """The encoder stages the code holds: the deepest, and the decoder's skip levels before it."""
+        return tuple(self.encoder.stages[b] for b in self.decoder.levels)
+
+    def code_of(self, features: Mapping[str, Tensor]) -> Tensor:
+        """The code of encoder ``features`` (holding at least :attr:`code_stages`): the deepest
+        level, or every level packed onto its grid (:func:`~adain.ops.levels.pack_levels`)."""
+        stages = self.code_stages
+        if len(stages) == 1:
+            return features[stages[0]]
+        return pack_levels([features[s] for s in stages], self.decoder.levels)
+
+    def deepest(self, code: Tensor) -> Tensor:
+        """The relu4_1 part of a code (the content loss's target)."""
+        if len(self.decoder.levels) == 1:
+            return code
+        return code[:, code.shape[1] - self.encoder.out_channels :]
+
     def encode(self, images: Tensor) -> Tensor:
-        """``(N, 3, H, W)`` → the deepest code ``(N, C, H/8, W/8)``."""
-        return self.encoder.encode(images)
+        """``(N, 3, H, W)`` → the code ``(N, C, H/8, W/8)``: relu4_1, with the decoder's skip levels
+        packed in front of it."""
+        if len(self.code_stages) == 1:
+            return self.encoder.encode(images)
+        return self.code_of(self.encoder(images, self.code_stages))
 
     def style_stats(self, style: Tensor) -> TensorStats:
         """Channel mean/std of the style's code, ``(N, C, 1, 1)`` each, float32."""

@@ -1,7 +1,8 @@
 """Pure maths of AdaIN, no state and no I/O (kornia-style functions): channel statistics and
 adaptive instance normalisation (:mod:`~adain.ops.stats`), blends and the alpha mix without torch
 (:mod:`~adain.ops.mixing`), masked statistics (:mod:`~adain.ops.masks`), colour preservation
-(:mod:`~adain.ops.color`) and losses (:mod:`~adain.ops.losses`). :mod:`adain.ops` imports
+(:mod:`~adain.ops.color`), losses (:mod:`~adain.ops.losses`) and multi-level codes
+(:mod:`~adain.ops.levels`). :mod:`adain.ops` imports
 them all at once.
 """
 
@@ -27,6 +28,7 @@ _EXPORTS = {
     "hinge_d_loss": "losses",
     "hinge_g_loss": "losses",
     "instance_normalize": "stats",
+    "level_factors": "levels",
     "luminance_transfer": "color",
     "masked_adain": "masks",
     "masked_gram_matrix": "losses",
@@ -35,10 +37,13 @@ _EXPORTS = {
     "mix_alpha": "mixing",
     "mix_stats": "mixing",
     "normalize_weights": "mixing",
+    "pack_levels": "levels",
+    "packed_widths": "levels",
     "pad_to_multiple": "mixing",
     "resize_masks": "masks",
     "rgb_to_ycbcr": "color",
     "total_variation": "losses",
+    "unpack_levels": "levels",
     "ycbcr_to_rgb": "color",
 }
 __all__ = sorted(_EXPORTS)

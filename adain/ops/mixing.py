@@ -101,19 +101,33 @@ def pad_to_multiple(x: Any, multiple: int) -> Any:
 
 def code_stats(code: Any, eps: float = DEFAULT_EPS) -> tuple[Any, Any]:
     """Channel ``(mean, std)`` of a NumPy code ``(N, C, h, w)``, each ``(N, C, 1, 1)`` float32:
-    biased variance + ``eps`` as :func:`adain.ops.stats.calc_mean_std`, sums in float64."""
+    biased variance + ``eps`` as :func:`adain.ops.stats.calc_mean_std`, sums in float64 (without
+    a float64 copy of the code: a multi-level code holds 15× the relu4_1 values)."""
     import numpy as np
 
-    c = np.asarray(code, dtype=np.float64)
-    mean = c.mean(axis=(2, 3), keepdims=True)
-    var = np.maximum((c * c).mean(axis=(2, 3), keepdims=True) - mean * mean, 0.0)
-    return mean.astype(np.float32), np.sqrt(var + eps).astype(np.float32)
+    c = np.asarray(code, dtype=np.float32)
+    n, ch = c.shape[:2]
+    flat = c.reshape(n, ch, -1)
+    count = max(flat.shape[-1], 1)
+    mean = flat.sum(-1, dtype=np.float64) / count
+    square = np.einsum("ncx,ncx->nc", flat, flat, dtype=np.float64) / count
+    std = np.sqrt(np.maximum(square - mean * mean, 0.0) + eps)
+    return mean.astype(np.float32)[..., None, None], std.astype(np.float32)[..., None, None]
 
 
 def adain_mix(code: Any, mean: Any, std: Any, alpha: float) -> Any:
-    """``α · AdaIN(code → (mean, std)) + (1 − α) · code`` for a NumPy code, float32 C-contiguous."""
+    """``α · AdaIN(code → (mean, std)) + (1 − α) · code`` for a NumPy code, float32 C-contiguous.
+
+    Both terms are affine in the code per channel, so it is one multiply-add per value:
+    ``code · (α·σ_s/σ_c + 1 − α) + α·(μ_s − μ_c·σ_s/σ_c)``.
+    """
     import numpy as np
 
+    code = np.asarray(code, dtype=np.float32)
     c_mean, c_std = code_stats(code)
-    out = mix_alpha((code - c_mean) / c_std * std + mean, code, alpha)
-    return np.ascontiguousarray(out, dtype=np.float32)
+    scale = np.asarray(std, np.float32) / c_std
+    gain = alpha * scale + (1.0 - alpha)
+    shift = alpha * (np.asarray(mean, np.float32) - c_mean * scale)
+    out = code * gain.astype(np.float32)
+    out += shift.astype(np.float32)
+    return out

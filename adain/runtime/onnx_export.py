@@ -77,7 +77,7 @@ def _graph_module(net: AdaINNet, name: str) -> tuple[nn.Module, tuple[Any, ...],
         def forward(self, code: torch.Tensor) -> torch.Tensor:
             return self.net.decoder(code)
 
-    c = net.encoder.out_channels
+    c = net.decoder.in_channels
     img = torch.rand(1, 3, 64, 64)
     image_axes = {0: "batch", 2: "height", 3: "width"}
     stat_axes = {0: "batch"}

@@ -99,7 +99,7 @@ class TorchRuntime(Runtime):
             net.decoder.forward = torch.compile(net.decoder.forward, dynamic=True)  # type: ignore[method-assign]
         self.downsampling = net.downsampling
         self.label = label
-        self.bytes_per_pixel = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths))
+        self.bytes_per_pixel = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths), net.code_stages[:-1])
 
     def torch_network(self) -> AdaINNet:
         return self.net

@@ -27,7 +27,7 @@ from torch import Tensor
 from torch.optim.lr_scheduler import LambdaLR
 
 from adain.errors import UsageError
-from adain.nets.decoder import build_decoder, load_decoder, widen_decoder
+from adain.nets.decoder import add_skips, build_decoder, load_decoder, widen_decoder
 from adain.nets.discriminator import PatchDiscriminator
 from adain.nets.encoder import STAGES, AuxHeads
 from adain.nets.network import AdaINNet
@@ -55,6 +55,12 @@ class AdaINLitModule(L.LightningModule):
         decoder_widths: channels of the decoder's blocks, shallow to deep, ending with the code's
             width (``None``: the encoder's mirror, or ``decoder_init``'s widths). Wider than
             ``decoder_init`` starts from it exactly (function-preserving widening).
+        decoder_skips: shallower stages the decoder also reads, AdaIN-normalised like the code
+            (e.g. ``[relu1_1, relu2_1, relu3_1]``: multi-level statistics in one pass); each
+            enters through a zero-initialised 1×1 conv, so a ``decoder_init`` without them starts
+            exactly where it was. ``None``: those of ``decoder_init`` (none for a new decoder).
+        base_lr_scale: learning rate of the decoder's other weights relative to ``lr`` (below 1
+            lets new skips or channels learn fast while a trained decoder moves slowly).
         style_weight: λ of the style loss (paper: 10).
         content_weight: weight of the content loss (paper: 1).
         tv_weight: weight of the total-variation loss (0 = off).
@@ -79,6 +85,8 @@ class AdaINLitModule(L.LightningModule):
         encoder_weights: str | None = None,
         decoder_init: str | None = None,
         decoder_widths: list[int] | None = None,
+        decoder_skips: list[str] | None = None,
+        base_lr_scale: float = 1.0,
         style_weight: float = 10.0,
         content_weight: float = 1.0,
         tv_weight: float = 0.0,
@@ -106,6 +114,8 @@ class AdaINLitModule(L.LightningModule):
         ):
             if v < 0:
                 raise UsageError(f"model.{name} must be >= 0, got {v}")
+        if base_lr_scale <= 0:
+            raise UsageError(f"model.base_lr_scale must be > 0, got {base_lr_scale}")
         if lr <= 0 or adv_lr <= 0:
             raise UsageError(f"model.lr and model.adv_lr must be > 0, got {lr} and {adv_lr}")
         if disc_width < 1:
@@ -115,11 +125,20 @@ class AdaINLitModule(L.LightningModule):
         if decoder_init:
             decoder = load_decoder(enc, load_state_dict_file(decoder_init), decoder_init)
             if decoder_widths is not None and tuple(decoder_widths) != decoder.widths:
+                if decoder.skip_widths:
+                    raise UsageError(f"{decoder_init}: a decoder with skips cannot be widened (widen it first)")
                 wide = build_decoder(enc, widths=decoder_widths)
                 widen_decoder(decoder, wide)
                 decoder = wide
         else:
             decoder = build_decoder(enc, widths=decoder_widths)
+        if decoder_skips is not None:
+            unknown = [s for s in decoder_skips if s not in enc.stages[:-1]]
+            if unknown:
+                raise UsageError(f"model.decoder_skips must be stages before {enc.last_stage}, got {unknown}")
+            levels = [enc.stages.index(s) for s in decoder_skips]
+            if set(levels) != set(decoder.skip_widths):
+                decoder = add_skips(decoder, enc, levels)
         self.net = AdaINNet(enc, decoder)
         if style_features not in ("encoder", "aux"):
             raise UsageError(f"model.style_features must be 'encoder' or 'aux', got {style_features!r}")
@@ -144,20 +163,20 @@ class AdaINLitModule(L.LightningModule):
     def compute_targets(self, content: Tensor, style: Tensor) -> tuple[Tensor, dict[str, tuple[Tensor, Tensor]]]:
         """The AdaIN target ``t`` (the decoder's input and the content loss's target) and the style
         statistics per layer; no autograd graph (they are constants of the step)."""
-        enc = self.net.encoder
-        last = enc.last_stage
+        enc, net = self.net.encoder, self.net
+        code = set(net.code_stages)
         content, style = self._mf(content), self._mf(style)
         with torch.no_grad():
             # content and style in one encoder call: one pass over a batch of 2N is faster than two
             if content.shape == style.shape:
-                feats = enc(torch.cat([content, style]), set(self.style_layers) | {last})
+                feats = enc(torch.cat([content, style]), set(self.style_layers) | code)
                 n = content.shape[0]
-                c_code = feats[last][:n]
+                c_code = net.code_of({k: v[:n] for k, v in feats.items()})
                 s_feats = {k: v[n:] for k, v in feats.items()}
             else:
-                c_code = enc(content, [last])[last]
-                s_feats = enc(style, set(self.style_layers) | {last})
-            target = adain(c_code, s_feats[last])
+                c_code = net.code_of(enc(content, code))
+                s_feats = enc(style, set(self.style_layers) | code)
+            target = adain(c_code, net.code_of(s_feats))
             s_style = self.aux(s_feats) if self.aux is not None else s_feats
             s_stats = {k: calc_mean_std(s_style[k]) for k in self.style_layers}
         return target, s_stats
@@ -177,7 +196,7 @@ class AdaINLitModule(L.LightningModule):
         last = self.net.encoder.last_stage
         o_feats = self.net.encoder(out, set(self.style_layers) | {last})
         o_style = self.aux(o_feats) if self.aux is not None else o_feats
-        loss_c = F.mse_loss(o_feats[last].float(), target)
+        loss_c = F.mse_loss(o_feats[last].float(), self.net.deepest(target))
         loss_s = sum(mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
         loss_tv = total_variation(out.float()) if self.hparams.tv_weight > 0 else out.new_zeros(())
         hp = self.hparams
@@ -235,12 +254,18 @@ class AdaINLitModule(L.LightningModule):
 
     # ---------------------------------------------------------------- optimisation
     def configure_optimizers(self) -> dict[str, Any]:
-        groups = [{"params": list(self.net.decoder.parameters()), "lr": self.hparams.lr}]
+        dec, lr = self.net.decoder, self.hparams.lr
+        skips = [p for n, p in dec.named_parameters() if n.startswith("skips.")]
+        base = [p for n, p in dec.named_parameters() if not n.startswith("skips.")]
+        groups = [{"params": base, "lr": lr * self.hparams.base_lr_scale}]
+        if skips:
+            groups.append({"params": skips, "lr": lr})
         if self.disc is not None:  # the discriminator: its own group, constant learning rate
             groups.append({"params": list(self.disc.parameters()), "lr": self.hparams.adv_lr})
         opt = torch.optim.Adam(groups)
         decay = self.hparams.lr_decay
-        lambdas = [lambda step: 1.0 / (1.0 + decay * step)] + [lambda step: 1.0] * (len(groups) - 1)
+        n_dec = 2 if skips else 1
+        lambdas = [lambda step: 1.0 / (1.0 + decay * step)] * n_dec + [lambda step: 1.0] * (len(groups) - n_dec)
         sched = LambdaLR(opt, lambdas)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
 
@@ -250,6 +275,7 @@ class AdaINLitModule(L.LightningModule):
             **self.encoder_info,
             "stages": list(self.net.encoder.stages),
             "decoder_widths": list(self.net.decoder.widths),
+            "decoder_skips": [self.net.encoder.stages[b] for b in self.net.decoder.skip_widths],
         }
         keep_encoder = self.hparams.store_encoder or self.encoder_info["encoder_weights"] == RANDOM
         if not keep_encoder:

@@ -153,7 +153,7 @@ def _manifest(net: AdaINNet, label: str) -> dict[str, Any]:
         "model": label,
         "encoder": net.encoder.name,
         "stride": net.downsampling,
-        "channels": net.encoder.out_channels,
+        "channels": net.decoder.in_channels,
         "weights": "fp32",
         "graphs": {"encode": "encode.onnx", "decode": "decode.onnx"},
         "bytes_per_pixel": model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths)),

@@ -153,6 +153,11 @@ def load_model_folder(folder: str | os.PathLike[str], download: bool = True) -> 
     widths = config.get("decoder_widths")
     if widths is not None and list(decoder.widths) != list(widths):
         raise ArchitectureError(f"{source}: decoder widths {list(decoder.widths)} differ from {CONFIG}'s {widths}")
+    skips = [encoder.stages[b] for b in decoder.skip_widths]
+    if skips != list(config.get("decoder_skips", [])):
+        raise ArchitectureError(
+            f"{source}: decoder skips {skips} differ from {CONFIG}'s {config.get('decoder_skips', [])}"
+        )
     return AdaINNet(encoder, decoder.float()).eval()
 
 
@@ -198,6 +203,7 @@ def write_model_folder(
         "encoder": net.encoder.name,
         "last_stage": net.encoder.last_stage,
         "decoder_widths": list(net.decoder.widths),
+        **({"decoder_skips": list(net.code_stages[:-1])} if net.decoder.skip_widths else {}),
         "encoder_weights": "folder" if encoder_ref is None else dict(encoder_ref),
         **dict(extra or {}),
     }
@@ -244,6 +250,11 @@ def model_card(
         "|---|---|",
         f"| encoder | `{config['encoder']}` up to `{config.get('last_stage', 'relu4_1')}`, {enc_line} |",
         f"| decoder widths | {', '.join(str(w) for w in config.get('decoder_widths', []))} |",
+        *(
+            [f"| multi-level code | AdaIN also at {', '.join(config['decoder_skips'])} (skip connections) |"]
+            if config.get("decoder_skips")
+            else []
+        ),
         "| files | `config.json` (architecture), `model.safetensors` (weights, no pickle) |",
         "",
         "## Use",

@@ -55,7 +55,7 @@ class ModelSource:
             h.update(k.encode())
             h.update(str(tuple(v.shape)).encode())
             h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
-        bpp = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths))
+        bpp = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths), net.code_stages[:-1])
         return cls(h.hexdigest(), label, net.downsampling, lambda: net, net, bpp)
 
     @classmethod
@@ -145,5 +145,5 @@ def folder_source(folder: str | os.PathLike[str], label: str | None = None, down
     if config["encoder_weights"] != "folder":
         parts.append(registry_encoder_file(config, d, download))
     stride = 2 ** int(config.get("last_stage", "relu4_1")[4]) // 2
-    bpp = model_bytes_per_pixel(config["encoder"], config.get("decoder_widths"))
+    bpp = model_bytes_per_pixel(config["encoder"], config.get("decoder_widths"), config.get("decoder_skips", ()))
     return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download), bpp)

@@ -194,6 +194,34 @@ def test_every_feature_on_every_backend(tmp_path, net, pair, backend):
     assert psnr(blend_grid(ref, c, styles, **kw), blend_grid(got, c, styles, **kw)) >= 40
 
 
+def test_multi_level_model_on_openvino_matches_torch(tmp_path, pair):
+    """A decoder with skips (a packed multi-level code): same features, same results, on a graph backend."""
+    from tests.helpers import skip_net
+
+    net = skip_net()
+    c, s = pair
+    s2 = make_image(tmp_path / "s2.jpg", 44, 44, 3)
+    mask = tmp_path / "m.png"
+    Image.fromarray(np.tile((np.arange(70) < 35).astype(np.uint8)[None] * 255, (45, 1))).save(mask)
+    ref = Pipeline(TorchRuntime(net, "cpu", "fp32"))
+    got = Pipeline.from_source(ModelSource.from_net(net), backend="openvino", precision="fp32")
+    assert ref.runtime.encode(np.zeros((1, 3, 16, 16), np.float32)).shape == (1, 1920, 2, 2)
+    kw = {"content_size": 0, "style_size": 0}
+    gaps = []
+    for case in (
+        {"style": s, "alpha": 0.6},
+        {"style": [s, s2], "weights": [0.3, 0.7]},
+        {"style": [s, s2], "masks": [mask, str(mask)]},
+        {"style": s, "preserve_color": "luminance"},
+        {"style": s, "tile": 64},
+    ):
+        a, b = ref.stylize(c, **case, **kw), got.stylize(c, **case, **kw)
+        assert psnr(torch.from_numpy(a), torch.from_numpy(b)) >= 40, case
+        gaps.append(float(np.abs(a - b).max()))
+    plain = Pipeline(TorchRuntime(small_net(), "cpu", "fp32")).stylize(c, s, alpha=0.6, **kw)
+    assert np.abs(plain - ref.stylize(c, s, alpha=0.6, **kw)).max() > 10 * max(gaps)  # the skips matter
+
+
 # ----------------------------------------------------------------------------- --devices
 def test_devices_path_honours_crop_precision_and_batch_size(tmp_path, canonical_files, capsys):
     enc, dec = canonical_files

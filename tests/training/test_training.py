@@ -171,17 +171,23 @@ def _decoder_after(data, root: Path, steps: int, resume: Path | None = None, *ex
     return weights, cli.trainer.global_step, lr
 
 
-@pytest.mark.parametrize("extra", [(), ("--model.adv_weight=0.1",)], ids=["plain", "adversarial"])
+SKIPS = ("--model.decoder_skips=[relu1_1,relu2_1,relu3_1]", "--model.base_lr_scale=0.5")
+
+
+@pytest.mark.parametrize("extra", [(), ("--model.adv_weight=0.1",), SKIPS], ids=["plain", "adversarial", "skips"])
 def test_resume_is_exact(data, tmp_path, extra):
     straight, step_a, lr_a = _decoder_after(data, tmp_path / "a", 6, None, *extra)
     _decoder_after(data, tmp_path / "b", 3, None, *extra)
     resumed, step_b, lr_b = _decoder_after(
         data, tmp_path / "b2", 6, tmp_path / "b" / "checkpoints" / "last.ckpt", *extra
     )
-    if extra:
+    if extra and extra != SKIPS:
         assert any(k.startswith("disc.") for k in straight)  # the discriminator resumes exactly too
     assert step_a == step_b == 6
-    assert lr_a == pytest.approx(lr_b, rel=1e-12) and lr_a == pytest.approx(1e-3 / (1 + 0.1 * 6))
+    scale = 0.5 if extra == SKIPS else 1.0  # the first group holds the decoder's base weights
+    assert lr_a == pytest.approx(lr_b, rel=1e-12) and lr_a == pytest.approx(scale * 1e-3 / (1 + 0.1 * 6))
+    if extra == SKIPS:
+        assert any(k.startswith("skips.") for k in straight)
     for k in straight:
         torch.testing.assert_close(resumed[k], straight[k], atol=1e-6, rtol=1e-5)
     # and the run actually changed the weights (the comparison is not vacuous)
@@ -627,3 +633,47 @@ def test_decoder_widths_warm_start_from_a_narrower_decoder(data, tmp_path):
     net = load_pretrained("small16x", decoder_weights=str(tmp_path / "wide.pt"), download=False)
     assert net.decoder.widths == (24, 48, 64, 128)
     assert net(content, style).shape == content.shape
+
+
+def test_decoder_skips_warm_start_exactly_train_and_export(data, tmp_path, capsys):
+    """``--model.decoder_skips`` on a plain ``decoder_init``: the same losses at step 0 (zero
+    skips), the skips learn at ``lr`` and the rest at ``lr × base_lr_scale``, and checkpoint →
+    model folder → inference keeps them."""
+    from adain.cli.export import main as export_main
+    from adain.weights.folder import load_model_folder, read_config
+    from adain.weights.loading import load_checkpoint_net
+
+    plain = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
+    torch.save(plain.decoder_state_dict(), tmp_path / "plain.pt")
+    skip = AdaINLitModule(
+        encoder="vgg19_small16x",
+        encoder_weights="random",
+        decoder_init=str(tmp_path / "plain.pt"),
+        decoder_skips=["relu1_1", "relu2_1", "relu3_1"],
+        base_lr_scale=0.1,
+        lr=1e-3,
+    )
+    assert skip.net.decoder.levels == (0, 1, 2, 3)
+    g = torch.Generator().manual_seed(0)
+    content, style = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
+    a, b = plain.compute_losses(content, style), skip.compute_losses(content, style)
+    for k in ("loss", "loss_content", "loss_style"):
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    b["loss"].backward()
+    assert all(conv.weight.grad.abs().sum() > 0 for conv in skip.net.decoder.skips.values())
+    groups = skip.configure_optimizers()["optimizer"].param_groups
+    assert [g["lr"] for g in groups] == [pytest.approx(1e-4), pytest.approx(1e-3)]
+    assert sum(p.numel() for p in groups[1]["params"]) == 16 * 16 + 32 * 32 + 64 * 64 + 16 + 32 + 64
+    with pytest.raises(ValueError, match="decoder_skips"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", decoder_skips=["relu4_1"])
+    # a short run → checkpoint → hub folder → the same network for inference
+    _decoder_after(data, tmp_path / "run", 2, None, *SKIPS)
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    net = load_checkpoint_net(ckpt)
+    assert net.decoder.levels == (0, 1, 2, 3)
+    assert torch.load(ckpt, weights_only=False)["adain"]["decoder_skips"] == ["relu1_1", "relu2_1", "relu3_1"]
+    assert export_main(["hub", str(tmp_path / "folder"), "--checkpoint", str(ckpt)]) == 0
+    assert read_config(tmp_path / "folder")["decoder_skips"] == ["relu1_1", "relu2_1", "relu3_1"]
+    again = load_model_folder(tmp_path / "folder")
+    with torch.no_grad():
+        torch.testing.assert_close(again(content, style), net(content, style), rtol=1e-3, atol=1e-3)

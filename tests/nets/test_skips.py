@@ -1,0 +1,114 @@
+"""Multi-level codes: space-to-depth packing of relu1_1 … relu3_1 beside relu4_1, and the decoder
+that reads them through zero-initialised skip convolutions (issue 27, lever 1)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from adain import AdaINNet, build_decoder, build_encoder
+from adain.errors import ArchitectureError
+from adain.nets.decoder import add_skips, decoder_skips_of, load_decoder
+from adain.ops.levels import pack_levels, packed_widths, unpack_levels
+from adain.ops.stats import adain, calc_mean_std
+from tests.helpers import small_net
+
+
+def _levels(n: int = 2, h: int = 3, w: int = 5, seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, c, h * 2 ** (3 - lv), w * 2 ** (3 - lv), generator=g) for lv, c in enumerate((4, 6, 8, 10))]
+
+
+def test_pack_unpack_round_trip_and_shapes():
+    feats = _levels()
+    code = pack_levels(feats, (0, 1, 2, 3))
+    assert code.shape == (2, 4 * 64 + 6 * 16 + 8 * 4 + 10, 3, 5)
+    assert packed_widths((4, 6, 8, 10), (0, 1, 2, 3)) == (256, 96, 32, 10)
+    for a, b in zip(unpack_levels(code, (4, 6, 8, 10), (0, 1, 2, 3)), feats):
+        assert torch.equal(a, b)
+    # the deepest level is the last channels, untouched
+    assert torch.equal(code[:, -10:], feats[-1])
+    # only some levels
+    part = pack_levels([feats[1], feats[3]], (1, 3))
+    assert part.shape[1] == 6 * 16 + 10
+
+
+def test_pack_refuses_misaligned_levels_and_unpack_wrong_width():
+    feats = _levels()
+    feats[0] = feats[0][..., :-1]
+    with pytest.raises(ValueError, match="does not pack"):
+        pack_levels(feats, (0, 1, 2, 3))
+    with pytest.raises(ValueError, match="packed code"):
+        unpack_levels(torch.zeros(1, 11, 3, 5), (4, 6, 8, 10), (0, 1, 2, 3))
+
+
+def test_packed_adain_is_per_level_adain_when_sub_grids_agree():
+    """A packed channel is a level's channel on one sub-grid: where every sub-grid has the level's
+    statistics (each cell constant), AdaIN of the packed code is exactly AdaIN of each level."""
+
+    def cells(x: torch.Tensor, f: int) -> torch.Tensor:
+        return x.repeat_interleave(f, -1).repeat_interleave(f, -2)
+
+    g = torch.Generator().manual_seed(1)
+    levels, widths = (0, 1, 2, 3), (4, 6, 8, 10)
+    content = [cells(torch.rand(1, c, 4, 6, generator=g), 2 ** (3 - lv)) for lv, c in zip(levels, widths)]
+    style = [cells(torch.rand(1, c, 3, 3, generator=g) * 3, 2 ** (3 - lv)) for lv, c in zip(levels, widths)]
+    fused = unpack_levels(adain(pack_levels(content, levels), pack_levels(style, levels)), widths, levels)
+    for f, c, s in zip(fused, content, style):
+        torch.testing.assert_close(f, adain(c, s), rtol=1e-4, atol=1e-5)
+    # and on natural-looking features the sub-grids' statistics are the level's up to sampling
+    x = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 260, 260, generator=g), 5, 1)
+    sub = calc_mean_std(torch.nn.functional.pixel_unshuffle(x, 8))  # 64 sub-grids of each channel
+    whole = calc_mean_std(x)
+    torch.testing.assert_close(sub[0].view(3, 64).mean(1), whole[0].view(3), rtol=1e-3, atol=1e-3)
+
+
+def test_skip_decoder_shapes_and_state_dict_layout():
+    enc = build_encoder("vgg19_small16x")
+    dec = build_decoder(enc, skips=(0, 1, 2))
+    assert dec.levels == (0, 1, 2, 3) and dec.level_widths == (16, 32, 64, 128)
+    assert dec.in_channels == 16 * 64 + 32 * 16 + 64 * 4 + 128
+    out = dec(torch.rand(2, dec.in_channels, 4, 3))
+    assert out.shape == (2, 3, 32, 24)
+    keys = list(dec.state_dict())
+    plain = list(build_decoder(enc).state_dict())
+    assert keys[: len(plain)] == plain  # the public layout's keys, then the skips
+    assert [k for k in keys if k.startswith("skips.")] == [
+        f"skips.{b}.{p}" for b in (0, 1, 2) for p in ("weight", "bias")
+    ]
+    with pytest.raises(ValueError, match="1920"):
+        dec(torch.rand(1, 128, 4, 4))
+    with pytest.raises(ArchitectureError, match="skips"):
+        build_decoder(enc, skips=(3,))
+    # a wider decoder takes skips too: each 1x1 conv maps the encoder's width to the block's
+    wide = build_decoder(enc, widths=(32, 48, 64, 128), skips=(0,))
+    assert wide.skips["0"].weight.shape == (32, 16, 1, 1)
+
+
+def test_zero_initialised_skips_reproduce_the_plain_model_exactly():
+    """Warm start: adding skips changes nothing until training moves their weights."""
+    net = small_net()
+    content, style = torch.rand(1, 3, 64, 48), torch.rand(1, 3, 40, 40)
+    before = net(content, style, alpha=0.7)
+    skip = AdaINNet(net.encoder, add_skips(net.decoder, net.encoder, (0, 1, 2))).eval()
+    assert skip.encode(content).shape == (1, 1920, 8, 6)
+    assert torch.equal(skip.deepest(skip.encode(content)), net.encode(content))
+    assert torch.equal(skip(content, style, alpha=0.7), before)
+    # once the skips have weights, the shallow levels change the picture
+    torch.nn.init.normal_(skip.decoder.skips["0"].weight, std=0.1)
+    assert not torch.allclose(skip(content, style, alpha=0.7), before)
+
+
+def test_skip_decoder_files_load_with_their_skips():
+    net = small_net()
+    dec = add_skips(net.decoder, net.encoder, (1, 2))
+    torch.nn.init.normal_(dec.skips["2"].weight)
+    sd = dec.state_dict()
+    assert decoder_skips_of(sd) == (1, 2)
+    assert decoder_skips_of(net.decoder.state_dict()) == ()
+    loaded = load_decoder(net.encoder, sd, "skip.pt")
+    assert loaded.levels == (1, 2, 3)
+    code = torch.rand(1, dec.in_channels, 3, 4)
+    assert torch.equal(loaded(code), dec(code))
+    with pytest.raises(ValueError, match="levels"):
+        AdaINNet(build_encoder("vgg19_small16x", "relu3_1"), dec)
