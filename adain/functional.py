@@ -9,6 +9,7 @@ torch.Size([1, 8, 4, 4])
 from __future__ import annotations
 
 from adain.ops.color import coral, luminance_transfer, rgb_to_ycbcr, ycbcr_to_rgb
+from adain.ops.levels import pack_levels, unpack_levels
 from adain.ops.losses import (
     content_loss,
     gram_loss,
@@ -19,7 +20,6 @@ from adain.ops.losses import (
     mean_std_loss,
     total_variation,
 )
-from adain.ops.levels import pack_levels, unpack_levels
 from adain.ops.masks import masked_adain, masked_mean_std, resize_masks
 from adain.ops.mixing import DEFAULT_EPS, normalize_weights
 from adain.ops.stats import (
