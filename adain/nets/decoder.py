@@ -120,7 +120,15 @@ class Decoder(nn.Sequential):
             raise ValueError(f"decoder expects codes of shape (N, {self.in_channels}, h, w), got {tuple(code.shape)}")
         if not self.skip_widths:
             return super().forward(code)
-        *shallow, x = unpack_levels(code, self.level_widths, self.levels)
+        return self.decode_levels(unpack_levels(code, self.level_widths, self.levels))
+
+    def decode_levels(self, levels: list[Tensor]) -> Tensor:
+        """Decode the levels themselves (shallow to deep, as :attr:`levels`), not packed."""
+        if len(levels) != len(self.levels):
+            raise ValueError(f"decoder reads {len(self.levels)} levels, got {len(levels)}")
+        *shallow, x = levels
+        if not self.skip_widths:
+            return super().forward(x)
         skip = dict(zip(self.skip_widths, shallow))
         for name, module in self.named_children():
             if name == "skips":

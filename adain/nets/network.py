@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import torch
 from torch import Tensor, nn
 
 from adain.nets.decoder import Decoder, build_decoder
 from adain.nets.encoder import Encoder
-from adain.ops.levels import pack_levels
+from adain.ops.levels import level_adain_mix, level_factors, level_stats, pack_levels
 from adain.ops.mixing import mix_alpha
 from adain.ops.stats import TensorStats, blend_stats, calc_mean_std
 
@@ -69,8 +70,29 @@ class AdaINNet(nn.Module):
         return self.code_of(self.encoder(images, self.code_stages))
 
     def style_stats(self, style: Tensor) -> TensorStats:
-        """Channel mean/std of the style's code, ``(N, C, 1, 1)`` each, float32."""
-        return calc_mean_std(self.encode(style))
+        """Channel mean/std of the style's code, ``(N, C, 1, 1)`` each, float32 (for a multi-level
+        code computed level by level, without packing)."""
+        if len(self.code_stages) == 1:
+            return calc_mean_std(self.encode(style))
+        feats = self.encoder(style, self.code_stages)
+        stats = [level_stats(feats[s], f) for s, f in zip(self.code_stages, level_factors(self.decoder.levels))]
+        return torch.cat([m for m, _ in stats], dim=1), torch.cat([s for _, s in stats], dim=1)
+
+    def stylize(self, images: Tensor, mean: Tensor, std: Tensor, alpha: float | Tensor = 1.0) -> Tensor:
+        """Encode, AdaIN to the target statistics ``(N or 1, C, 1, 1)``, mix by ``alpha``, decode:
+        ``decode(transfer(encode(x)))`` in one pass; a multi-level code is never packed (each
+        level is mixed in its own layout), which saves the copies of the full-resolution levels."""
+        if len(self.code_stages) == 1:
+            return self.decode(level_adain_mix(self.encode(images), mean, std, 1, alpha))
+        feats = self.encoder(images, self.code_stages)
+        levels, start = [], 0
+        for stage, f in zip(self.code_stages, level_factors(self.decoder.levels)):
+            x = feats[stage]
+            k = x.shape[1] * f * f
+            levels.append(level_adain_mix(x, mean[:, start : start + k], std[:, start : start + k], f, alpha))
+            start += k
+        dtype = next(self.decoder.parameters()).dtype
+        return self.decoder.decode_levels([lv.to(dtype) for lv in levels])
 
     def transfer(
         self,

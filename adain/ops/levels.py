@@ -1,25 +1,42 @@
 """Several feature levels as one code: space-to-depth packing onto the deepest level's grid.
 
 A multi-level decoder (AdaIN on skip connections, :class:`~adain.nets.decoder.Decoder` with
-``skips``) reads relu1_1 … relu3_1 besides relu4_1. Packing level ``l`` (stride ``2^l``) with
-``pixel_unshuffle`` by ``2^(L-1-l)`` puts every level on the code's ``H/8 × W/8`` grid, so the
+``skips``) reads relu1_1 … relu3_1 besides relu4_1. Packing level ``l`` (stride ``2^l``) space to
+depth by ``2^(L-1-l)`` puts every level on the code's ``H/8 × W/8`` grid, so the
 rest of the package — channel statistics, AdaIN, blends, alpha, masks, tiles, caches, the graph
 runtimes and the web app — handles the multi-level code exactly as the one-level code: channel
 for channel. A packed channel is one level's channel on one of its sub-grids (phase ``(i, j)`` of
 an ``s × s`` cell), so AdaIN of the packed code normalises each level on each sub-grid: the
 level's own statistics up to sampling (each sub-grid is a regular subsample of the same image),
 and exactly what the decoder was trained with.
+
+The packing is ONNX's ``SpaceToDepth`` (blocks first: channel ``(i·s + j)·C + c`` holds phase
+``(i, j)`` of channel ``c``) and its inverse ``DepthToSpace`` in ``DCR`` mode, and exports as those
+two operators: graph runtimes run them as one native kernel each, where a general 6-D transpose
+(``pixel_unshuffle``'s order) costs as much as the 1×1 convolutions of every skip together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["level_factors", "pack_levels", "packed_widths", "unpack_levels"]
+from adain.ops.mixing import DEFAULT_EPS
+from adain.ops.stats import TensorStats, calc_mean_std
+
+__all__ = [
+    "depth_to_space",
+    "level_adain_mix",
+    "level_factors",
+    "level_stats",
+    "pack_levels",
+    "packed_widths",
+    "space_to_depth",
+    "unpack_levels",
+]
 
 
 def level_factors(levels: Sequence[int]) -> tuple[int, ...]:
@@ -46,7 +63,7 @@ def pack_levels(features: Sequence[Tensor], levels: Sequence[int]) -> Tensor:
     for x, f in zip(features, level_factors(levels)):
         if tuple(x.shape[-2:]) != (h * f, w * f):
             raise ValueError(f"a level of size {tuple(x.shape[-2:])} does not pack by {f} onto {h}×{w}")
-        parts.append(F.pixel_unshuffle(x, f) if f > 1 else x)
+        parts.append(space_to_depth(x, f) if f > 1 else x)
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
@@ -63,5 +80,82 @@ def unpack_levels(code: Tensor, widths: Sequence[int], levels: Sequence[int]) ->
         return [code]
     out = []
     for part, f in zip(code.split(list(sizes), dim=1), level_factors(levels)):
-        out.append(F.pixel_shuffle(part, f) if f > 1 else part)
+        out.append(depth_to_space(part, f) if f > 1 else part)
     return out
+
+
+def _s2d(x: Tensor, f: int) -> Tensor:
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // f, f, w // f, f).permute(0, 3, 5, 1, 2, 4).reshape(n, f * f * c, h // f, w // f)
+
+
+def _d2s(x: Tensor, f: int) -> Tensor:
+    n, c, h, w = x.shape
+    return x.reshape(n, f, f, c // (f * f), h, w).permute(0, 3, 4, 1, 5, 2).reshape(n, c // (f * f), h * f, w * f)
+
+
+class _SpaceToDepth(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, f: int) -> Tensor:  # noqa: D102
+        ctx.f = f
+        return _s2d(x, f)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
+        return _d2s(grad, ctx.f), None
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, f: int) -> Any:  # noqa: D102 - ONNX export
+        return g.op("SpaceToDepth", x, blocksize_i=f)
+
+
+class _DepthToSpace(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, f: int) -> Tensor:  # noqa: D102
+        ctx.f = f
+        return _d2s(x, f)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
+        return _s2d(grad, ctx.f), None
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, f: int) -> Any:  # noqa: D102 - ONNX export
+        return g.op("DepthToSpace", x, blocksize_i=f, mode_s="DCR")
+
+
+def space_to_depth(x: Tensor, f: int) -> Tensor:
+    """``(N, C, H, W)`` → ``(N, f²·C, H/f, W/f)``, channel ``(i·f + j)·C + c`` = ``x[:, c, i::f, j::f]``
+    (ONNX ``SpaceToDepth``)."""
+    return _SpaceToDepth.apply(x, f)
+
+
+def depth_to_space(x: Tensor, f: int) -> Tensor:
+    """The inverse of :func:`space_to_depth` (ONNX ``DepthToSpace``, ``DCR`` mode)."""
+    return _DepthToSpace.apply(x, f)
+
+
+# ----------------------------------------------------------------------------- one level at a time
+# What the one-call stylize path and the style statistics use: each level is packed, mixed and
+# unpacked on its own, so the levels are never concatenated into one code and split again (graph
+# runtimes copy both ways; the space-to-depth kernels are native and cheap).
+def level_stats(x: Tensor, f: int, eps: float = DEFAULT_EPS) -> TensorStats:
+    """``calc_mean_std(space_to_depth(x, f))``: the packed channels' statistics of one level."""
+    return calc_mean_std(space_to_depth(x, f) if f > 1 else x, eps)
+
+
+def level_adain_mix(
+    x: Tensor, mean: Tensor, std: Tensor, f: int, alpha: float | Tensor, eps: float = DEFAULT_EPS
+) -> Tensor:
+    """``α · AdaIN + (1 − α) · x`` of one level ``(N, C, H, W)`` to its packed target statistics
+    ``(N or 1, f²·C, 1, 1)``, returned in the level's own layout. ``alpha`` may be a tensor (a
+    graph input: the mix is then always written out)."""
+    v = (space_to_depth(x, f) if f > 1 else x).float()
+    # AdaIN and the alpha mix are one affine map per channel: v·gain + shift (one pass over v)
+    c_mean, c_std = calc_mean_std(v, eps)
+    scale = std / c_std
+    gain, shift = scale, mean - c_mean * scale
+    if isinstance(alpha, Tensor) or alpha != 1.0:
+        gain, shift = alpha * gain + (1.0 - alpha), alpha * shift
+    out = v * gain + shift
+    return depth_to_space(out, f) if f > 1 else out

@@ -38,15 +38,13 @@ _EXPORT_LOCK = threading.Lock()
 def _graph_module(net: AdaINNet, name: str) -> tuple[nn.Module, tuple[Any, ...], list[str], list[str], dict]:
     import torch
 
-    from adain.ops.stats import adain_from_stats, calc_mean_std
-
     class Stats(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.net = net
 
         def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return calc_mean_std(self.net.encode(image))
+            return self.net.style_stats(image)
 
     class Stylize(torch.nn.Module):
         def __init__(self) -> None:
@@ -56,10 +54,8 @@ def _graph_module(net: AdaINNet, name: str) -> tuple[nn.Module, tuple[Any, ...],
         def forward(
             self, image: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, alpha: torch.Tensor
         ) -> torch.Tensor:
-            code = self.net.encode(image)
             # alpha is a graph input, so the mix is always written out (alpha=1 gives the target)
-            target = adain_from_stats(code, mean, std)
-            return self.net.decoder(alpha * target + (1.0 - alpha) * code)
+            return self.net.stylize(image, mean, std, alpha)
 
     class Encode(torch.nn.Module):
         def __init__(self) -> None:

@@ -9,6 +9,7 @@ rounding).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,8 +19,6 @@ from torch import Tensor
 from adain.errors import UsageError
 from adain.nets.names import model_bytes_per_pixel
 from adain.nets.network import AdaINNet
-from adain.ops.mixing import mix_alpha
-from adain.ops.stats import adain_from_stats
 from adain.runtime.base import Runtime, Stats
 from adain.runtime.precision import resolve_precision_name
 
@@ -106,7 +105,11 @@ class TorchRuntime(Runtime):
 
     # ------------------------------------------------------------------ plumbing
     def tensor(self, x: np.ndarray | Tensor) -> Tensor:
-        t = (torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x).to(self.torch_device)
+        if isinstance(x, np.ndarray):
+            with warnings.catch_warnings():  # read-only inputs (shared image views): never written to
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                x = torch.from_numpy(np.ascontiguousarray(x))
+        t = x.to(self.torch_device)
         return t.contiguous(memory_format=torch.channels_last) if self.channels_last and t.dim() == 4 else t
 
     @staticmethod
@@ -130,9 +133,7 @@ class TorchRuntime(Runtime):
 
     def stylize(self, images: np.ndarray, mean: np.ndarray, std: np.ndarray, alpha: float) -> np.ndarray:
         with self.compute():
-            code = self.net.encode(self.tensor(images))
-            target = adain_from_stats(code, self.tensor(mean), self.tensor(std))
-            return self.array(self.net.decode(mix_alpha(target, code.float(), alpha)))
+            return self.array(self.net.stylize(self.tensor(images), self.tensor(mean), self.tensor(std), alpha))
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         with self.compute():

@@ -64,6 +64,9 @@ class WeightSpec:
 _ADAIN_RELEASE = "https://github.com/naoto0804/pytorch-AdaIN/releases/download/v0.0.0"
 #: ``adain/pretrained/small16x/model.safetensors``: the built-in model (encoder + decoder)
 _SMALL16X_FOLDER_SHA256 = "5e8546f0291bac335fbb09acabcd54c3bfa891527ed1ff8797cca2b3808c1492"
+#: ``adain/pretrained/small16x_v1/model.safetensors``: the first built-in decoder (the encoder is
+#: the registered ``small16x_encoder``, i.e. the built-in folder's)
+_SMALL16X_V1_SHA256 = "0e08f0a89feb2359755327dbadce643588de4c3c2c101f527268a162fc0dc70d"
 
 
 WEIGHTS: dict[str, WeightSpec] = {
@@ -105,6 +108,14 @@ WEIGHTS: dict[str, WeightSpec] = {
             flag="--decoder-weights",
             packaged="small16x/model.safetensors",
             packaged_sha256=_SMALL16X_FOLDER_SHA256,
+        ),
+        WeightSpec(
+            "small16x_v1_decoder",
+            None,
+            "small16x_v1_decoder.safetensors",
+            flag="--decoder-weights",
+            packaged="small16x_v1/model.safetensors",
+            packaged_sha256=_SMALL16X_V1_SHA256,
         ),
     )
 }
@@ -172,6 +183,14 @@ MODELS: dict[str, PretrainedModel] = {
             "small16x_decoder",
             description="distilled VGG-19 (Collaborative Distillation) + our decoder (built in, 1.7 MB)",
             folder="small16x",
+        ),
+        PretrainedModel(
+            "small16x-v1",
+            "vgg19_small16x",
+            "small16x_encoder",
+            "small16x_v1_decoder",
+            description="the first built-in small16x decoder (relu4_1 only), kept to reproduce earlier results",
+            folder="small16x_v1",
         ),
     )
 }

@@ -112,3 +112,65 @@ def test_skip_decoder_files_load_with_their_skips():
     assert torch.equal(loaded(code), dec(code))
     with pytest.raises(ValueError, match="levels"):
         AdaINNet(build_encoder("vgg19_small16x", "relu3_1"), dec)
+
+
+def test_space_to_depth_is_onnx_order_and_its_own_inverse():
+    from adain.ops.levels import depth_to_space, space_to_depth
+
+    x = torch.randn(2, 3, 8, 12, requires_grad=True)
+    y = space_to_depth(x, 4)
+    assert y.shape == (2, 48, 2, 3)
+    assert torch.equal(y[:, (1 * 4 + 2) * 3 + 1], x[:, 1, 1::4, 2::4])  # channel (i·f + j)·C + c
+    assert torch.equal(depth_to_space(y, 4), x)
+    y.square().sum().backward()
+    torch.testing.assert_close(x.grad, 2 * x.detach())
+    assert torch.autograd.gradcheck(
+        lambda t: depth_to_space(t, 2), (torch.randn(1, 8, 2, 3, dtype=torch.double, requires_grad=True),)
+    )
+
+
+def test_level_by_level_paths_equal_the_packed_code():
+    """The one-call stylize and the style statistics work level by level; they equal packing."""
+    from adain.ops.levels import depth_to_space, level_adain_mix, level_stats, space_to_depth
+    from adain.ops.stats import adain_from_stats
+
+    x = torch.rand(2, 5, 16, 24)
+    m, s = level_stats(x, 4)
+    ref_m, ref_s = calc_mean_std(space_to_depth(x, 4))
+    torch.testing.assert_close(m, ref_m)
+    torch.testing.assert_close(s, ref_s)
+    tm, ts = torch.rand(1, 80, 1, 1), torch.rand(1, 80, 1, 1) + 0.5
+    ref = depth_to_space(0.3 * adain_from_stats(space_to_depth(x, 4), tm, ts) + 0.7 * space_to_depth(x, 4), 4)
+    torch.testing.assert_close(level_adain_mix(x, tm, ts, 4, 0.3), ref, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(level_adain_mix(x, tm, ts, 4, torch.tensor(0.3)), ref, rtol=1e-4, atol=1e-5)
+    # the network: stylize == decode(AdaIN-mix(encode)), style_stats == the code's statistics
+    from tests.helpers import skip_net
+
+    net = skip_net()
+    c, st = torch.rand(1, 3, 48, 40), torch.rand(1, 3, 32, 32)
+    mean, std = net.style_stats(st)
+    code_m, code_s = calc_mean_std(net.encode(st))
+    torch.testing.assert_close(mean, code_m, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(std, code_s, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        code = net.encode(c)
+        want = net.decode(0.6 * adain_from_stats(code, mean, std) + 0.4 * code)
+        torch.testing.assert_close(net.stylize(c, mean, std, 0.6), want, rtol=1e-4, atol=1e-5)
+
+
+def test_graphs_pack_with_native_operators(tmp_path):
+    """The exported graphs move levels with SpaceToDepth/DepthToSpace (one kernel each), and the
+    one-call stylize graph never concatenates or splits the packed code."""
+    import onnx
+
+    from adain.runtime.onnx_export import export_graph
+    from tests.helpers import skip_net
+
+    net = skip_net()
+    ops = {}
+    for g in ("encode", "decode", "stylize"):
+        export_graph(net, g, tmp_path / f"{g}.onnx")
+        ops[g] = {n.op_type for n in onnx.load(str(tmp_path / f"{g}.onnx")).graph.node}
+    assert "SpaceToDepth" in ops["encode"] and "DepthToSpace" in ops["decode"]
+    assert {"SpaceToDepth", "DepthToSpace"} <= ops["stylize"]
+    assert "Split" not in ops["stylize"]
