@@ -29,6 +29,11 @@ def small16x(**kwargs: Any) -> Any:
     return stylizer("small16x", **kwargs)
 
 
+def small16x_skip(**kwargs: Any) -> Any:
+    """The built-in multi-level model (AdaIN at relu1_1…relu4_1; works offline)."""
+    return stylizer("small16x-skip", **kwargs)
+
+
 def canonical(**kwargs: Any) -> Any:
     """VGG-19 + the AdaIN authors' decoder (downloaded once, 94 MB, sha256-checked)."""
     return stylizer("canonical", **kwargs)

@@ -19,6 +19,7 @@ reported: wall time and the child's peak RSS), and ``adain-stylize --help``.
 
     python benchmarks/bench_speed.py                                  # CPU (+ CUDA rows with a GPU)
     python benchmarks/bench_speed.py --sizes 256 512 1024 --repeats 5 --cli CONTENT STYLE
+    python benchmarks/bench_speed.py --sizes 512 --simulate-avx2    # an AVX2-only CPU, on a newer one
 
 Canonical weights are random (speed does not depend on the values); small16x is the shipped model.
 """
@@ -150,6 +151,8 @@ def machine() -> str:
 
     cap = torch.backends.cpu.get_cpu_capability()
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"
+    if os.environ.get("ONEDNN_MAX_CPU_ISA"):
+        gpu += f"; simulated: oneDNN capped at {os.environ['ONEDNN_MAX_CPU_ISA']}"
     return (
         f"{model or platform.processor()} ({platform.machine()}, {os.cpu_count()} cores), torch {torch.__version__} "
         f"CPU capability {cap}, fast bf16: {'yes' if cpu_has_fast_bf16() else 'no (bf16 emulated)'}{gpu}"
@@ -163,12 +166,23 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--all", action="store_true", help="also bf16 rows on CPUs that emulate bf16 (very slow)")
     p.add_argument("--cli", nargs=2, metavar=("CONTENT", "STYLE"), help="also time whole adain-stylize processes")
+    p.add_argument(
+        "--simulate-avx2",
+        action="store_true",
+        help="run every row as on an AVX2-only CPU: oneDNN (OpenVINO's and torch's convolutions) capped at "
+        "AVX2 (ONEDNN_MAX_CPU_ISA), torch's kernels at AVX2 (ATEN_CPU_CAPABILITY), the package's CPU checks "
+        "told the same (ADAIN_CPU_FLAGS); OpenVINO's own non-oneDNN kernels keep the real ISA",
+    )
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--weights-dir", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one:  # child process: one row, JSON on stdout
         print(json.dumps(one_row(json.loads(a.one), a.repeats, Path(a.weights_dir))))
         return
+    if a.simulate_avx2:  # before torch or any backend is imported, here and in every child
+        os.environ.update(
+            {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "ADAIN_CPU_FLAGS": "avx2 fma sse4_2"}
+        )
     import torch
 
     from adain.runtime.base import available_backends

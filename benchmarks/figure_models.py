@@ -1,9 +1,9 @@
 """A picture of two (or more) models side by side: content | style | model A | model B | …
 
-    python benchmarks/figure_models.py --models OLD_FOLDER small16x --labels previous new \
+    python benchmarks/figure_models.py --models small16x small16x-skip --size 256 \
         --pair ../shared/images/content/lenna.jpg ../shared/images/style/en_campo_gris.jpg \
         --pair ../shared/images/content/avril.jpg ../shared/images/style/impronte_d_artista.jpg \
-        --output docs/small16x_v2.jpg
+        --pair … (9 pairs in docs/small16x_skip.jpg, the README's list) --output docs/small16x_skip.jpg
 
 One row per pair, each model stylizing at ``--size`` (shorter side) on the torch backend in fp32;
 cells are centre-cropped squares. Prints the seconds of each model per pair.
@@ -28,6 +28,7 @@ def main() -> None:
     p.add_argument("--pair", nargs=2, action="append", metavar=("CONTENT", "STYLE"), required=True)
     p.add_argument("--size", type=int, default=384, help="shorter side of contents and styles")
     p.add_argument("--output", default="docs/models.jpg")
+    p.add_argument("--quality", type=int, default=80, help="JPEG quality")
     args = p.parse_args()
     labels = args.labels or args.models
     models = [Stylizer.from_pretrained(m, backend="torch", precision="fp32") for m in args.models]
@@ -45,7 +46,7 @@ def main() -> None:
             print(f"{content} × {style}: {label}: {time.perf_counter() - t0:.2f} s")
             cells.append(square(out.clamp(0, 1)))
     grid = make_grid(torch.stack(cells), nrow=2 + len(models), padding=4, pad_value=1.0)
-    save_image(grid, args.output, overwrite=True, quality=88)
+    save_image(grid, args.output, overwrite=True, quality=args.quality)
     print(f"wrote {args.output} (columns: content, style, {', '.join(labels)})")
 
 

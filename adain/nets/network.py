@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from adain.nets.decoder import Decoder, build_decoder
@@ -64,17 +65,37 @@ class AdaINNet(nn.Module):
 
     def encode(self, images: Tensor) -> Tensor:
         """``(N, 3, H, W)`` → the code ``(N, C, H/8, W/8)``: relu4_1, with the decoder's skip levels
-        packed in front of it."""
+        packed in front of it (then H and W must be multiples of :attr:`downsampling`: the
+        pipeline pads them; :meth:`forward` and :meth:`style_stats` pad by themselves).
+
+        Raises:
+            ValueError: a multi-level code of an image whose size does not pack.
+        """
         if len(self.code_stages) == 1:
             return self.encoder.encode(images)
+        d = self.downsampling
+        if images.shape[-2] % d or images.shape[-1] % d:
+            raise ValueError(
+                f"a multi-level code needs image sides that are multiples of {d}, got {tuple(images.shape[-2:])} "
+                "(pad first, e.g. adain.ops.mixing.pad_to_multiple)"
+            )
         return self.code_of(self.encoder(images, self.code_stages))
+
+    def _padded(self, images: Tensor) -> Tensor:
+        """``images`` padded (bottom/right, reflected where it can be) to the packing's multiple."""
+        d = self.downsampling
+        h, w = images.shape[-2:]
+        ph, pw = (-h) % d, (-w) % d
+        if len(self.code_stages) == 1 or not (ph or pw):
+            return images
+        return F.pad(images, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")
 
     def style_stats(self, style: Tensor) -> TensorStats:
         """Channel mean/std of the style's code, ``(N, C, 1, 1)`` each, float32 (for a multi-level
         code computed level by level, without packing)."""
         if len(self.code_stages) == 1:
             return calc_mean_std(self.encode(style))
-        feats = self.encoder(style, self.code_stages)
+        feats = self.encoder(self._padded(style), self.code_stages)
         stats = [level_stats(feats[s], f) for s, f in zip(self.code_stages, level_factors(self.decoder.levels))]
         return torch.cat([m for m, _ in stats], dim=1), torch.cat([s for _, s in stats], dim=1)
 
@@ -111,4 +132,6 @@ class AdaINNet(nn.Module):
 
     def forward(self, content: Tensor, style: Tensor, alpha: float = 1.0) -> Tensor:
         """Stylize a batch of contents with a batch (or one) of styles; output is unclamped."""
-        return self.decode(self.transfer(self.encode(content), [self.style_stats(style)], alpha=alpha))
+        h, w = content.shape[-2:]
+        out = self.decode(self.transfer(self.encode(self._padded(content)), [self.style_stats(style)], alpha=alpha))
+        return out[..., :h, :w] if out.shape[-2:] != (h, w) else out

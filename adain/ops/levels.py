@@ -94,45 +94,35 @@ def _d2s(x: Tensor, f: int) -> Tensor:
     return x.reshape(n, f, f, c // (f * f), h, w).permute(0, 3, 4, 1, 5, 2).reshape(n, c // (f * f), h * f, w * f)
 
 
-class _SpaceToDepth(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, f: int) -> Tensor:  # noqa: D102
-        ctx.f = f
-        return _s2d(x, f)
+class _Blocks(torch.autograd.Function):
+    """Space to depth (``to_depth``) or back; the backward is the other direction; exports as the
+    ONNX operator of the same name."""
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
-        return _d2s(grad, ctx.f), None
+    def forward(ctx: Any, x: Tensor, f: int, to_depth: bool) -> Tensor:  # noqa: D102
+        ctx.f, ctx.to_depth = f, to_depth
+        return _s2d(x, f) if to_depth else _d2s(x, f)
 
     @staticmethod
-    def symbolic(g: Any, x: Any, f: int) -> Any:  # noqa: D102 - ONNX export
-        return g.op("SpaceToDepth", x, blocksize_i=f)
-
-
-class _DepthToSpace(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, f: int) -> Tensor:  # noqa: D102
-        ctx.f = f
-        return _d2s(x, f)
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:  # noqa: D102
+        return (_d2s(grad, ctx.f) if ctx.to_depth else _s2d(grad, ctx.f)), None, None
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
-        return _s2d(grad, ctx.f), None
-
-    @staticmethod
-    def symbolic(g: Any, x: Any, f: int) -> Any:  # noqa: D102 - ONNX export
+    def symbolic(g: Any, x: Any, f: int, to_depth: bool) -> Any:  # noqa: D102 - ONNX export
+        if to_depth:
+            return g.op("SpaceToDepth", x, blocksize_i=f)
         return g.op("DepthToSpace", x, blocksize_i=f, mode_s="DCR")
 
 
 def space_to_depth(x: Tensor, f: int) -> Tensor:
     """``(N, C, H, W)`` → ``(N, f²·C, H/f, W/f)``, channel ``(i·f + j)·C + c`` = ``x[:, c, i::f, j::f]``
     (ONNX ``SpaceToDepth``)."""
-    return _SpaceToDepth.apply(x, f)
+    return _Blocks.apply(x, f, True)
 
 
 def depth_to_space(x: Tensor, f: int) -> Tensor:
     """The inverse of :func:`space_to_depth` (ONNX ``DepthToSpace``, ``DCR`` mode)."""
-    return _DepthToSpace.apply(x, f)
+    return _Blocks.apply(x, f, False)
 
 
 # ----------------------------------------------------------------------------- one level at a time

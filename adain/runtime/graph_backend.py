@@ -101,8 +101,11 @@ class GraphRuntime(Runtime):
         self.gate: GateResult | None = None  # the int8 gate's result, when int8 was asked for or picked
         if not (self.dir / "stylize.onnx").is_file() and not (self.dir / "encode.onnx").is_file():
             source.build()  # a cache miss: build now, so bad weights fail before any work
-        if backend == "openvino" and precision == "auto" and cpu_has_fast_int8() and not cpu_has_fast_bf16():
-            # (where bf16 is fast it beats int8: the encoder stays float when its int8 fails the gate)
+        auto_int8 = cpu_has_fast_int8() and not cpu_has_fast_bf16() and source.code_levels == 1
+        if backend == "openvino" and precision == "auto" and auto_int8:
+            # (where bf16 is fast it beats int8: the encoder stays float when its int8 fails the gate;
+            # a multi-level code's int8 path moves the packed code through numpy between two graphs,
+            # slower than its one-call float graph: 133 vs 104 ms at 512² on an AVX2-capped CPU)
             gate = read_gate(self.int8_dir)
             if gate is not None and gate.passed and self._int8_files(gate):
                 name, self.gate = "int8", gate

@@ -41,6 +41,8 @@ class ModelSource:
     #: peak memory of a forward pass per input pixel (sizes automatic tiles; see
     #: :func:`adain.nets.names.activation_bytes_per_pixel`)
     bytes_per_pixel: int = field(default_factory=lambda: model_bytes_per_pixel("vgg19_normalised"))
+    #: encoder levels in the code (1: relu4_1 alone; more for a decoder with skips)
+    code_levels: int = 1
 
     def build(self) -> AdaINNet:
         if self._net is None:
@@ -56,7 +58,7 @@ class ModelSource:
             h.update(str(tuple(v.shape)).encode())
             h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
         bpp = model_bytes_per_pixel(net.encoder.name, list(net.decoder.widths), net.code_stages[:-1])
-        return cls(h.hexdigest(), label, net.downsampling, lambda: net, net, bpp)
+        return cls(h.hexdigest(), label, net.downsampling, lambda: net, net, bpp, len(net.code_stages))
 
     @classmethod
     def from_files(
@@ -66,6 +68,7 @@ class ModelSource:
         downsampling: int,
         builder: Callable[[], AdaINNet],
         bytes_per_pixel: int | None = None,
+        code_levels: int = 1,
     ) -> ModelSource:
         """A source whose key hashes ``parts``: architecture names and weights files (by sha256)."""
         from adain.weights.download import file_digest
@@ -75,7 +78,7 @@ class ModelSource:
             h.update((file_digest(part) if isinstance(part, Path) else str(part)).encode())
             h.update(b"|")
         extra = {"bytes_per_pixel": bytes_per_pixel} if bytes_per_pixel else {}
-        return cls(h.hexdigest(), label, downsampling, builder, **extra)
+        return cls(h.hexdigest(), label, downsampling, builder, code_levels=code_levels, **extra)
 
 
 def pretrained_source(
@@ -146,4 +149,5 @@ def folder_source(folder: str | os.PathLike[str], label: str | None = None, down
         parts.append(registry_encoder_file(config, d, download))
     stride = 2 ** int(config.get("last_stage", "relu4_1")[4]) // 2
     bpp = model_bytes_per_pixel(config["encoder"], config.get("decoder_widths"), config.get("decoder_skips", ()))
-    return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download), bpp)
+    levels = 1 + len(config.get("decoder_skips", ()))
+    return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download), bpp, levels)

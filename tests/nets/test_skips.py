@@ -174,3 +174,16 @@ def test_graphs_pack_with_native_operators(tmp_path):
     assert "SpaceToDepth" in ops["encode"] and "DepthToSpace" in ops["decode"]
     assert {"SpaceToDepth", "DepthToSpace"} <= ops["stylize"]
     assert "Split" not in ops["stylize"]
+
+
+def test_multi_level_network_pads_odd_sizes_itself_or_says_why():
+    from tests.helpers import skip_net
+
+    net = skip_net()
+    odd, style = torch.rand(1, 3, 37, 50), torch.rand(1, 3, 29, 41)
+    with torch.no_grad():
+        assert net(odd, style).shape == odd.shape  # padded to 40×56 inside, cropped back
+        mean, std = net.style_stats(style)
+    assert mean.shape == (1, 1920, 1, 1) and bool((std > 0).all())
+    with pytest.raises(ValueError, match="multiples of 8"):
+        net.encode(odd)

@@ -158,3 +158,19 @@ def test_cli_calibration_folder_that_is_missing_is_one_line(
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "calibration folder not found" in lines[0] and "nowhere" in lines[0]
     assert not (tmp_path / "o.png").exists()
+
+
+def test_auto_keeps_a_multi_level_model_in_float(int8_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multi-level code's int8 path (float encoder → packed code in numpy → int8 decoder) is slower
+    than its one-call float graph, so ``auto`` leaves it in float even with a passed gate; asked
+    for explicitly, int8 still runs."""
+    import adain.runtime.graph_backend as gb
+
+    passed = read_gate(_gate_file(int8_cache).parent)
+    monkeypatch.setattr(gb, "read_gate", lambda d: passed)
+    monkeypatch.setattr(gb.GraphRuntime, "_int8_files", lambda self, gate: True)
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2")
+    monkeypatch.setenv("ADAIN_COMPILED_DIR", str(int8_cache))
+    assert _pipeline("auto").runtime.precision == "int8"
+    skip = Pipeline.from_pretrained("small16x-skip", backend="openvino", precision="auto", verbose=False)
+    assert skip.runtime.precision == "fp32"
