@@ -61,14 +61,16 @@ class Decoder(nn.Sequential):
         if len(widths) != len(convs) or not widths:
             raise ValueError(f"widths {widths} and convs {convs} must be non-empty and match")
         skips = dict(sorted((skips or {}).items()))
-        if any(not 0 <= b < len(widths) - 1 or c < 1 for b, c in skips.items()):
-            raise ValueError(f"skip levels {sorted(skips)} must be shallower than the code's level {len(widths) - 1}")
+        n = len(widths)
+        if any(not 0 <= b < n - 1 or c < 1 for b, c in skips.items()):
+            raise ArchitectureError(
+                f"decoder skips {sorted(skips)} must be levels 0 … {n - 2} (relu1_1 … relu{n - 1}_1)"
+            )
         layers: OrderedDict[str, nn.Module] = OrderedDict()
 
         def add(module: nn.Module) -> None:
             layers[str(len(layers))] = module
 
-        n = len(widths)
         for b in range(n - 1, -1, -1):
             w = widths[b]
             out = widths[b - 1] if b > 0 else 3
@@ -161,12 +163,7 @@ def build_decoder(
     else:
         spec, n = encoder, len(encoder.widths)
     n = n_stages or n
-    levels = sorted({int(b) for b in skips or ()})
-    if any(not 0 <= b < n - 1 for b in levels):
-        raise ArchitectureError(
-            f"decoder skips {list(skips or ())} must be levels 0 … {n - 2} (relu1_1 … relu{n - 1}_1)"
-        )
-    skip_widths = {b: spec.widths[b] for b in levels}
+    skip_widths = {int(b): spec.widths[int(b)] if 0 <= int(b) < n else 0 for b in skips or ()}
     if widths is None:
         return Decoder(spec.widths[:n], spec.convs[:n], skip_widths)
     widths = tuple(int(w) for w in widths)

@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from adain.nets.decoder import Decoder, build_decoder
 from adain.nets.encoder import Encoder
 from adain.ops.levels import level_adain_mix, level_factors, level_stats, pack_levels
-from adain.ops.mixing import mix_alpha
+from adain.ops.mixing import mix_alpha, pad_to_multiple
 from adain.ops.stats import TensorStats, blend_stats, calc_mean_std
 
 __all__ = ["AdaINNet"]
@@ -82,13 +81,8 @@ class AdaINNet(nn.Module):
         return self.code_of(self.encoder(images, self.code_stages))
 
     def _padded(self, images: Tensor) -> Tensor:
-        """``images`` padded (bottom/right, reflected where it can be) to the packing's multiple."""
-        d = self.downsampling
-        h, w = images.shape[-2:]
-        ph, pw = (-h) % d, (-w) % d
-        if len(self.code_stages) == 1 or not (ph or pw):
-            return images
-        return F.pad(images, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")
+        """A multi-level code's input padded to the packing's multiple (a one-level code takes any size)."""
+        return images if len(self.code_stages) == 1 else pad_to_multiple(images, self.downsampling)
 
     def style_stats(self, style: Tensor) -> TensorStats:
         """Channel mean/std of the style's code, ``(N, C, 1, 1)`` each, float32 (for a multi-level
@@ -112,8 +106,11 @@ class AdaINNet(nn.Module):
             k = x.shape[1] * f * f
             levels.append(level_adain_mix(x, mean[:, start : start + k], std[:, start : start + k], f, alpha))
             start += k
-        dtype = next(self.decoder.parameters()).dtype
-        return self.decoder.decode_levels([lv.to(dtype) for lv in levels])
+        return self.decoder.decode_levels([lv.to(self._decoder_dtype) for lv in levels])
+
+    @property
+    def _decoder_dtype(self) -> torch.dtype:
+        return next(self.decoder.parameters()).dtype
 
     def transfer(
         self,
@@ -128,7 +125,7 @@ class AdaINNet(nn.Module):
         return mix_alpha(target, code.float(), alpha)
 
     def decode(self, code: Tensor) -> Tensor:
-        return self.decoder(code.to(next(self.decoder.parameters()).dtype))
+        return self.decoder(code.to(self._decoder_dtype))
 
     def forward(self, content: Tensor, style: Tensor, alpha: float = 1.0) -> Tensor:
         """Stylize a batch of contents with a batch (or one) of styles; output is unclamped."""

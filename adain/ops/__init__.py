@@ -14,6 +14,7 @@ _EXPORTS = {
     "DEFAULT_EPS": "mixing",
     "TensorStats": "stats",
     "adain": "stats",
+    "adain_affine": "mixing",
     "adain_mix": "mixing",
     "adain_from_stats": "stats",
     "bilinear_weights": "stats",

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from adain.ops.mixing import DEFAULT_EPS
+from adain.ops.mixing import DEFAULT_EPS, adain_affine
 from adain.ops.stats import TensorStats, calc_mean_std
 
 __all__ = [
@@ -141,11 +141,6 @@ def level_adain_mix(
     ``(N or 1, f²·C, 1, 1)``, returned in the level's own layout. ``alpha`` may be a tensor (a
     graph input: the mix is then always written out)."""
     v = (space_to_depth(x, f) if f > 1 else x).float()
-    # AdaIN and the alpha mix are one affine map per channel: v·gain + shift (one pass over v)
-    c_mean, c_std = calc_mean_std(v, eps)
-    scale = std / c_std
-    gain, shift = scale, mean - c_mean * scale
-    if isinstance(alpha, Tensor) or alpha != 1.0:
-        gain, shift = alpha * gain + (1.0 - alpha), alpha * shift
+    gain, shift = adain_affine(mean, std, *calc_mean_std(v, eps), alpha)  # one pass over v
     out = v * gain + shift
     return depth_to_space(out, f) if f > 1 else out

@@ -16,6 +16,7 @@ from adain.errors import UsageError
 
 __all__ = [
     "DEFAULT_EPS",
+    "adain_affine",
     "adain_mix",
     "check_alpha",
     "code_stats",
@@ -85,18 +86,23 @@ def mix_alpha(target: A, code: A, alpha: float) -> A:
 
 # ----------------------------------------------------------------------------- NumPy codes
 def pad_to_multiple(x: Any, multiple: int) -> Any:
-    """Pad H and W of a NumPy array (bottom/right) up to a multiple of ``multiple``, and to at least
-    ``2·multiple`` (the deepest code then has at least 2×2 cells, which its reflection-padded
-    convolutions need, so even a 1×1 image works): reflection, or replication for images too
-    small to reflect. Crop the result back with ``[..., :H, :W]``."""
-    import numpy as np
-
+    """Pad H and W of a NumPy array or a 4-D torch tensor (bottom/right) up to a multiple of
+    ``multiple``, and to at least ``2·multiple`` (the deepest code then has at least 2×2 cells,
+    which its reflection-padded convolutions need, so even a 1×1 image works): reflection, or
+    replication for images too small to reflect. Crop the result back with ``[..., :H, :W]``."""
     h, w = x.shape[-2:]
     ph, pw = max((-h) % multiple, 2 * multiple - h), max((-w) % multiple, 2 * multiple - w)
     if not (ph or pw):
         return x
+    reflect = ph < h and pw < w
+    if not hasattr(x, "__array_interface__") and hasattr(x, "new_zeros"):  # a torch tensor
+        import torch.nn.functional as F
+
+        return F.pad(x, (0, pw, 0, ph), mode="reflect" if reflect else "replicate")
+    import numpy as np
+
     width = [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)]
-    return np.pad(x, width, mode="reflect" if ph < h and pw < w else "edge")
+    return np.pad(x, width, mode="reflect" if reflect else "edge")
 
 
 def code_stats(code: Any, eps: float = DEFAULT_EPS) -> tuple[Any, Any]:
@@ -115,19 +121,25 @@ def code_stats(code: Any, eps: float = DEFAULT_EPS) -> tuple[Any, Any]:
     return mean.astype(np.float32)[..., None, None], std.astype(np.float32)[..., None, None]
 
 
-def adain_mix(code: Any, mean: Any, std: Any, alpha: float) -> Any:
-    """``α · AdaIN(code → (mean, std)) + (1 − α) · code`` for a NumPy code, float32 C-contiguous.
+def adain_affine(mean: A, std: A, c_mean: A, c_std: A, alpha: Any = 1.0) -> tuple[A, A]:
+    """``(gain, shift)`` per channel with ``code · gain + shift = α · AdaIN(code → (mean, std)) +
+    (1 − α) · code``, for a code of statistics ``(c_mean, c_std)``: both terms are affine in the
+    code, so AdaIN with the alpha mix is one multiply-add per value. NumPy or torch; ``alpha`` may
+    be a tensor (a graph input: the mix is then always written out)."""
+    scale = std / c_std  # type: ignore[operator]
+    gain, shift = scale, mean - c_mean * scale  # type: ignore[operator]
+    if not isinstance(alpha, (int, float)) or alpha != 1.0:
+        gain, shift = alpha * gain + (1.0 - alpha), alpha * shift
+    return gain, shift  # type: ignore[return-value]
 
-    Both terms are affine in the code per channel, so it is one multiply-add per value:
-    ``code · (α·σ_s/σ_c + 1 − α) + α·(μ_s − μ_c·σ_s/σ_c)``.
-    """
+
+def adain_mix(code: Any, mean: Any, std: Any, alpha: float) -> Any:
+    """``α · AdaIN(code → (mean, std)) + (1 − α) · code`` for a NumPy code, float32 C-contiguous
+    (:func:`adain_affine`: one multiply-add per value)."""
     import numpy as np
 
     code = np.asarray(code, dtype=np.float32)
-    c_mean, c_std = code_stats(code)
-    scale = np.asarray(std, np.float32) / c_std
-    gain = alpha * scale + (1.0 - alpha)
-    shift = alpha * (np.asarray(mean, np.float32) - c_mean * scale)
-    out = code * gain.astype(np.float32)
-    out += shift.astype(np.float32)
+    gain, shift = adain_affine(np.asarray(mean, np.float32), np.asarray(std, np.float32), *code_stats(code), alpha)
+    out = code * np.asarray(gain, np.float32)
+    out += np.asarray(shift, np.float32)
     return out

@@ -187,3 +187,25 @@ def test_multi_level_network_pads_odd_sizes_itself_or_says_why():
     assert mean.shape == (1, 1920, 1, 1) and bool((std > 0).all())
     with pytest.raises(ValueError, match="multiples of 8"):
         net.encode(odd)
+
+
+def test_pad_to_multiple_and_the_adain_affine_agree_between_numpy_and_torch():
+    import numpy as np
+
+    from adain.ops.mixing import adain_affine, adain_mix, pad_to_multiple
+    from adain.ops.stats import adain_from_stats
+
+    x = np.random.default_rng(0).random((1, 3, 13, 21), dtype=np.float32)
+    for multiple in (8, 16):
+        want = pad_to_multiple(x, multiple)
+        got = pad_to_multiple(torch.from_numpy(x), multiple)
+        assert want.shape[-2:] == ((16, 24) if multiple == 8 else (32, 32))
+        np.testing.assert_array_equal(got.numpy(), want)
+    tiny = np.ones((1, 3, 2, 2), np.float32)
+    np.testing.assert_array_equal(pad_to_multiple(torch.from_numpy(tiny), 8).numpy(), pad_to_multiple(tiny, 8))
+    code = torch.rand(2, 6, 5, 7)
+    mean, std = torch.rand(1, 6, 1, 1), torch.rand(1, 6, 1, 1) + 0.5
+    gain, shift = adain_affine(mean, std, *calc_mean_std(code), 0.4)
+    want = 0.4 * adain_from_stats(code, mean, std) + 0.6 * code
+    torch.testing.assert_close(code * gain + shift, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(adain_mix(code.numpy(), mean.numpy(), std.numpy(), 0.4), want.numpy(), atol=1e-5)

@@ -592,20 +592,22 @@ def test_val_holdout_keeps_validation_out_of_training(data):
         ContentStyleDataModule(str(data[0]), str(data[1]), val_holdout=4).setup()
 
 
+def _warm_started(tmp_path: Path, **kw: object) -> tuple[AdaINLitModule, AdaINLitModule]:
+    """A random small16x module, and a second one warm-started from its decoder with ``kw``."""
+    base = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
+    torch.save(base.decoder_state_dict(), tmp_path / "base.pt")
+    return base, AdaINLitModule(
+        encoder="vgg19_small16x", encoder_weights="random", decoder_init=str(tmp_path / "base.pt"), **kw
+    )
+
+
 def test_decoder_widths_warm_start_from_a_narrower_decoder(data, tmp_path):
     """``--model.decoder_widths`` wider than ``decoder_init``: same outputs at step 0, the new
     channels train, and checkpoint/export/loading keep the widths."""
     from adain.cli.export import main as export_main
     from adain.weights.loading import load_checkpoint_net
 
-    small = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
-    torch.save(small.decoder_state_dict(), tmp_path / "small.pt")
-    wide = AdaINLitModule(
-        encoder="vgg19_small16x",
-        encoder_weights="random",
-        decoder_init=str(tmp_path / "small.pt"),
-        decoder_widths=[24, 48, 64, 128],
-    )
+    small, wide = _warm_started(tmp_path, decoder_widths=[24, 48, 64, 128])
     assert wide.net.decoder.widths == (24, 48, 64, 128)
     g = torch.Generator().manual_seed(0)
     content, style = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
@@ -618,7 +620,7 @@ def test_decoder_widths_warm_start_from_a_narrower_decoder(data, tmp_path):
         AdaINLitModule(
             encoder="vgg19_small16x",
             encoder_weights="random",
-            decoder_init=str(tmp_path / "small.pt"),
+            decoder_init=str(tmp_path / "base.pt"),
             decoder_widths=[8, 32, 64, 128],
         )
     # a short run with the wide decoder: checkpoint → export → the file loads for inference
@@ -643,16 +645,7 @@ def test_decoder_skips_warm_start_exactly_train_and_export(data, tmp_path, capsy
     from adain.weights.folder import load_model_folder, read_config
     from adain.weights.loading import load_checkpoint_net
 
-    plain = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
-    torch.save(plain.decoder_state_dict(), tmp_path / "plain.pt")
-    skip = AdaINLitModule(
-        encoder="vgg19_small16x",
-        encoder_weights="random",
-        decoder_init=str(tmp_path / "plain.pt"),
-        decoder_skips=["relu1_1", "relu2_1", "relu3_1"],
-        base_lr_scale=0.1,
-        lr=1e-3,
-    )
+    plain, skip = _warm_started(tmp_path, decoder_skips=["relu1_1", "relu2_1", "relu3_1"], base_lr_scale=0.1, lr=1e-3)
     assert skip.net.decoder.levels == (0, 1, 2, 3)
     g = torch.Generator().manual_seed(0)
     content, style = torch.rand(2, 3, 32, 32, generator=g), torch.rand(2, 3, 32, 32, generator=g)
