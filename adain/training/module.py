@@ -65,6 +65,10 @@ class AdaINLitModule(L.LightningModule):
         content_weight: weight of the content loss (paper: 1).
         tv_weight: weight of the total-variation loss (0 = off).
         style_layers: stages of the style loss.
+        style_layer_weights: a weight per stage of ``style_layers`` (``None``: 1 each). Where the
+            style loss is measured through distillation heads (``style_features: aux``) that read
+            a layer's mismatch weaker than VGG-19 does, a larger weight there restores VGG's
+            balance between the layers.
         lr: Adam learning rate.
         lr_decay: per-step decay: ``lr / (1 + lr_decay · step)``.
         channels_last: use channels-last memory format (faster convolutions on CPU/GPU).
@@ -91,6 +95,7 @@ class AdaINLitModule(L.LightningModule):
         content_weight: float = 1.0,
         tv_weight: float = 0.0,
         style_layers: tuple[str, ...] = STAGES,
+        style_layer_weights: list[float] | None = None,
         lr: float = 1e-4,
         lr_decay: float = 5e-5,
         channels_last: bool = False,
@@ -105,6 +110,13 @@ class AdaINLitModule(L.LightningModule):
         unknown = set(style_layers) - set(STAGES)
         if unknown or not style_layers:
             raise UsageError(f"model.style_layers must be a non-empty subset of {STAGES}, got {style_layers}")
+        if style_layer_weights is not None and (
+            len(style_layer_weights) != len(style_layers) or any(w < 0 for w in style_layer_weights)
+        ):
+            raise UsageError(
+                f"model.style_layer_weights must be {len(style_layers)} weights >= 0 (one per style layer "
+                f"{list(style_layers)}), got {list(style_layer_weights)}"
+            )
         for name, v in (
             ("style_weight", style_weight),
             ("content_weight", content_weight),
@@ -149,6 +161,8 @@ class AdaINLitModule(L.LightningModule):
                 raise UsageError("model.style_features='aux' needs real encoder weights with distillation heads")
             self.aux = AuxHeads(load_state_dict_file(wpath), style_layers, wpath)
         self.style_layers = tuple(s for s in enc.stages if s in style_layers)
+        given = dict(zip(style_layers, style_layer_weights or [1.0] * len(style_layers)))
+        self.style_layer_weights = {k: float(given[k]) for k in self.style_layers}
         if channels_last:
             self.net.to(memory_format=torch.channels_last)
         self._decode = torch.compile(self.net.decoder) if compile else self.net.decoder
@@ -197,7 +211,7 @@ class AdaINLitModule(L.LightningModule):
         o_feats = self.net.encoder(out, set(self.style_layers) | {last})
         o_style = self.aux(o_feats) if self.aux is not None else o_feats
         loss_c = F.mse_loss(o_feats[last].float(), self.net.deepest(target))
-        loss_s = sum(mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
+        loss_s = sum(self.style_layer_weights[k] * mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
         loss_tv = total_variation(out.float()) if self.hparams.tv_weight > 0 else out.new_zeros(())
         hp = self.hparams
         generator = hp.content_weight * loss_c + hp.style_weight * loss_s + hp.tv_weight * loss_tv

@@ -314,6 +314,31 @@ def test_module_rejects_bad_hparams():
         AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", style_layers=("relu5_1",))
     with pytest.raises(AdainError):
         AdaINLitModule(encoder="vgg19_small16x", encoder_weights="/missing.pth")
+    for bad in ([1.0, 2.0], [1.0, 1.0, -1.0, 1.0]):
+        with pytest.raises(ValueError, match="style_layer_weights"):
+            AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", style_layer_weights=bad)
+
+
+def test_style_layer_weights_weigh_each_layer_term():
+    """The style loss is the weighted sum of the per-layer mean/std losses (weights in the order
+    of ``style_layers``, whatever order that is)."""
+    layers = ("relu3_1", "relu1_1")
+    plain = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", style_layers=layers)
+    weighted = AdaINLitModule(
+        encoder="vgg19_small16x", encoder_weights="random", style_layers=layers, style_layer_weights=[3.0, 0.5]
+    )
+    weighted.net.load_state_dict(plain.net.state_dict())
+    torch.manual_seed(1)
+    c, s = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        target, stats = plain.compute_targets(c, s)
+        out = plain.net.decode(target)
+        feats = plain.net.encoder(out, ["relu1_1", "relu3_1"])
+        terms = {k: AF.mean_std_loss(feats[k], *stats[k]) for k in ("relu1_1", "relu3_1")}
+        got = weighted.output_losses(out, target, stats)["loss_style"]
+        base = plain.output_losses(out, target, stats)["loss_style"]
+    torch.testing.assert_close(base, terms["relu1_1"] + terms["relu3_1"])
+    torch.testing.assert_close(got, 0.5 * terms["relu1_1"] + 3.0 * terms["relu3_1"])
 
 
 def test_decoder_init_accepts_a_training_checkpoint(data, tmp_path):
