@@ -6,7 +6,8 @@
         --proxy ../shared/weights/cd16x_wct/4SE.pth
 
 For each model (name, folder or checkpoint) and each content × style pair (the first N contents ×
-M styles of the sorted folders, at ``--size``), the mean/std style loss of the output at each
+M styles of the sorted folders, or with ``--last`` the last — a training set's held-out files — at
+``--size``), the mean/std style loss of the output at each
 layer: (a) by the genuine normalised VGG-19 (``--eval-weights``, what ``adain-evaluate`` sums,
 relu1_1–relu3_1) and (b) through the distillation heads of the small16x encoder (``--proxy``: what
 ``style_features: aux`` trains against, relu1_1–relu4_1). A model can improve (b) where (a) does
@@ -44,6 +45,12 @@ def main() -> None:
     p.add_argument("--content", type=Path, required=True)
     p.add_argument("--style", type=Path, required=True)
     p.add_argument("--limit", type=int, nargs=2, default=(4, 8), metavar=("CONTENTS", "STYLES"))
+    p.add_argument(
+        "--last",
+        action="store_true",
+        help="the last N contents × M styles instead of the first (a training set's held-out files, "
+        "as data.val_holdout takes them: for selecting a model without the evaluation images)",
+    )
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--eval-weights", type=Path, required=True)
     p.add_argument("--proxy", type=Path, required=True, help="a Collaborative Distillation 4SE.pth (its heads)")
@@ -51,8 +58,9 @@ def main() -> None:
     ev = EvalEncoder(a.eval_weights)
     small = load_pretrained("small16x").encoder
     heads = AuxHeads(load_state_dict_file(a.proxy), STAGES, str(a.proxy))
-    contents = sorted(list_images([a.content]))[: a.limit[0]]
-    styles = sorted(list_images([a.style]))[: a.limit[1]]
+    contents, styles = sorted(list_images([a.content])), sorted(list_images([a.style]))
+    pick = (lambda xs, n: xs[-n:]) if a.last else (lambda xs, n: xs[:n])
+    contents, styles = pick(contents, a.limit[0]), pick(styles, a.limit[1])
     print(f"# {len(contents)} contents × {len(styles)} styles at {a.size} px; mean/std style loss per layer")
     print(f"| model | {' | '.join(f'evaluator {x}' for x in ev.layers)} | evaluator sum | "
           f"{' | '.join(f'proxy {x}' for x in STAGES)} |")  # fmt: skip
