@@ -3,15 +3,16 @@
     python benchmarks/style_by_layer.py --models small16x experiments/small16x_skip \
         --content ../shared/images/content --style ../shared/images/style --limit 4 8 \
         --eval-weights ../shared/weights/wct_normalised_vgg/vgg_normalised_conv3_1.pth \
-        --proxy ../shared/weights/cd16x_wct/4SE.pth
+        --proxy ../shared/weights/cd16x_wct/{3SE,4SE,5SE}.pth
 
 For each model (name, folder or checkpoint) and each content × style pair (the first N contents ×
 M styles of the sorted folders, or with ``--last`` the last — a training set's held-out files — at
 ``--size``), the mean/std style loss of the output at each
 layer: (a) by the genuine normalised VGG-19 (``--eval-weights``, what ``adain-evaluate`` sums,
-relu1_1–relu3_1) and (b) through the distillation heads of the small16x encoder (``--proxy``: what
-``style_features: aux`` trains against, relu1_1–relu4_1). A model can improve (b) where (a) does
-not see it; this table shows at which layer.
+relu1_1–relu3_1) and (b) through distillation heads (``--proxy``, each file through its own distilled
+encoder: ``4SE.pth`` is small16x's encoder, what ``style_features: aux`` trains against,
+relu1_1–relu4_1; ``2SE``/``3SE``/``5SE`` are the other levels' distillations, to compare loss
+networks). A model can improve (b) where (a) does not see it; this table shows at which layer.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from adain.io.files import list_images
 from adain.io.images import load_image, resize_image
 from adain.methods.evaluation import EvalEncoder
 from adain.methods.stylizer import Stylizer
-from adain.nets.encoder import AuxHeads
+from adain.nets.encoder import AuxHeads, build_encoder, load_encoder_state_dict
 from adain.nets.names import STAGES
 from adain.ops.stats import calc_mean_std
-from adain.weights.loading import load_pretrained, load_state_dict_file
+from adain.weights.loading import load_state_dict_file
 
 
 def _losses(out: dict[str, torch.Tensor], ref: dict[str, torch.Tensor], layers: tuple[str, ...]) -> torch.Tensor:
@@ -37,6 +38,18 @@ def _losses(out: dict[str, torch.Tensor], ref: dict[str, torch.Tensor], layers: 
         (mo, so), (mr, sr) = calc_mean_std(out[layer]), calc_mean_std(ref[layer])
         vals.append(float(((mo - mr) ** 2).mean() + ((so - sr) ** 2).mean()))
     return torch.tensor(vals)
+
+
+def _proxy(path: Path) -> tuple[torch.nn.Module, AuxHeads, tuple[str, ...]]:
+    """A distilled encoder ``kSE.pth`` with its heads, to the deepest stage (≤ relu4_1) it has heads for."""
+    sd = load_state_dict_file(path)
+    flat = sd.get("model", sd) if isinstance(sd.get("model"), dict) else sd
+    stages = tuple(x for x in STAGES if f"conv{x[4]}1_aux.weight" in flat)
+    if not stages:
+        raise SystemExit(f"{path}: no distillation heads (conv11_aux …)")
+    enc = build_encoder("vgg19_small16x", stages[-1])
+    load_encoder_state_dict(enc, sd, str(path))
+    return enc.eval(), AuxHeads(sd, stages, str(path)), stages
 
 
 def main() -> None:
@@ -53,31 +66,38 @@ def main() -> None:
     )
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--eval-weights", type=Path, required=True)
-    p.add_argument("--proxy", type=Path, required=True, help="a Collaborative Distillation 4SE.pth (its heads)")
+    p.add_argument(
+        "--proxy",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="Collaborative Distillation kSE.pth files: each through its own distilled encoder and heads",
+    )
     a = p.parse_args()
     ev = EvalEncoder(a.eval_weights)
-    small = load_pretrained("small16x").encoder
-    heads = AuxHeads(load_state_dict_file(a.proxy), STAGES, str(a.proxy))
+    proxies = [_proxy(f) for f in a.proxy]
     contents, styles = sorted(list_images([a.content])), sorted(list_images([a.style]))
     pick = (lambda xs, n: xs[-n:]) if a.last else (lambda xs, n: xs[:n])
     contents, styles = pick(contents, a.limit[0]), pick(styles, a.limit[1])
     print(f"# {len(contents)} contents × {len(styles)} styles at {a.size} px; mean/std style loss per layer")
     print(f"| model | {' | '.join(f'evaluator {x}' for x in ev.layers)} | evaluator sum | "
-          f"{' | '.join(f'proxy {x}' for x in STAGES)} |")  # fmt: skip
-    print("|---" * (2 + len(ev.layers) + len(STAGES)) + "|")
+          f"{' | '.join(f'{f.stem} {x}' for f, (_, _, st) in zip(a.proxy, proxies) for x in st)} |")  # fmt: skip
+    print("|---" * (2 + len(ev.layers) + sum(len(st) for _, _, st in proxies)) + "|")
     for model in a.models:
         kw = {"backend": "torch", "precision": "fp32"}
         st = Stylizer.from_checkpoint(model, **kw) if model.endswith(".ckpt") else Stylizer.from_pretrained(model, **kw)
-        genuine, proxy = torch.zeros(len(ev.layers)), torch.zeros(len(STAGES))
+        genuine = torch.zeros(len(ev.layers))
+        proxy = [torch.zeros(len(st)) for _, _, st in proxies]
         with torch.no_grad():
             for c in contents:
                 for s in styles:
                     out = st.stylize(c, s, content_size=a.size, style_size=a.size).clamp(0, 1)[None]
                     ref = resize_image(load_image(s), a.size)[None]
                     genuine += _losses(ev.features(out), ev.features(ref), ev.layers)
-                    proxy += _losses(heads(small(out)), heads(small(ref)), STAGES)
+                    for k, (enc, heads, st) in enumerate(proxies):
+                        proxy[k] += _losses(heads(enc(out, st)), heads(enc(ref, st)), st)
         n = len(contents) * len(styles)
-        g, q = genuine / n, proxy / n
+        g, q = genuine / n, torch.cat(proxy) / n
         print(f"| {model} | {' | '.join(f'{v:.3f}' for v in g)} | {float(g.sum()):.3f} | "
               f"{' | '.join(f'{v:.3f}' for v in q)} |", flush=True)  # fmt: skip
 
