@@ -441,12 +441,16 @@ def test_small16x_configs_parse(capsys):
     stage2 = [*stage1, "--config", str(REPO / "configs" / "small16x_ema.yaml")]  # an overlay on stage 1
     gpu = [*stage1, "--config", str(REPO / "configs" / "small16x_gpu.yaml")]  # stage 3, batch 16 on a GPU
     wide = [*stage1, "--config", str(REPO / "configs" / "small16x_wide.yaml")]
+    skip = [*stage1, "--config", str(REPO / "configs" / "small16x_skip.yaml")]  # multi-level (small16x-skip)
+    adv = [*skip, "--config", str(REPO / "configs" / "small16x_skip_adv.yaml")]  # + the texture critic
     outs = {}
     for name, args, expect in (
         ("stage 1", stage1, "max_steps: 2500"),
         ("stage 2", stage2, "decay: 0.995"),
         ("gpu", gpu, "max_steps: 40000"),
         ("wide", wide, "- 128"),
+        ("skip", skip, "- relu3_1"),
+        ("adv", adv, "adv_weight: 0.1"),
     ):
         with pytest.raises(SystemExit) as e:
             train_main(["fit", *args, "--print_config"])
@@ -461,6 +465,10 @@ def test_small16x_configs_parse(capsys):
     assert "encoder_weights: adain/pretrained/small16x/model.safetensors" in g
     assert "decoder_init: adain/pretrained/small16x/model.safetensors" in g
     assert (REPO / "adain/pretrained/small16x/model.safetensors").is_file()
+    assert "decoder_skips:" in outs["skip"] and "base_lr_scale: 0.25" in outs["skip"]
+    a = outs["adv"]
+    assert "decoder_skips:" in a and "decoder_init: adain/pretrained/small16x_skip/model.safetensors" in a
+    assert "style_layer_weights: null" in a and "dirpath: runs/small16x_skip_adv/checkpoints" in a
 
 
 def test_progress_bar_counts_to_max_steps_also_after_resume(data, tmp_path):
