@@ -94,8 +94,8 @@ def main() -> None:
                     out = st.stylize(c, s, content_size=a.size, style_size=a.size).clamp(0, 1)[None]
                     ref = resize_image(load_image(s), a.size)[None]
                     genuine += _losses(ev.features(out), ev.features(ref), ev.layers)
-                    for k, (enc, heads, st) in enumerate(proxies):
-                        proxy[k] += _losses(heads(enc(out, st)), heads(enc(ref, st)), st)
+                    for k, (enc, heads, stages) in enumerate(proxies):
+                        proxy[k] += _losses(heads(enc(out, stages)), heads(enc(ref, stages)), stages)
         n = len(contents) * len(styles)
         g, q = genuine / n, torch.cat(proxy) / n
         print(f"| {model} | {' | '.join(f'{v:.3f}' for v in g)} | {float(g.sum()):.3f} | "
