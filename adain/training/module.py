@@ -13,7 +13,8 @@ schedule) through a ``LambdaLR`` stepped every optimiser step.
 
 Checkpoints hold the decoder only; the encoder is recorded by name, weights path and sha256 and
 re-attached on load (``store_encoder=True`` keeps its weights too; a random-weight encoder,
-used in tests and benchmarks, is always stored).
+used in tests and benchmarks, is always stored). A separate style-loss network
+(``loss_network``) is recorded the same way and never stored.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from adain.errors import UsageError
 from adain.nets.decoder import add_skips, build_decoder, load_decoder, widen_decoder
 from adain.nets.discriminator import PatchDiscriminator
-from adain.nets.encoder import STAGES, AuxHeads
+from adain.nets.encoder import STAGES, AuxHeads, Encoder
 from adain.nets.network import AdaINNet
 from adain.ops.losses import hinge_d_loss, hinge_g_loss, mean_std_loss, total_variation
 from adain.ops.stats import adain, calc_mean_std
@@ -41,6 +42,8 @@ from adain.weights.loading import (
 )
 
 __all__ = ["AdaINLitModule"]
+
+LOSS_NET_PREFIX = "loss_net."
 
 
 class AdaINLitModule(L.LightningModule):
@@ -76,6 +79,13 @@ class AdaINLitModule(L.LightningModule):
         store_encoder: also store encoder weights in checkpoints.
         style_features: ``encoder`` (style loss on the encoder's own features, the paper) or
             ``aux`` (``vgg19_small16x`` only: on its distillation heads, ≈ VGG-19 feature space).
+        loss_network: a second, frozen encoder (registry name, e.g. ``vgg19_imagenet``) whose
+            features the style loss is measured on instead of the encoder's: a small encoder's
+            decoder trained against a full VGG-19's statistics (the content loss stays on the
+            encoder's code, which is what the decoder inverts). ``None``: the encoder itself.
+            Never the weights a model is evaluated with.
+        loss_network_weights: its weights file (``None``: the registry's download, cached and
+            verified; ``"random"``: seeded random weights, tests only).
         adv_weight: weight of an adversarial texture loss (0 = off, the paper): a PatchGAN
             discriminator learns to tell style crops from decoded images (hinge loss) and the
             decoder is asked to fool it.
@@ -102,6 +112,8 @@ class AdaINLitModule(L.LightningModule):
         compile: bool = False,
         store_encoder: bool = False,
         style_features: str = "encoder",
+        loss_network: str | None = None,
+        loss_network_weights: str | None = None,
         adv_weight: float = 0.0,
         adv_lr: float = 1e-4,
         disc_width: int = 32,
@@ -154,17 +166,27 @@ class AdaINLitModule(L.LightningModule):
         self.net = AdaINNet(enc, decoder)
         if style_features not in ("encoder", "aux"):
             raise UsageError(f"model.style_features must be 'encoder' or 'aux', got {style_features!r}")
+        if loss_network is not None and style_features == "aux":
+            raise UsageError("model.loss_network and model.style_features='aux' are two style-loss networks")
         self.aux: AuxHeads | None = None
         if style_features == "aux":
             wpath = self.encoder_info["encoder_weights"]
             if wpath == RANDOM:
                 raise UsageError("model.style_features='aux' needs real encoder weights with distillation heads")
             self.aux = AuxHeads(load_state_dict_file(wpath), style_layers, wpath)
+        self.loss_net: Encoder | None = None
+        self.loss_network_info: dict[str, Any] | None = None
+        if loss_network is not None:
+            self.loss_net, self.loss_network_info = make_encoder(loss_network, loss_network_weights, seed=1)
+        elif loss_network_weights is not None:
+            raise UsageError("model.loss_network_weights needs model.loss_network (the network's name)")
         self.style_layers = tuple(s for s in enc.stages if s in style_layers)
         given = dict(zip(style_layers, style_layer_weights or [1.0] * len(style_layers)))
         self.style_layer_weights = {k: float(given[k]) for k in self.style_layers}
         if channels_last:
             self.net.to(memory_format=torch.channels_last)
+            if self.loss_net is not None:
+                self.loss_net.to(memory_format=torch.channels_last)
         self._decode = torch.compile(self.net.decoder) if compile else self.net.decoder
         self.disc: PatchDiscriminator | None = PatchDiscriminator(disc_width) if adv_weight > 0 else None
         if self.disc is not None and channels_last:
@@ -182,18 +204,26 @@ class AdaINLitModule(L.LightningModule):
         content, style = self._mf(content), self._mf(style)
         with torch.no_grad():
             # content and style in one encoder call: one pass over a batch of 2N is faster than two
+            wanted = (set(self.style_layers) if self.loss_net is None else set()) | code
             if content.shape == style.shape:
-                feats = enc(torch.cat([content, style]), set(self.style_layers) | code)
+                feats = enc(torch.cat([content, style]), wanted)
                 n = content.shape[0]
                 c_code = net.code_of({k: v[:n] for k, v in feats.items()})
                 s_feats = {k: v[n:] for k, v in feats.items()}
             else:
                 c_code = net.code_of(enc(content, code))
-                s_feats = enc(style, set(self.style_layers) | code)
+                s_feats = enc(style, wanted)
             target = adain(c_code, net.code_of(s_feats))
-            s_style = self.aux(s_feats) if self.aux is not None else s_feats
+            s_style = self._style_features(style, s_feats)
             s_stats = {k: calc_mean_std(s_style[k]) for k in self.style_layers}
         return target, s_stats
+
+    def _style_features(self, images: Tensor, feats: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The features the style loss compares: the loss network's of ``images``, else the
+        encoder's ``feats`` (through the distillation heads with ``style_features='aux'``)."""
+        if self.loss_net is not None:
+            return self.loss_net(images, self.style_layers)
+        return self.aux(feats) if self.aux is not None else feats
 
     def output_losses(
         self, out: Tensor, target: Tensor, s_stats: dict[str, tuple[Tensor, Tensor]], style: Tensor | None = None
@@ -208,8 +238,8 @@ class AdaINLitModule(L.LightningModule):
         parameter gets a gradient in every step (plain DDP), and resume stays exact.
         """
         last = self.net.encoder.last_stage
-        o_feats = self.net.encoder(out, set(self.style_layers) | {last})
-        o_style = self.aux(o_feats) if self.aux is not None else o_feats
+        o_feats = self.net.encoder(out, (set(self.style_layers) if self.loss_net is None else set()) | {last})
+        o_style = self._style_features(out, o_feats)
         loss_c = F.mse_loss(o_feats[last].float(), self.net.deepest(target))
         loss_s = sum(self.style_layer_weights[k] * mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
         loss_tv = total_variation(out.float()) if self.hparams.tv_weight > 0 else out.new_zeros(())
@@ -291,6 +321,11 @@ class AdaINLitModule(L.LightningModule):
             "decoder_widths": list(self.net.decoder.widths),
             "decoder_skips": [self.net.encoder.stages[b] for b in self.net.decoder.skip_widths],
         }
+        if self.loss_network_info is not None:
+            checkpoint["adain"]["loss_network"] = self.loss_network_info
+        sd = checkpoint["state_dict"]
+        for k in [k for k in sd if k.startswith(LOSS_NET_PREFIX)]:  # rebuilt from its file on load
+            del sd[k]
         keep_encoder = self.hparams.store_encoder or self.encoder_info["encoder_weights"] == RANDOM
         if not keep_encoder:
             sd = checkpoint["state_dict"]
@@ -299,6 +334,9 @@ class AdaINLitModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         sd = checkpoint["state_dict"]
+        if self.loss_net is not None:
+            for k, v in self.loss_net.state_dict().items():
+                sd[LOSS_NET_PREFIX + k] = v
         if not any(k.startswith(ENCODER_PREFIX) for k in sd):
             for k, v in self.net.encoder.state_dict().items():
                 sd[ENCODER_PREFIX + k] = v

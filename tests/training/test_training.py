@@ -18,6 +18,7 @@ from adain import functional as AF
 from adain.cli.stylize import infer_main
 from adain.cli.train import train_main
 from adain.errors import AdainError, ImageError, WeightsError
+from adain.nets.names import STAGES
 from adain.training.data import ContentStyleDataModule
 from adain.training.module import AdaINLitModule
 from tests.helpers import REPO, make_image
@@ -172,16 +173,21 @@ def _decoder_after(data, root: Path, steps: int, resume: Path | None = None, *ex
 
 
 SKIPS = ("--model.decoder_skips=[relu1_1,relu2_1,relu3_1]", "--model.base_lr_scale=0.5")
+LOSS_NET = ("--model.loss_network=vgg19_small16x", "--model.loss_network_weights=random")
 
 
-@pytest.mark.parametrize("extra", [(), ("--model.adv_weight=0.1",), SKIPS], ids=["plain", "adversarial", "skips"])
+@pytest.mark.parametrize(
+    "extra",
+    [(), ("--model.adv_weight=0.1",), SKIPS, LOSS_NET],
+    ids=["plain", "adversarial", "skips", "loss-network"],
+)
 def test_resume_is_exact(data, tmp_path, extra):
     straight, step_a, lr_a = _decoder_after(data, tmp_path / "a", 6, None, *extra)
     _decoder_after(data, tmp_path / "b", 3, None, *extra)
     resumed, step_b, lr_b = _decoder_after(
         data, tmp_path / "b2", 6, tmp_path / "b" / "checkpoints" / "last.ckpt", *extra
     )
-    if extra and extra != SKIPS:
+    if extra and extra[0].startswith("--model.adv"):
         assert any(k.startswith("disc.") for k in straight)  # the discriminator resumes exactly too
     assert step_a == step_b == 6
     scale = 0.5 if extra == SKIPS else 1.0  # the first group holds the decoder's base weights
@@ -319,6 +325,40 @@ def test_module_rejects_bad_hparams():
             AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", style_layer_weights=bad)
 
 
+def test_loss_network_measures_the_style_loss_and_stays_out_of_checkpoints(data, tmp_path):
+    """With ``loss_network`` the style statistics (targets and outputs) come from that network;
+    the content loss stays on the encoder's code; checkpoints record it but do not store it."""
+    module = AdaINLitModule(
+        encoder="vgg19_small16x", encoder_weights="random", loss_network="vgg19_small16x", loss_network_weights="random"
+    )
+    loss_net, enc = module.loss_net, module.net.encoder
+    assert loss_net is not None and not torch.equal(loss_net.conv11.weight, enc.conv11.weight)
+    torch.manual_seed(2)
+    c, s = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        target, stats = module.compute_targets(c, s)
+        ref = {k: AF.calc_mean_std(v) for k, v in loss_net(s).items()}
+        out = module.net.decode(target)
+        losses = module.output_losses(out, target, stats)
+        feats = loss_net(out)
+        style = sum(AF.mean_std_loss(feats[k], *ref[k]) for k in STAGES)
+        content = torch.nn.functional.mse_loss(enc(out, ["relu4_1"])["relu4_1"], target)
+    for k in STAGES:
+        torch.testing.assert_close(stats[k], ref[k])
+    torch.testing.assert_close(losses["loss_style"], style)
+    torch.testing.assert_close(losses["loss_content"], content)
+    with pytest.raises(ValueError, match="two style-loss networks"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", loss_network="vgg19_small16x",
+                       style_features="aux")  # fmt: skip
+    with pytest.raises(ValueError, match="needs model.loss_network"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", loss_network_weights="x.pth")
+
+    train_main(fit_args(data, tmp_path / "run", *LOSS_NET))
+    ckpt = torch.load(next((tmp_path / "run").rglob("*.ckpt")), map_location="cpu", weights_only=False)
+    assert not any(k.startswith("loss_net.") for k in ckpt["state_dict"])
+    assert ckpt["adain"]["loss_network"]["encoder"] == "vgg19_small16x"
+
+
 def test_style_layer_weights_weigh_each_layer_term():
     """The style loss is the weighted sum of the per-layer mean/std losses (weights in the order
     of ``style_layers``, whatever order that is)."""
@@ -443,6 +483,7 @@ def test_small16x_configs_parse(capsys):
     wide = [*stage1, "--config", str(REPO / "configs" / "small16x_wide.yaml")]
     skip = [*stage1, "--config", str(REPO / "configs" / "small16x_skip.yaml")]  # multi-level (small16x-skip)
     adv = [*skip, "--config", str(REPO / "configs" / "small16x_skip_adv.yaml")]  # + the texture critic
+    vgg = [*skip, "--config", str(REPO / "configs" / "small16x_skip_vgg.yaml")]  # style loss on ImageNet VGG-19
     outs = {}
     for name, args, expect in (
         ("stage 1", stage1, "max_steps: 2500"),
@@ -451,6 +492,7 @@ def test_small16x_configs_parse(capsys):
         ("wide", wide, "- 128"),
         ("skip", skip, "- relu3_1"),
         ("adv", adv, "adv_weight: 0.1"),
+        ("vgg", vgg, "loss_network: vgg19_imagenet"),
     ):
         with pytest.raises(SystemExit) as e:
             train_main(["fit", *args, "--print_config"])
@@ -469,6 +511,7 @@ def test_small16x_configs_parse(capsys):
     a = outs["adv"]
     assert "decoder_skips:" in a and "decoder_init: adain/pretrained/small16x_skip/model.safetensors" in a
     assert "style_layer_weights: null" in a and "dirpath: runs/small16x_skip_adv/checkpoints" in a
+    assert "style_features: encoder" in outs["vgg"] and "decoder_skips:" in outs["vgg"]
 
 
 def test_progress_bar_counts_to_max_steps_also_after_resume(data, tmp_path):
