@@ -27,24 +27,24 @@ from adain.io.images import load_image, resize_image
 from adain.methods.evaluation import EvalEncoder
 from adain.methods.stylizer import Stylizer
 from adain.nets.encoder import AuxHeads, build_encoder, load_encoder_state_dict
-from adain.nets.names import STAGES
-from adain.ops.stats import calc_mean_std
+from adain.ops.losses import mean_std_loss
+from adain.ops.stats import TensorStats, calc_mean_std
 from adain.weights.loading import load_state_dict_file
 
 
-def _losses(out: dict[str, torch.Tensor], ref: dict[str, torch.Tensor], layers: tuple[str, ...]) -> torch.Tensor:
-    vals = []
-    for layer in layers:
-        (mo, so), (mr, sr) = calc_mean_std(out[layer]), calc_mean_std(ref[layer])
-        vals.append(float(((mo - mr) ** 2).mean() + ((so - sr) ** 2).mean()))
-    return torch.tensor(vals)
+def _losses(out: dict[str, torch.Tensor], ref: dict[str, TensorStats], layers: tuple[str, ...]) -> torch.Tensor:
+    """The paper's mean/std style loss of ``out`` at each layer against the reference statistics."""
+    return torch.tensor([float(mean_std_loss(out[layer], *ref[layer])) for layer in layers])
+
+
+def _stats(feats: dict[str, torch.Tensor]) -> dict[str, TensorStats]:
+    return {k: calc_mean_std(v) for k, v in feats.items()}
 
 
 def _proxy(path: Path) -> tuple[torch.nn.Module, AuxHeads, tuple[str, ...]]:
     """A distilled encoder ``kSE.pth`` with its heads, to the deepest stage (≤ relu4_1) it has heads for."""
     sd = load_state_dict_file(path)
-    flat = sd.get("model", sd) if isinstance(sd.get("model"), dict) else sd
-    stages = tuple(x for x in STAGES if f"conv{x[4]}1_aux.weight" in flat)
+    stages = AuxHeads.stages_in(sd)
     if not stages:
         raise SystemExit(f"{path}: no distillation heads (conv11_aux …)")
     enc = build_encoder("vgg19_small16x", stages[-1])
@@ -83,19 +83,24 @@ def main() -> None:
     print(f"| model | {' | '.join(f'evaluator {x}' for x in ev.layers)} | evaluator sum | "
           f"{' | '.join(f'{f.stem} {x}' for f, (_, _, st) in zip(a.proxy, proxies) for x in st)} |")  # fmt: skip
     print("|---" * (2 + len(ev.layers) + sum(len(st) for _, _, st in proxies)) + "|")
+    refs = {}  # each style's reference statistics, by the evaluator and by every proxy: computed once
+    with torch.no_grad():
+        for s in styles:
+            img = resize_image(load_image(s), a.size)[None]
+            refs[s] = (_stats(ev.features(img)), [_stats(heads(enc(img, st))) for enc, heads, st in proxies])
     for model in a.models:
         kw = {"backend": "torch", "precision": "fp32"}
-        st = Stylizer.from_checkpoint(model, **kw) if model.endswith(".ckpt") else Stylizer.from_pretrained(model, **kw)
+        stylizer = (Stylizer.from_checkpoint if model.endswith(".ckpt") else Stylizer.from_pretrained)(model, **kw)
         genuine = torch.zeros(len(ev.layers))
-        proxy = [torch.zeros(len(st)) for _, _, st in proxies]
+        proxy = [torch.zeros(len(stages)) for _, _, stages in proxies]
         with torch.no_grad():
             for c in contents:
                 for s in styles:
-                    out = st.stylize(c, s, content_size=a.size, style_size=a.size).clamp(0, 1)[None]
-                    ref = resize_image(load_image(s), a.size)[None]
-                    genuine += _losses(ev.features(out), ev.features(ref), ev.layers)
-                    for k, (enc, heads, stages) in enumerate(proxies):
-                        proxy[k] += _losses(heads(enc(out, stages)), heads(enc(ref, stages)), stages)
+                    out = stylizer.stylize(c, s, content_size=a.size, style_size=a.size).clamp(0, 1)[None]
+                    ref_genuine, ref_proxies = refs[s]
+                    genuine += _losses(ev.features(out), ref_genuine, ev.layers)
+                    for k, ((enc, heads, stages), ref) in enumerate(zip(proxies, ref_proxies)):
+                        proxy[k] += _losses(heads(enc(out, stages)), ref, stages)
         n = len(contents) * len(styles)
         g, q = genuine / n, torch.cat(proxy) / n
         print(f"| {model} | {' | '.join(f'{v:.3f}' for v in g)} | {float(g.sum()):.3f} | "

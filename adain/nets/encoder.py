@@ -262,6 +262,12 @@ class AuxHeads(nn.Module):
         self.requires_grad_(False)
         super().train(False)
 
+    @staticmethod
+    def stages_in(state_dict: Mapping[str, Tensor]) -> tuple[str, ...]:
+        """The stages a weights file has distillation heads for (``conv11_aux`` → relu1_1 …)."""
+        sd = _unwrap(state_dict)
+        return tuple(st for st in STAGES if f"conv{st[4]}1_aux.weight" in sd)
+
     def train(self, mode: bool = True) -> AuxHeads:
         return super().train(False)
 

@@ -189,12 +189,20 @@ class _Graphs:
         return np.array(compiled.create_infer_request().infer([x])[compiled.outputs[0]])
 
 
-def _quantize(graphs: _Graphs, name: str, samples: list[np.ndarray]) -> Any:
+def _convolutions(model: Any) -> list[str]:
+    """Names of a graph's convolutions, in order (what NNCF's ignored scopes name)."""
+    return [op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() == "Convolution"]
+
+
+def _quantize(graphs: _Graphs, name: str, samples: list[np.ndarray], keep_float: list[str] | None = None) -> Any:
+    """``name``'s graph in int8 but for ``keep_float`` (default: the decoder's RGB output layer, the
+    encoder's layer on raw pixels)."""
     import nncf
 
     model = graphs.core.read_model(str(graphs.dir / f"{name}.onnx"))
-    convs = [op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() == "Convolution"]
-    keep_float = [convs[-1]] if name == "decode" else [convs[0]]  # the RGB output; the raw pixels
+    if keep_float is None:
+        convs = _convolutions(model)
+        keep_float = [convs[-1]] if name == "decode" else [convs[0]]
     return nncf.quantize(
         model,
         nncf.Dataset(samples),
@@ -202,6 +210,21 @@ def _quantize(graphs: _Graphs, name: str, samples: list[np.ndarray]) -> Any:
         subset_size=len(samples),
         ignored_scope=nncf.IgnoredScope(names=keep_float),
     )
+
+
+def _calibration_samples(
+    graphs: _Graphs, calibration: str | os.PathLike[str] | None, stride: int
+) -> tuple[list[np.ndarray], list[np.ndarray], str]:
+    """NNCF's samples for the ``encode`` graph (images) and the ``decode`` graph (AdaIN targets of
+    content/style pairs by the fp32 encoder, at alpha 1 and 0.5), and where the images came from."""
+    images, source = calibration_images(calibration, 2 * _CALIBRATION_PAIRS)
+    enc_samples = [pad_to_multiple(img[None], stride) for img in images]
+    dec_samples = []
+    for c, s in zip(enc_samples[::2], enc_samples[1::2]):
+        code = graphs.run(graphs.fp32["encode"], c)
+        s_mean, s_std = code_stats(graphs.run(graphs.fp32["encode"], s))
+        dec_samples += [adain_mix(code, s_mean, s_std, a) for a in (1.0, 0.5)]
+    return enc_samples, dec_samples, source
 
 
 def _measure(
@@ -240,9 +263,8 @@ def quantize_model(
     Raises:
         UsageError: NNCF is not installed, or the calibration folder is unusable.
     """
-    _quiet_nncf()
     try:
-        import nncf  # noqa: F401
+        _quiet_nncf()
     except ImportError as e:
         raise UsageError("--precision int8 needs NNCF: pip install 'adain[int8]' (or pip install nncf)") from e
     import tempfile
@@ -252,14 +274,7 @@ def quantize_model(
     from adain.io.atomic import atomic_path
 
     graphs = _Graphs(directory)
-    images, source = calibration_images(calibration, 2 * _CALIBRATION_PAIRS)
-    contents, styles = images[::2], images[1::2]
-    enc_samples = [pad_to_multiple(img[None], stride) for img in images]
-    dec_samples = []
-    for c, s in zip(contents, styles):
-        code = graphs.run(graphs.fp32["encode"], pad_to_multiple(c[None], stride))
-        s_mean, s_std = code_stats(graphs.run(graphs.fp32["encode"], pad_to_multiple(s[None], stride)))
-        dec_samples += [adain_mix(code, s_mean, s_std, a) for a in (1.0, 0.5)]
+    enc_samples, dec_samples, source = _calibration_samples(graphs, calibration, stride)
     held_out = [(dead_leaves(_SIZE, 10_000 + 2 * i), dead_leaves(_SIZE, 10_001 + 2 * i)) for i in range(_GATE_PAIRS)]
 
     int8 = {"encode": _quantize(graphs, "encode", enc_samples), "decode": _quantize(graphs, "decode", dec_samples)}
@@ -294,7 +309,10 @@ def quantize_model(
 
 
 def _quiet_nncf() -> None:
+    """Import NNCF with its INFO log off (its import sets its logger's level, so set it after)."""
     import logging
+
+    import nncf  # noqa: F401
 
     logging.getLogger("nncf").setLevel(logging.ERROR)  # (its progress bars stay: calibration takes seconds)
     logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # NNCF imports torch: no CUDA notes

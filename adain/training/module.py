@@ -204,7 +204,7 @@ class AdaINLitModule(L.LightningModule):
         content, style = self._mf(content), self._mf(style)
         with torch.no_grad():
             # content and style in one encoder call: one pass over a batch of 2N is faster than two
-            wanted = (set(self.style_layers) if self.loss_net is None else set()) | code
+            wanted = self._encoder_style_stages | code
             if content.shape == style.shape:
                 feats = enc(torch.cat([content, style]), wanted)
                 n = content.shape[0]
@@ -217,6 +217,11 @@ class AdaINLitModule(L.LightningModule):
             s_style = self._style_features(style, s_feats)
             s_stats = {k: calc_mean_std(s_style[k]) for k in self.style_layers}
         return target, s_stats
+
+    @property
+    def _encoder_style_stages(self) -> set[str]:
+        """Stages the encoder must give for the style loss (none when a loss network measures it)."""
+        return set(self.style_layers) if self.loss_net is None else set()
 
     def _style_features(self, images: Tensor, feats: dict[str, Tensor]) -> dict[str, Tensor]:
         """The features the style loss compares: the loss network's of ``images``, else the
@@ -238,7 +243,7 @@ class AdaINLitModule(L.LightningModule):
         parameter gets a gradient in every step (plain DDP), and resume stays exact.
         """
         last = self.net.encoder.last_stage
-        o_feats = self.net.encoder(out, (set(self.style_layers) if self.loss_net is None else set()) | {last})
+        o_feats = self.net.encoder(out, self._encoder_style_stages | {last})
         o_style = self._style_features(out, o_feats)
         loss_c = F.mse_loss(o_feats[last].float(), self.net.deepest(target))
         loss_s = sum(self.style_layer_weights[k] * mean_std_loss(o_style[k], *s_stats[k]) for k in self.style_layers)
@@ -328,7 +333,6 @@ class AdaINLitModule(L.LightningModule):
             del sd[k]
         keep_encoder = self.hparams.store_encoder or self.encoder_info["encoder_weights"] == RANDOM
         if not keep_encoder:
-            sd = checkpoint["state_dict"]
             for k in [k for k in sd if k.startswith(ENCODER_PREFIX)]:
                 del sd[k]
 

@@ -215,3 +215,14 @@ def test_color_distance_sees_colour_and_ignores_layout():
     grey = torch.full((3, 32, 32), 0.5)
     assert color_distance(color_histogram(red), color_histogram(grey)) > 0.99
     assert 0 < color_distance(h, color_histogram(red)) <= 1
+
+
+def test_aux_heads_stages_in_lists_the_heads_a_file_has():
+    from adain.nets.encoder import AuxHeads
+
+    def head(cin: int, cout: int) -> dict[str, torch.Tensor]:
+        return {"weight": torch.zeros(cout, cin, 1, 1), "bias": torch.zeros(cout)}
+
+    sd = {f"conv{k}1_aux.{n}": v for k, (ci, co) in ((1, (16, 64)), (3, (64, 256))) for n, v in head(ci, co).items()}
+    assert AuxHeads.stages_in({"model": sd, "epoch": 3}) == ("relu1_1", "relu3_1")  # the public files' wrapper
+    assert AuxHeads.stages_in({"conv11.weight": torch.zeros(1)}) == ()
