@@ -30,7 +30,16 @@ from adain.errors import ArchitectureError, UsageError
 from adain.nets.names import STAGES
 from adain.nets.state_dict import load_strict
 
-__all__ = ["AuxHeads", "ENCODERS", "Encoder", "EncoderSpec", "STAGES", "build_encoder", "load_encoder_state_dict"]
+__all__ = [
+    "AuxHeads",
+    "ENCODERS",
+    "Encoder",
+    "EncoderSpec",
+    "STAGES",
+    "build_encoder",
+    "load_encoder_state_dict",
+    "prefix_stage",
+]
 
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -235,6 +244,48 @@ def load_encoder_state_dict(encoder: nn.Module, state_dict: Mapping[str, Tensor]
             architecture.
     """
     load_strict(encoder, _unwrap(state_dict), source, getattr(encoder, "name", "model"), allow_extra=True)
+
+
+def prefix_stage(name: str, state_dict: Mapping[str, Tensor], source: str = "state_dict") -> str:
+    """The deepest stage a (possibly partial) weights file of encoder ``name`` covers.
+
+    A partial file is a *prefix* of the encoder: every layer up to some ``relu{k}_1`` with the
+    right shapes (e.g. the genuine normalised VGG-19 up to relu3_1), and nothing that is not a
+    layer of the encoder. Deeper layers of a full file (conv4_2 … of ``vgg_normalised.pth``) are
+    allowed when it covers relu4_1.
+
+    Raises:
+        ArchitectureError: in one line naming ``source``: no layer of the encoder, a layer of
+            another shape, a hole (a layer missing before a deeper one the file has), or a key
+            that is not a layer of the encoder.
+    """
+    sd = _unwrap(state_dict)
+    full = build_encoder(name).state_dict()
+    order = list(full)
+    for key in order:
+        if key in sd and tuple(sd[key].shape) != tuple(full[key].shape):
+            raise ArchitectureError(
+                f"{source}: not a prefix of {name}: key {key!r} has shape {tuple(sd[key].shape)}, "
+                f"expected {tuple(full[key].shape)}"
+            )
+    present = [k in sd for k in order]
+    n = present.index(False) if False in present else len(order)
+    if any(present[n:]):
+        hole = order[n]
+        later = order[n + present[n:].index(True)]
+        raise ArchitectureError(f"{source}: not a prefix of {name}: it has {later!r} but not {hole!r} before it")
+    covered = ""
+    for stage in STAGES:
+        if all(k in sd for k in build_encoder(name, stage).state_dict()):
+            covered = stage
+    if not covered:
+        example = list(sd)[:3]
+        raise ArchitectureError(f"{source}: not a prefix of {name}: it does not reach relu1_1 (keys {example})")
+    extras = [k for k in sd if k not in full and "_aux." not in k]  # distillation heads are not layers
+    if n < len(order) and extras:
+        extra = extras[0]
+        raise ArchitectureError(f"{source}: not a prefix of {name}: unexpected key {extra!r}")
+    return covered
 
 
 class AuxHeads(nn.Module):

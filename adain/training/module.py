@@ -39,6 +39,7 @@ from adain.weights.loading import (
     RANDOM,
     load_state_dict_file,
     make_encoder,
+    make_loss_network,
 )
 
 __all__ = ["AdaINLitModule"]
@@ -79,13 +80,15 @@ class AdaINLitModule(L.LightningModule):
         store_encoder: also store encoder weights in checkpoints.
         style_features: ``encoder`` (style loss on the encoder's own features, the paper) or
             ``aux`` (``vgg19_small16x`` only: on its distillation heads, ≈ VGG-19 feature space).
-        loss_network: a second, frozen encoder (registry name, e.g. ``vgg19_imagenet``) whose
+        loss_network: a second, frozen encoder (registry name, e.g. ``vgg19_normalised``) whose
             features the style loss is measured on instead of the encoder's: a small encoder's
             decoder trained against a full VGG-19's statistics (the content loss stays on the
             encoder's code, which is what the decoder inverts). ``None``: the encoder itself.
-            Never the weights a model is evaluated with.
         loss_network_weights: its weights file (``None``: the registry's download, cached and
-            verified; ``"random"``: seeded random weights, tests only).
+            verified; ``"random"``: seeded random weights, tests only). A *partial* file — any
+            prefix of the encoder, e.g. the genuine normalised VGG-19 up to relu3_1 — gives the
+            style layers it reaches; the deeper ones are measured as ``style_features`` says
+            (on the encoder's features or its distillation heads).
         adv_weight: weight of an adversarial texture loss (0 = off, the paper): a PatchGAN
             discriminator learns to tell style crops from decoded images (hinge loss) and the
             decoder is asked to fool it.
@@ -166,21 +169,24 @@ class AdaINLitModule(L.LightningModule):
         self.net = AdaINNet(enc, decoder)
         if style_features not in ("encoder", "aux"):
             raise UsageError(f"model.style_features must be 'encoder' or 'aux', got {style_features!r}")
-        if loss_network is not None and style_features == "aux":
-            raise UsageError("model.loss_network and model.style_features='aux' are two style-loss networks")
+        self.loss_net: Encoder | None = None
+        self.loss_network_info: dict[str, Any] | None = None
+        if loss_network is not None:
+            self.loss_net, self.loss_network_info = make_loss_network(loss_network, loss_network_weights)
+        elif loss_network_weights is not None:
+            raise UsageError("model.loss_network_weights needs model.loss_network (the network's name)")
+        self.style_layers = tuple(s for s in enc.stages if s in style_layers)
+        #: style layers the loss network measures; the rest are measured on the encoder (or its heads)
+        self.loss_net_layers = tuple(s for s in self.style_layers if self.loss_net and s in self.loss_net.stages)
+        rest = [s for s in self.style_layers if s not in self.loss_net_layers]
+        if style_features == "aux" and not rest:
+            raise UsageError("model.loss_network measures every style layer: model.style_features='aux' has none left")
         self.aux: AuxHeads | None = None
         if style_features == "aux":
             wpath = self.encoder_info["encoder_weights"]
             if wpath == RANDOM:
                 raise UsageError("model.style_features='aux' needs real encoder weights with distillation heads")
-            self.aux = AuxHeads(load_state_dict_file(wpath), style_layers, wpath)
-        self.loss_net: Encoder | None = None
-        self.loss_network_info: dict[str, Any] | None = None
-        if loss_network is not None:
-            self.loss_net, self.loss_network_info = make_encoder(loss_network, loss_network_weights, seed=1)
-        elif loss_network_weights is not None:
-            raise UsageError("model.loss_network_weights needs model.loss_network (the network's name)")
-        self.style_layers = tuple(s for s in enc.stages if s in style_layers)
+            self.aux = AuxHeads(load_state_dict_file(wpath), rest, wpath)
         given = dict(zip(style_layers, style_layer_weights or [1.0] * len(style_layers)))
         self.style_layer_weights = {k: float(given[k]) for k in self.style_layers}
         if channels_last:
@@ -220,15 +226,18 @@ class AdaINLitModule(L.LightningModule):
 
     @property
     def _encoder_style_stages(self) -> set[str]:
-        """Stages the encoder must give for the style loss (none when a loss network measures it)."""
-        return set(self.style_layers) if self.loss_net is None else set()
+        """Stages the encoder must give for the style loss (those the loss network does not measure)."""
+        return set(self.style_layers) - set(self.loss_net_layers)
 
     def _style_features(self, images: Tensor, feats: dict[str, Tensor]) -> dict[str, Tensor]:
-        """The features the style loss compares: the loss network's of ``images``, else the
-        encoder's ``feats`` (through the distillation heads with ``style_features='aux'``)."""
-        if self.loss_net is not None:
-            return self.loss_net(images, self.style_layers)
-        return self.aux(feats) if self.aux is not None else feats
+        """The features the style loss compares: the loss network's of ``images`` for the layers it
+        reaches, the encoder's ``feats`` for the others (through the distillation heads with
+        ``style_features='aux'``)."""
+        rest = {k: v for k, v in feats.items() if k in self._encoder_style_stages}
+        out = self.aux(rest) if self.aux is not None else rest
+        if self.loss_net is not None and self.loss_net_layers:
+            out.update(self.loss_net(images, self.loss_net_layers))
+        return out
 
     def output_losses(
         self, out: Tensor, target: Tensor, s_stats: dict[str, tuple[Tensor, Tensor]], style: Tensor | None = None

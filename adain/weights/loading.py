@@ -13,7 +13,7 @@ import torch
 
 from adain.errors import WeightsError
 from adain.nets.decoder import Decoder, load_decoder
-from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
+from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict, prefix_stage
 from adain.nets.network import AdaINNet
 from adain.weights.download import model_files, registered_digests, resolve_weights, sha256_file
 from adain.weights.files import load_encoder, load_state_dict_file
@@ -30,6 +30,7 @@ __all__ = [
     "load_pretrained",
     "load_state_dict_file",
     "make_encoder",
+    "make_loss_network",
 ]
 
 
@@ -100,6 +101,33 @@ def make_encoder(name: str, weights: str | None, seed: int = 0) -> tuple[Encoder
     key = ENCODER_WEIGHTS.get(name)
     encoder, path = load_encoder(name, weights, key if weights is None else None)
     return encoder, {"encoder": name, "encoder_weights": str(path), "encoder_sha256": sha256_file(path)}
+
+
+def make_loss_network(name: str, weights: str | None, seed: int = 1) -> tuple[Encoder, dict[str, Any]]:
+    """A frozen style-loss network + its record: as :func:`make_encoder`, but a weights *file* may
+    be a prefix of the encoder (e.g. the genuine normalised VGG-19 up to relu3_1): the network is
+    then built to the deepest stage the file covers (``record["stages"]``).
+
+    Raises:
+        WeightsError: a missing or unreadable file; ArchitectureError: a file that is not a prefix.
+    """
+    if weights is None or weights == RANDOM:
+        net, rec = make_encoder(name, weights, seed)
+        return net, {**rec, "stages": list(net.stages)}
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsError(f"{path}: loss network weights not found")
+    sd = load_state_dict_file(path)
+    last = prefix_stage(name, sd, str(path))
+    net = build_encoder(name, last)
+    load_encoder_state_dict(net, sd, str(path))
+    net.weights_path = str(path)
+    return net, {
+        "encoder": name,
+        "encoder_weights": str(path),
+        "encoder_sha256": sha256_file(path),
+        "stages": list(net.stages),
+    }
 
 
 def encoder_record(checkpoint: dict[str, Any], source: str = "checkpoint") -> dict[str, Any]:
