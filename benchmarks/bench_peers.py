@@ -33,12 +33,12 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 from torch import Tensor
+from torchvision.transforms.functional import to_pil_image, to_tensor
 
 from adain import Stylizer
-from adain.io.images import load_image, resize_image
 from adain.io.files import list_images
+from adain.io.images import load_image, resize_image
 from adain.methods.evaluation import EvalEncoder, evaluate, summarize
-from torchvision.transforms.functional import to_pil_image, to_tensor
 
 PEER = "magenta"
 
@@ -120,8 +120,9 @@ def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, 
         out = Path(tmp)
 
         def ours(inputs: Path, tag: str) -> list[str]:
+            dest = str(out / f"ours_{tag}")
             return [ours_exe, "--content", str(inputs), "--style", str(style), "--model", model,
-                    "--content-size", str(size), "--output", str(out / f"ours_{tag}"), "--overwrite", "--quiet"]  # fmt: skip
+                    "--content-size", str(size), "--output", dest, "--overwrite", "--quiet"]  # fmt: skip
 
         def peer(inputs: Path, tag: str) -> list[str]:
             dest = out / f"peer_{tag}"
@@ -226,7 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(metrics_table(methods, contents, styles, args.eval_weights, args.size))
     if args.time:
         photos = list_images([args.content])
-        print(time_table(photos[0], list_images([args.style])[0], args.content, args.size, args.repeats, args.models[-1]))
+        print(
+            time_table(photos[0], list_images([args.style])[0], args.content, args.size, args.repeats, args.models[-1])
+        )
     if args.grid:
         pairs = _pairs(args.pairs, args.content, args.style)
         sheet = grid_image(methods, pairs, args.size)

@@ -160,7 +160,8 @@ class Stylizer:
             style: one style (path, PIL, array, tensor or precomputed stats) or a list of them.
             alpha: 0 = content code only, 1 = full style (paper Eq. 14); in [0, 1].
             weights: blending weights for several styles (normalised to sum 1); default equal.
-            content_size / style_size: shorter side before encoding; 0 keeps the original.
+            content_size: shorter side of the content before encoding; 0 keeps the original.
+            style_size: shorter side of each style before encoding; 0 keeps the original.
             crop: centre-crop content and styles to squares.
             preserve_color: ``none``; ``coral`` (style re-coloured to the content's colour mean and
                 covariance before stylizing, as in the paper); ``luminance`` (stylize, then keep

@@ -49,15 +49,17 @@ __all__ = ["Batch", "ContentStyleDataModule", "PairStream", "decodable_images", 
 Batch = tuple[Tensor, Tensor, Tensor]
 
 
-def find_images(root: str | os.PathLike[str], what: str) -> list[Path]:
+def find_images(root: str | os.PathLike[str], what: str, option: str | None = None) -> list[Path]:
     """All image files under ``root`` (recursive, sorted).
 
     Raises:
-        ImageError: ``root`` missing, not a directory, or without images.
+        ImageError: ``root`` missing (naming ``option``, the setting that chooses it), not a
+            directory, or without images.
     """
     p = Path(root).expanduser()
     if not p.exists():
-        raise ImageError(f"{p}: {what} directory does not exist")
+        hint = f" (set --{option} to your {what} images)" if option else ""
+        raise ImageError(f"{p}: {what} directory does not exist{hint}")
     if not p.is_dir():
         raise ImageError(f"{p}: {what} directory is not a directory")
     files = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS)
@@ -284,11 +286,13 @@ class ContentStyleDataModule(L.LightningDataModule):
             return
         hp = self.hparams
         mp = hp.max_pixels
-        self.contents, bad_c = scan_images(find_images(hp.content_dir, "content"), "content", mp)
-        self.styles, bad_s = scan_images(find_images(hp.style_dir, "style"), "style", mp)
+        self.contents, bad_c = scan_images(find_images(hp.content_dir, "content", "data.content_dir"), "content", mp)
+        self.styles, bad_s = scan_images(find_images(hp.style_dir, "style", "data.style_dir"), "style", mp)
         self.skipped_at_scan = bad_c + bad_s
         if hp.val_content_dir:
-            self.val_contents, _ = scan_images(find_images(hp.val_content_dir, "validation content"), "content", mp)
+            self.val_contents, _ = scan_images(
+                find_images(hp.val_content_dir, "validation content", "data.val_content_dir"), "content", mp
+            )
             val_style = hp.val_style_dir or hp.style_dir
             self.val_styles, _ = scan_images(find_images(val_style, "validation style"), "style", mp)
         elif hp.val_holdout:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from adain import functional as AF
-from adain.errors import ArchitectureError, WeightsError
+from adain.errors import ArchitectureError, ImageError, WeightsError
 from adain.nets.encoder import build_encoder, prefix_stage
 from adain.training.module import AdaINLitModule
 from adain.weights.loading import make_loss_network
@@ -134,3 +134,29 @@ def test_the_genuine_relu3_file_is_a_prefix(shared):
     net, rec = make_loss_network("vgg19_normalised", str(path))
     assert net.stages == ("relu1_1", "relu2_1", "relu3_1")
     assert rec["encoder_sha256"].startswith("4ffff49a")
+
+
+def test_documented_recipes_run_on_a_machine_without_shared(data, tmp_path, monkeypatch):
+    """``configs/small16x.yaml`` (+ the skip and genuine-VGG overlays) with the user's own data and
+    weights, a temporary HOME and no ../shared: one step each (fast_dev_run), as the docs write it."""
+    from adain.cli.train import train_main
+    from tests.helpers import REPO
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ADAIN_HOME", str(tmp_path / "home" / "adain"))
+    monkeypatch.chdir(REPO)  # the configs name the built-in folders relative to a clone
+    c, s = data
+    cfg = REPO / "configs"
+    common = [f"--data.content_dir={c}", f"--data.style_dir={s}", "--data.num_workers=0", "--data.image_size=64",
+              "--data.crop_size=32", "--data.batch_size=2", "--data.val_holdout=1", "--trainer.fast_dev_run=true",
+              f"--trainer.default_root_dir={tmp_path / 'run'}", "--trainer.logger=false"]  # fmt: skip
+    stage1 = ["fit", "--config", str(cfg / "small16x.yaml")]
+    vgg = [*stage1, "--config", str(cfg / "small16x_skip.yaml"), "--config", str(cfg / "small16x_vgg.yaml"),
+           f"--model.loss_network_weights={_prefix_file(tmp_path, 'relu3_1')}"]  # fmt: skip
+    for args in (stage1, vgg):
+        cli = train_main([*args, *common])
+        assert cli.trainer.global_step == 1
+    assert cli.model.loss_net_layers == ("relu1_1", "relu2_1", "relu3_1") and cli.model.aux is not None
+    # without the data options the error names the option to set
+    with pytest.raises(ImageError, match=r"content directory does not exist \(set --data.content_dir"):
+        train_main([*stage1, *[a for a in common if not a.startswith(("--data.content_dir", "--data.style_dir"))]])

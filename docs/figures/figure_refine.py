@@ -1,7 +1,7 @@
 """The README picture of optimisation-based stylization: content | AdaIN | AdaIN + refine N | Gatys.
 
-    python benchmarks/figure_refine.py --pair ../shared/images/content/cornell.jpg ../shared/images/style/la_muse.jpg \
-        --pair ../shared/images/content/sailboat.jpg ../shared/images/style/sketch.png --output docs/refine.jpg
+    python docs/figures/figure_refine.py --pair images/content/cornell.jpg images/style/la_muse.jpg \
+        --pair images/content/sailboat.jpg images/style/sketch.png --output docs/refine.jpg
 
 One row per pair (the style is inset in the content's corner); prints seconds per method.
 """

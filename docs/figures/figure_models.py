@@ -1,6 +1,6 @@
 """A picture of two (or more) models side by side: content | style | model A | model B | …
 
-    python benchmarks/figure_models.py --models small16x small16x-skip --size 256 \
+    python docs/figures/figure_models.py --models small16x small16x-skip --size 256 \
         --pair ../shared/images/content/lenna.jpg ../shared/images/style/en_campo_gris.jpg \
         --pair ../shared/images/content/avril.jpg ../shared/images/style/impronte_d_artista.jpg \
         --pair … (9 pairs in docs/small16x_skip.jpg, the README's list) --output docs/small16x_skip.jpg

@@ -1,6 +1,6 @@
 """Training curves from a Lightning ``CSVLogger`` file as a PNG (one panel per metric; Pillow only).
 
-    python benchmarks/plot_curves.py runs/x/csv/version_0/metrics.csv docs/curves.png \
+    python docs/figures/plot_curves.py runs/x/csv/version_0/metrics.csv docs/curves.png \
         train/loss_generator train/loss_disc train/loss_adv train/loss_style
 """
 
