@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import signal
 import sys
 import threading
@@ -107,8 +108,32 @@ class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose mistakes are one line (and where to look), not the usage block:
     ``adain-stylize: error: argument --alpha: invalid float value: 'abc' (see adain-stylize --help)``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from adain import __version__
+
+        self.add_argument(
+            "--version",
+            action="version",
+            version=f"adain {__version__}"
+            if self.prog.startswith("python")
+            else f"{self.prog.split()[0]} {__version__}",
+        )
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
+
+    def _suggestion(self, message: str) -> str:
+        """``; did you mean --style-weights?`` for a mistyped option (the closest known one)."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        for word in message.split(":", 1)[1].split():
+            if word.startswith("--"):
+                close = difflib.get_close_matches(word.split("=", 1)[0], known, n=1, cutoff=0.75)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
 
 
 def size_type(text: str) -> int:

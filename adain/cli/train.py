@@ -29,6 +29,13 @@ class AdainCLI(LightningCLI):
     which checks ``--ckpt_path`` before anything is built or written, and whose default
     ``trainer.precision`` is picked for the machine (:func:`default_precision`)."""
 
+    def init_parser(self, **kwargs: Any) -> Any:
+        from adain import __version__
+
+        parser = super().init_parser(**kwargs)
+        parser.add_argument("--version", action="version", version=f"adain-train {__version__}")
+        return parser
+
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.set_defaults({"trainer.precision": default_precision()})
 

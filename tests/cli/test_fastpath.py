@@ -127,3 +127,21 @@ def test_an_unregistered_encoder_file_is_checked_once_not_on_every_run(tmp_path,
     for _ in range(2):
         r = _python(probe.format(args=bad), env)
         assert json.loads(r.stdout.strip().splitlines()[-1])[0] == 2 and "wrong.pth" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize(
+    "module,name",
+    [("adain.cli.stylize", "adain-stylize"), ("adain.cli.evaluate", "adain-evaluate"),
+     ("adain.cli.export", "adain-export"), ("adain.cli.studio.command", "adain-studio"),
+     ("adain.cli.train", "adain-train"), ("adain.weights", "adain")],
+)  # fmt: skip
+def test_every_command_says_its_version(module, name):
+    from adain import __version__
+
+    r = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == f"{name} {__version__}", (r.stdout, r.stderr)
+
+
+def test_a_mistyped_option_gets_a_suggestion():
+    r = subprocess.run([sys.executable, "-m", "adain.cli.stylize", "--alhpa", "0.5"], capture_output=True, text=True)
+    assert r.returncode == 2 and "did you mean --alpha?" in r.stderr and len(r.stderr.strip().splitlines()) == 1
