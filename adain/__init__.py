@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from adain import _compat
 from adain._lazy import lazy_exports
-
-__version__ = "0.1.0"
+from adain._version import __version__ as __version__
 
 _EXPORTS = {
     "Decoder": "nets.decoder",

@@ -17,6 +17,7 @@ LAYERS = {
     "adain.errors": 0,
     "adain._lazy": 0,
     "adain._compat": 0,
+    "adain._version": 0,
     "adain.io": 1,
     "adain.ops": 1,
     "adain.nets": 2,

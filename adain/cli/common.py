@@ -110,7 +110,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from adain import __version__
+        from adain._version import __version__
 
         self.add_argument(
             "--version",

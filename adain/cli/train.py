@@ -30,7 +30,7 @@ class AdainCLI(LightningCLI):
     ``trainer.precision`` is picked for the machine (:func:`default_precision`)."""
 
     def init_parser(self, **kwargs: Any) -> Any:
-        from adain import __version__
+        from adain._version import __version__
 
         parser = super().init_parser(**kwargs)
         parser.add_argument("--version", action="version", version=f"adain-train {__version__}")
