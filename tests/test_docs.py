@@ -34,7 +34,9 @@ def _quick_start() -> tuple[list[str], str, str]:
     (lang_cmd, cmd), (lang_out, shown) = blocks[0], blocks[1]
     assert (lang_cmd, lang_out) == ("bash", "text")
     lines = shown.strip().splitlines()
-    return shlex.split(cmd.strip()), lines[0], lines[-1]
+    written = re.match(r"wrote 1 image\(s\) to (\S+)", lines[-1])
+    assert written, lines[-1]
+    return shlex.split(cmd.strip()), lines[0], written.group(1)
 
 
 def test_readme_is_a_short_page_for_users():

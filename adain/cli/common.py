@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import re
 import signal
 import sys
 import threading
@@ -30,7 +31,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelOptions",
     "Parser",
+    "DefaultsOnceFormatter",
     "describe_os_error",
+    "given",
+    "plain_text",
     "add_model_options",
     "make_pipeline",
     "model_ref",
@@ -104,11 +108,39 @@ def report_interrupt(prog: str, e: KeyboardInterrupt) -> int:
 
 
 # ----------------------------------------------------------------------------- option types
+class DefaultsOnceFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each default said once: none for options without one (``None``, off
+    switches) or whose help already says it; reST markup of docstrings shown as plain text."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default is None or default is False or default == argparse.SUPPRESS or not action.option_strings:
+            return text
+        if "default" in text or f"({default})" in text or "%(default)" in text:
+            return text
+        return super()._get_help_string(action)
+
+    def format_help(self) -> str:
+        return plain_text(super().format_help())
+
+
+def plain_text(text: str) -> str:
+    """reST roles and literals (``:mod:`adain.x```, ````x````) as plain text."""
+    text = re.sub(r":\w+:`~?([^`<]+?)(?:\s*<[^>]+>)?`", r"\1", text)
+    return text.replace("``", "")
+
+
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose mistakes are one line (and where to look), not the usage block:
-    ``adain-stylize: error: argument --alpha: invalid float value: 'abc' (see adain-stylize --help)``."""
+    ``adain-stylize: error: argument --alpha: invalid float value: 'abc' (see adain-stylize --help)``.
+
+    Options are never abbreviated (``--iter`` is a mistake with a suggestion, not ``--iterations``),
+    so :func:`given` can tell which options the user typed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", DefaultsOnceFormatter)
         super().__init__(*args, **kwargs)
         from adain._version import __version__
 
@@ -120,6 +152,24 @@ class Parser(argparse.ArgumentParser):
             else f"{self.prog.split()[0]} {__version__}",
         )
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = list(sys.argv[1:] if args is None else args)
+        ns, rest = super().parse_known_args(argv, namespace)
+        ns._given = frozenset(self._typed(argv))
+        return ns, rest
+
+    def _typed(self, argv: list[str]) -> Iterator[str]:
+        """The destinations of the options that appear in ``argv`` (before a bare ``--``)."""
+        owner = {o: a.dest for a in self._actions for o in a.option_strings}
+        for token in argv:
+            if token == "--":
+                return
+            name = token.split("=", 1)[0] if token.startswith("--") else token
+            if name in owner:
+                yield owner[name]
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
 
@@ -130,10 +180,17 @@ class Parser(argparse.ArgumentParser):
         known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
         for word in message.split(":", 1)[1].split():
             if word.startswith("--"):
-                close = difflib.get_close_matches(word.split("=", 1)[0], known, n=1, cutoff=0.75)
+                name = word.split("=", 1)[0]
+                close = [k for k in known if k.startswith(name)][:3]  # an abbreviation (not accepted)
+                close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.75)
                 if close:
-                    return f"; did you mean {close[0]}?"
+                    return f"; did you mean {' or '.join(close)}?"
         return ""
+
+
+def given(ns: argparse.Namespace, dest: str) -> bool:
+    """Whether the user typed the option stored in ``dest`` (not just its default)."""
+    return dest in getattr(ns, "_given", frozenset())
 
 
 def size_type(text: str) -> int:
@@ -243,7 +300,7 @@ class ModelOptions:
             ns.compile,
             not ns.no_channels_last,
             ns.max_pixels,
-            ns.quiet,
+            bool(ns.quiet),
             getattr(ns, "calibration", None),
         )
 

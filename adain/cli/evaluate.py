@@ -33,7 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="adain-evaluate",
         description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--content", nargs="+", help="content images/directories (required unless --video)")
     p.add_argument("--style", nargs="+", help="style images/directories (with --video: the clips' style, optional)")

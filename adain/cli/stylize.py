@@ -11,8 +11,13 @@ options become plain values (:class:`~adain.cli.common.ModelOptions`,
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,19 +30,42 @@ from adain.cli.common import (
 )
 from adain.cli.options import optimization_request, options_from_args
 from adain.cli.stylize_jobs import Job, Outcome, execute, plan
-from adain.cli.stylize_options import PROG, build_parser, check_creative, check_inputs, check_options, request_from_args
+from adain.cli.stylize_options import (
+    PROG,
+    build_parser,
+    check_creative,
+    check_inputs,
+    check_options,
+    refuse_unused,
+    request_from_args,
+    resolve_inputs,
+)
 from adain.errors import AdainError, UsageError
 from adain.io.atomic import check_writable, remove_stale_parts
 from adain.io.files import is_video, list_images
-from adain.io.images import (
-    IMAGE_EXTENSIONS,
-    read_image,
-)
+from adain.io.images import IMAGE_EXTENSIONS, image_format_of, probe_size, read_image
 
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
 
 __all__ = ["PROG", "build_parser", "infer_main", "main"]
+
+
+def variant_name(args: argparse.Namespace) -> str:
+    """What a run changes from the defaults, for output names: ``a0.5``, ``w0.3-0.7``, ``coral``,
+    ``gatys``, ``refine10`` joined by ``_`` (empty for the defaults)."""
+    parts = []
+    if args.alpha != 1.0 and args.grid != "alpha":
+        parts.append(f"a{args.alpha:g}")
+    if args.style_weights is not None:
+        parts.append("w" + "-".join(f"{w:g}" for w in args.style_weights))
+    if args.preserve_color != "none":
+        parts.append(args.preserve_color)
+    if args.method == "gatys":
+        parts.append("gatys")
+    elif args.refine:
+        parts.append(f"refine{args.refine}")
+    return "_".join(parts)
 
 
 def _plan(
@@ -59,6 +87,7 @@ def _plan(
         overwrite=args.overwrite if overwrite is None else overwrite,
         skip_existing=args.skip_existing,
         inputs=inputs,
+        variant=variant_name(args),
     )
 
 
@@ -88,13 +117,71 @@ def _optimizer(
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO, format="%(name)s: %(message)s")
+    if args.info:
+        from adain.cli.info import print_info
+
+        return print_info(args.json)
+    if args.list_styles:
+        from adain.io.styles import named_styles
+
+        for style in named_styles().values():
+            print(f"{style.name:<10} {style.title}  ({style.path})")
+        return 0
     if args.download:
         from adain.weights.download import download_model
 
         for path in download_model(args.download, progress=not args.quiet):
             print(path)
         return 0
+    args = resolve_inputs(args)
     check_options(args)
+    with ExitStack() as stack:
+        args, stdout_file = _stdio(args, stack)
+        return _run_files(args, stdout_file)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _stdio(args: argparse.Namespace, stack: ExitStack) -> tuple[argparse.Namespace, Path | None]:
+    """``-`` as the content (stdin, saved to a private temporary folder) and as ``--output`` (a
+    temporary file whose bytes go to stdout once it is complete)."""
+    reads, writes = args.content == ["-"], args.output == "-"
+    if "-" in args.content and not reads:
+        raise UsageError("- (stdin) must be the only content")
+    if not (reads or writes):
+        return args, None
+    if writes and args.json:
+        raise UsageError("--output - writes the image to stdout; --json would mix with it (choose one)")
+    if writes and args.devices is not None:
+        raise UsageError("--output - writes one image to stdout; --devices writes folders")
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="adain-stdio-")))
+    changes: dict[str, Any] = {}
+    if reads:
+        changes["content"] = [str(read_stdin_image(tmp))]
+    stdout_file = None
+    if writes:
+        stdout_file = tmp / "out" / f"stdout.{args.ext or 'png'}"
+        changes["output"] = str(stdout_file)
+    return argparse.Namespace(**{**vars(args), **changes}), stdout_file
+
+
+def read_stdin_image(folder: Path) -> Path:
+    """The image piped into stdin, saved as ``folder/stdin.<format>``."""
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("-: stdin is a terminal; pipe an image into it (cat photo.jpg | adain-stylize - painting.jpg)")
+    data = sys.stdin.buffer.read()
+    if not data:
+        raise UsageError("-: stdin is empty; pipe an image into it (cat photo.jpg | adain-stylize - painting.jpg)")
+    ext = image_format_of(data)
+    if ext is None:
+        raise UsageError("-: what came on stdin is not an image (JPEG, PNG, WebP, BMP or TIFF)")
+    path = folder / f"stdin.{ext}"
+    path.write_bytes(data)
+    return path
+
+
+def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
     optimize = optimization_request(args)
     if optimize is not None:
         options_from_args(args, optimize[1])  # one line for a bad option, before any work
@@ -104,12 +191,17 @@ def _run(args: argparse.Namespace) -> int:
         else list_images(args.content)
     )
     styles = list_images(split_list(args.style))
+    refuse_unused(args, any(is_video(c) for c in contents))
     masks = check_creative(args, contents, styles, optimize)
     if args.devices is not None:
         return _run_predict(args, contents, styles)
+    if stdout_file is not None:
+        n = len(contents) * (1 if args.style_weights is not None or args.mask or args.grid == "blend" else len(styles))
+        if n != 1 or is_video(contents[0]):
+            raise UsageError(f"--output - writes one image to stdout, but this run makes {n} output(s)")
     jobs = _plan(args, contents, styles, masks or ())
     if not jobs:
-        if not args.quiet:
+        if args.quiet < 2:
             print(f"{PROG}: nothing to do: every output already exists (--skip-existing)", file=sys.stderr)
         return 0
     out_dirs = sorted({t.parent for _, _, t in jobs})
@@ -119,6 +211,7 @@ def _run(args: argparse.Namespace) -> int:
     created = [d for d in out_dirs if check_writable(d)]
     for d in out_dirs:  # temporary files of earlier runs that were killed
         remove_stale_parts(d)
+    started = time.perf_counter()
     try:
         outcome = execute(pipe, request_from_args(args, masks), jobs, optimizer)
     except BaseException as e:
@@ -134,19 +227,77 @@ def _run(args: argparse.Namespace) -> int:
                 what += f" (the {kept} output(s) finished before were kept; rerun with --skip-existing for the rest)"
             raise AdainError(what) from None
         raise
-    return _summary(args, outcome, out_dirs)
+    seconds = (time.perf_counter() - started) / max(1, len(outcome.written))
+    report = [_describe(args, pipe, job, seconds) for job in jobs if job[2] in set(outcome.written)]
+    if stdout_file is not None:
+        sys.stdout.buffer.write(stdout_file.read_bytes())
+        sys.stdout.flush()
+    if args.json:
+        for entry in report:
+            print(json.dumps(entry))
+        sys.stdout.flush()
+    return _summary(args, outcome, out_dirs, report, stdout_file is not None)
 
 
-def _summary(args: argparse.Namespace, outcome: Outcome, out_dirs: list[Path]) -> int:
-    """One line per output another run wrote first, then what this run wrote."""
+def _describe(args: argparse.Namespace, pipe: Pipeline, job: Job, seconds: float) -> dict[str, Any]:
+    """One output as plain data (the ``--json`` object; the result line's resize note)."""
+    content, group, target = job
+    entry: dict[str, Any] = {
+        "content": str(content),
+        "styles": [str(s) for s in group],
+        "style_weights": args.style_weights,
+        "alpha": args.alpha,
+        "output": str(target),
+        "model": pipe.runtime.label,
+        "backend": pipe.runtime.backend,
+        "precision": pipe.runtime.precision,
+        "seconds": round(seconds, 4),
+    }
+    if is_video(content):
+        return entry
+    out_h, out_w = probe_size(target, args.max_pixels)
+    entry["size"] = [out_w, out_h]
+    if args.grid is None:
+        in_h, in_w = probe_size(content, args.max_pixels)
+        entry["resized_from"] = [in_w, in_h] if (in_h, in_w) != (out_h, out_w) else None
+    return entry
+
+
+def _summary(
+    args: argparse.Namespace, outcome: Outcome, out_dirs: list[Path], report: list[dict[str, Any]], to_stdout: bool
+) -> int:
+    """One line per output another run wrote first, then what this run wrote (and any resize)."""
     for t in outcome.taken:
         print(f"{PROG}: {t}: another run wrote it meanwhile; left alone", file=sys.stderr)
-    if not args.quiet:
+    if args.quiet < 2:
         written = outcome.written
-        where = written[0] if len(written) == 1 else out_dirs[0] if len(out_dirs) == 1 else "several directories"
+        where = (
+            "stdout"
+            if to_stdout
+            else written[0]
+            if len(written) == 1
+            else out_dirs[0]
+            if len(out_dirs) == 1
+            else "several directories"
+        )
         taken = f" ({len(outcome.taken)} written by another run)" if outcome.taken else ""
-        print(f"wrote {len(written)} image(s) to {where}{taken}", file=sys.stderr)
+        print(
+            f"wrote {len(written)} image(s) to {where}{taken}{resize_note(report, args.content_size)}", file=sys.stderr
+        )
     return 0
+
+
+def resize_note(report: list[dict[str, Any]], content_size: int) -> str:
+    """`` (683x512, resized from 4032x3024; --content-size 0 keeps the original size)`` when the
+    outputs do not have their contents' sizes."""
+    resized = [e for e in report if e.get("resized_from")]
+    if not resized:
+        return ""
+    keep = "--content-size 0 keeps the original size"
+    if len(report) == 1:
+        (w, h), (w0, h0) = resized[0]["size"], resized[0]["resized_from"]
+        return f" ({w}x{h}, resized from {w0}x{h0}; {keep})"
+    return f" ({len(resized)} of {len(report)} resized to a {content_size} px shorter side; {keep})"
 
 
 def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:

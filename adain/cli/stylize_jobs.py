@@ -79,6 +79,7 @@ def plan(
     overwrite: bool,
     skip_existing: bool,
     inputs: Sequence[Path] = (),
+    variant: str = "",
 ) -> list[Job]:
     """Every job; refuses collisions, outputs that are inputs and (unless ``overwrite`` or
     ``skip_existing``) existing files; ``skip_existing`` drops finished jobs.
@@ -88,6 +89,8 @@ def plan(
         kind: the name's middle part (``stylized``, ``alpha_grid``, ``blend_grid``).
         ext: output format, else the content's (jpg if unknown; mp4 for videos).
         inputs: more files no output may replace (masks).
+        variant: what differs from the defaults (``a0.5``, ``coral``), the name's last part, so
+            variants of one pair in one folder never collide.
     """
     protected = [*contents, *styles, *inputs]
     groups = [styles] if together else [[s] for s in styles]
@@ -102,7 +105,9 @@ def plan(
         own = c.suffix.lower().lstrip(".")
         suffix = "mp4" if is_video(c) else ext or (own if own in (*OUT_EXTS, "jpeg") else "jpg")
         for group in groups:
-            target = out if names_a_file else out / f"{c.stem}_{kind}_{'+'.join(s.stem for s in group)}.{suffix}"
+            tail = f"_{variant}" if variant else ""
+            name = f"{c.stem}_{kind}_{'+'.join(s.stem for s in group)}{tail}.{suffix}"
+            target = out if names_a_file else out / name
             if target in seen:
                 raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
             seen[target] = c

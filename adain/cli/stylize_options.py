@@ -6,18 +6,28 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from adain.cli.common import Parser, add_model_options, size_type, split_list
+from adain.cli.common import Parser, add_model_options, given, size_type, split_list
 from adain.cli.options import add_optimize_options
 from adain.cli.stylize_jobs import OUT_EXTS, Request
 from adain.errors import AdainError, UsageError
 from adain.io.files import is_video, list_images
 from adain.io.images import DEFAULT_MAX_PIXELS, label_map_to_masks, probe_size, read_image, to_mask
+from adain.io.styles import resolve_style
 from adain.ops.mixing import normalize_weights
 from adain.pipeline.request import check_working_size
 from adain.pipeline.tiling import check_tile
 from adain.weights.registry import MODELS
 
-__all__ = ["PROG", "build_parser", "check_creative", "check_inputs", "check_options", "request_from_args"]
+__all__ = [
+    "PROG",
+    "build_parser",
+    "check_creative",
+    "check_inputs",
+    "check_options",
+    "refuse_unused",
+    "request_from_args",
+    "resolve_inputs",
+]
 
 PROG = "adain-stylize"
 
@@ -26,19 +36,41 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog=PROG,
         description="Arbitrary style transfer with AdaIN (Huang & Belongie, 2017).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _io_options(p.add_argument_group("inputs and outputs"))
     _stylization_options(p.add_argument_group("stylization"), p.add_argument_group("creative control and big inputs"))
     add_optimize_options(p)
     _scale_options(add_model_options(p), p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    out = p.add_argument_group("messages and scripting")
+    out.add_argument(
+        "-q", "--quiet", action="count", default=0, help="no progress bars or notes; twice: no result line either"
+    )
+    out.add_argument("-v", "--verbose", action="count", default=0, help="say more (library log messages)")
+    out.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per output on stdout (inputs, output, size, model, backend, precision, seconds)",
+    )
+    out.add_argument("--info", action="store_true", help="what this install can do (versions, CPU, backends, models)")
+    out.add_argument("--list-styles", action="store_true", help="list the paintings --style accepts by name")
     return p
 
 
 def _io_options(io: argparse._ArgumentGroup) -> None:
-    io.add_argument("--content", nargs="+", metavar="PATH", help="content image(s) or directories (required)")
-    io.add_argument("--style", nargs="+", metavar="PATH", help="style image(s) or directories (required)")
+    io.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="CONTENT STYLE",
+        help="shorthand for --content CONTENT --style STYLE (or just CONTENT with --style); "
+        "CONTENT - reads the image from stdin",
+    )
+    io.add_argument("--content", nargs="+", metavar="PATH", help="content image(s), directories or a video")
+    io.add_argument(
+        "--style",
+        nargs="+",
+        metavar="PATH",
+        help="style image(s) or directories, or a shipped painting by name (--list-styles)",
+    )
     io.add_argument(
         "--style-weights",
         nargs="+",
@@ -47,13 +79,17 @@ def _io_options(io: argparse._ArgumentGroup) -> None:
         help="blend all styles into one output with these weights (normalised to sum 1)",
     )
     io.add_argument(
+        "-o",
         "--output",
         default="output",
         metavar="PATH",
-        help="output directory, or a file name when there is exactly one output",
+        help="output directory, or a file name when there is exactly one output; - writes it to stdout",
     )
     io.add_argument(
-        "--ext", default=None, choices=OUT_EXTS, help="output format (default: the content's extension, jpg if unknown)"
+        "--ext",
+        default=None,
+        choices=OUT_EXTS,
+        help="output format (default: the content's extension, jpg if unknown; png on stdout)",
     )
     io.add_argument("--overwrite", action="store_true", help="replace existing output files")
     io.add_argument(
@@ -158,8 +194,71 @@ def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> Req
         args.batch_size,
         args.max_pixels,
         args.overwrite,
-        args.quiet,
+        bool(args.quiet),
     )
+
+
+#: options only the optimisation reads (``--method gatys``, ``--refine N``)
+OPTIMIZE_ONLY = (
+    "loss",
+    "style_weight",
+    "content_weight",
+    "tv_weight",
+    "optimizer",
+    "lr",
+    "style_layers",
+    "scales",
+    "seed",
+    "loss_heads",
+)
+#: options of ``--method gatys`` alone
+GATYS_ONLY = ("iterations", "init")
+#: options of the ``--devices`` path alone
+DEVICES_ONLY = ("num_nodes", "strategy", "accelerator")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def resolve_inputs(args: argparse.Namespace) -> argparse.Namespace:
+    """A copy of ``args`` with the positional ``CONTENT STYLE`` moved into ``--content``/``--style``
+    and named styles (``matisse``) turned into the shipped files."""
+    content, style, pos = args.content, args.style, list(args.inputs)
+    if pos:
+        if content is None and style is None and len(pos) == 2:
+            content, style = [pos[0]], [pos[1]]
+        elif content is None and style is not None and len(pos) == 1:
+            content = [pos[0]]
+        else:
+            raise UsageError(
+                f"positional inputs are CONTENT STYLE, or CONTENT with --style; got {len(pos)} "
+                f"({' '.join(pos)}); use --content and --style for several"
+            )
+    if style:
+        style = [resolve_style(s) for s in split_list(style)]
+    return argparse.Namespace(**{**vars(args), "content": content, "style": style, "inputs": []})
+
+
+def refuse_unused(args: argparse.Namespace, video: bool) -> None:
+    """An option the chosen mode would ignore is a mistake, said in one line with the mode it belongs to."""
+    for dest in GATYS_ONLY:
+        if given(args, dest) and args.method != "gatys":
+            raise UsageError(f"{_flag(dest)} applies to --method gatys only (this run is --method {args.method})")
+    if args.method == "adain" and not args.refine:
+        for dest in OPTIMIZE_ONLY:
+            if given(args, dest):
+                hint = "; did you mean --style-weights (the blend of several styles)?" if dest == "style_weight" else ""
+                raise UsageError(
+                    f"{_flag(dest)} is a setting of the optimisation (--method gatys or --refine N); "
+                    f"plain AdaIN would ignore it{hint}"
+                )
+    if args.devices is None:
+        for dest in DEVICES_ONLY:
+            if given(args, dest):
+                raise UsageError(f"{_flag(dest)} applies with --devices only (Lightning's Trainer.predict)")
+    if given(args, "temporal_strength") and not (video and temporal_mode(args) == "flow"):
+        raise UsageError("--temporal-strength applies to a video with --temporal flow only")
 
 
 def temporal_mode(args: argparse.Namespace) -> str:

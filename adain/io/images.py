@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 __all__ = [
+    "image_format_of",
     "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
     "ImageLike",
@@ -58,6 +59,21 @@ __all__ = [
 
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+
+#: PIL format → file extension, for images that come without a name (stdin)
+_FORMAT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif", "GIF": "gif"}
+
+
+def image_format_of(data: bytes) -> str | None:
+    """The file extension of an encoded image given as bytes (``jpg``, ``png``, …), from its
+    header; ``None`` when it is not an image format this package reads."""
+    import io
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return _FORMAT_EXTENSIONS.get(img.format or "")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
 
 
 DEFAULT_MAX_PIXELS = 100_000_000

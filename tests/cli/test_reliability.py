@@ -185,7 +185,7 @@ def test_damaged_caches_are_rebuilt_with_one_line(tmp_path, pair):
         "small16x",
         "--backend",
         "openvino",
-        "--quiet",
+        "-qq",
         "--overwrite",
         "--output",
     ]

@@ -430,9 +430,9 @@ def test_explicit_encoder_that_is_not_the_registered_one_is_named(tmp_path, styl
         "--backend",
         "torch",
     ]
-    code, err = _run(capsys, [*args, "--output", str(tmp_path / "a.png")])
+    code, err = _run(capsys, [*args, "--output", str(tmp_path / "a.png"), "-q"])  # -qq: no result line
     assert code == 0 and len(err) == 1 and "not the registered canonical encoder" in err[0], err
-    code, err = _run(capsys, [*args, "--output", str(tmp_path / "b.png"), "--custom-weights"])
+    code, err = _run(capsys, [*args, "--output", str(tmp_path / "b.png"), "--custom-weights", "-q"])
     assert code == 0 and err == [], err
 
 

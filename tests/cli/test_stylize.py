@@ -85,7 +85,7 @@ def test_directories_blend_and_single_file(tiny_dirs, tmp_path, model_args, caps
         capsys,
     )
     assert code == 0, err
-    assert listing(tmp_path / "blend") == ["a_stylized_x+y.jpg", "b_stylized_x+y.png"]
+    assert listing(tmp_path / "blend") == ["a_stylized_x+y_w1-3.jpg", "b_stylized_x+y_w1-3.png"]
     single = tmp_path / "one.png"
     code, err = run(
         [

@@ -29,7 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog=PROG,
         description="A local web app for AdaIN style transfer, with live preview.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 exposes it to your network)")

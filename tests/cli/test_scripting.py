@@ -1,0 +1,271 @@
+"""A command line for scripts: positional inputs, stdin/stdout, --json, --info, named styles,
+variants that never collide, resizes said out loud, options of other modes refused."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from adain.cli.common import DefaultsOnceFormatter, plain_text
+from adain.cli.info import format_info, gather_info
+from adain.cli.stylize import build_parser, infer_main, resize_note, variant_name
+from adain.io.images import image_format_of
+from adain.io.styles import named_styles, resolve_style
+from tests.helpers import MODEL, REPO, bad_run, child_env, listing, make_image, run
+
+
+@pytest.fixture
+def pair(tmp_path) -> tuple[Path, Path]:
+    return make_image(tmp_path / "c.jpg", 96, 64, 1), make_image(tmp_path / "s.png", 48, 40, 2)
+
+
+def _args(*argv: str):
+    return build_parser().parse_args(list(argv))
+
+
+# ----------------------------------------------------------------------------- pure pieces
+def test_variant_names_carry_what_differs_from_the_defaults():
+    assert variant_name(_args("c", "s")) == ""
+    assert variant_name(_args("c", "s", "--alpha", "0.5")) == "a0.5"
+    assert variant_name(_args("c", "s", "--style-weights", "0.3", "0.7")) == "w0.3-0.7"
+    assert variant_name(_args("c", "s", "--preserve-color", "coral", "--alpha", "0.25")) == "a0.25_coral"
+    assert variant_name(_args("c", "s", "--refine", "10")) == "refine10"
+    assert variant_name(_args("c", "s", "--grid", "alpha", "--alpha", "0.5")) == ""  # the grid sweeps alpha
+
+
+def test_resize_note_names_sizes_and_how_to_keep_them():
+    one = [{"size": [683, 512], "resized_from": [4032, 3024]}]
+    assert resize_note(one, 512) == " (683x512, resized from 4032x3024; --content-size 0 keeps the original size)"
+    assert resize_note([{"size": [64, 64], "resized_from": None}], 512) == ""
+    many = [*one, {"size": [64, 64], "resized_from": None}]
+    assert "1 of 2 resized to a 512 px shorter side" in resize_note(many, 512)
+
+
+def test_image_format_is_read_from_bytes(tmp_path):
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG")
+    assert image_format_of(buf.getvalue()) == "png"
+    assert image_format_of(make_image(tmp_path / "a.jpg", 9, 9).read_bytes()) == "jpg"
+    assert image_format_of(b"hello") is None
+    assert image_format_of(b"") is None
+
+
+def test_named_styles_resolve_to_shipped_files_and_files_win(tmp_path, monkeypatch):
+    styles = named_styles()
+    assert {"matisse", "mondrian", "leger"} <= set(styles)
+    for s in styles.values():
+        assert s.path.is_file() and s.title
+    assert Path(resolve_style("matisse")) == styles["matisse"].path
+    assert resolve_style("MATISSE") == str(styles["matisse"].path)
+    assert resolve_style("nothing-like-it") == "nothing-like-it"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "matisse").mkdir()  # a folder of that name in the working folder wins
+    assert resolve_style("matisse") == "matisse"
+
+
+def test_help_says_each_default_once_and_no_markup():
+    text = build_parser().format_help()
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "(0.8) (default: 0.8)" not in " ".join(text.split())
+    assert "(default: 512)" in text  # the ones worth saying stay
+    assert plain_text("see :mod:`adain.methods.evaluation` and ``--size``") == "see adain.methods.evaluation and --size"
+    assert issubclass(DefaultsOnceFormatter, object)
+
+
+def test_info_reports_this_install():
+    info = gather_info()
+    assert info["adain"] and info["python"]
+    assert info["cpu"]["precision_auto"] in ("fp32", "bf16")
+    assert set(info["backends"]) <= {"torch", "openvino", "onnxruntime"} and info["backends"]
+    assert info["models"]["small16x"]["built_in"] and info["models"]["small16x"]["offline"]
+    assert "matisse" in info["styles"]
+    text = format_info(info)
+    assert "--precision auto = " in text and "small16x" in text and "matisse" in text
+    assert json.loads(format_info(info, as_json=True)) == info
+
+
+def test_info_precision_follows_the_cpu(monkeypatch):
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2")
+    assert gather_info()["cpu"]["precision_auto"] == "fp32"
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2 avx512_bf16")
+    assert gather_info()["cpu"]["precision_auto"] == "bf16"
+
+
+# ----------------------------------------------------------------------------- the command
+def test_positional_content_and_style(tmp_path, pair, capsys):
+    c, s = pair
+    out = tmp_path / "out"
+    code, err = run([str(c), str(s), "-o", str(out), *MODEL, "-q"], capsys)
+    assert code == 0, err
+    assert listing(out) == ["c_stylized_s.jpg"]
+    code, err = run([str(c), "--style", str(s), "-o", str(out / "x.png"), *MODEL, "-q"], capsys)
+    assert code == 0, err
+    assert (out / "x.png").is_file()
+    bad_run(capsys, [str(c), str(s), str(s), "-o", str(out), *MODEL], "positional inputs are CONTENT STYLE", out)
+
+
+def test_json_names_every_output_with_its_size(tmp_path, pair, capsys):
+    c, s = pair
+    s2 = make_image(tmp_path / "s2.jpg", 40, 40, 3)
+    out = tmp_path / "out"
+    argv = ["--content", str(c), "--style", str(s), str(s2), "-o", str(out), "--json", "--content-size", "32"]
+    code = infer_main([*argv, *MODEL, "-q"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    entries = [json.loads(line) for line in captured.out.strip().splitlines()]
+    assert sorted(Path(e["output"]).name for e in entries) == listing(out)
+    for e in entries:
+        assert e["content"] == str(c) and len(e["styles"]) == 1
+        assert Image.open(e["output"]).size == tuple(e["size"]) == (48, 32)
+        assert e["resized_from"] == [96, 64]
+        assert e["model"] and e["backend"] == "torch" and e["precision"] == "fp32" and e["seconds"] >= 0
+    assert "resized from" not in captured.err  # two outputs: the count, not each size
+    assert "2 of 2 resized to a 32 px shorter side" in captured.err
+
+
+def test_variants_in_one_folder_never_collide(tmp_path, pair, capsys):
+    c, s = pair
+    s2 = make_image(tmp_path / "s2.jpg", 40, 40, 3)
+    out = tmp_path / "out"
+    runs = [
+        [],
+        ["--alpha", "0.5"],
+        ["--style-weights", "0.3", "0.7"],
+        ["--style-weights", "0.7", "0.3"],
+        ["--preserve-color", "coral"],
+        ["--preserve-color", "luminance"],
+    ]
+    for extra in runs:
+        styles = [str(s), str(s2)] if "--style-weights" in extra else [str(s)]
+        code, err = run(["--content", str(c), "--style", *styles, "-o", str(out), *extra, *MODEL, "-q"], capsys)
+        assert code == 0, (extra, err)
+    assert len(listing(out)) == 6, listing(out)
+
+
+def test_result_line_says_the_resize(tmp_path, pair, capsys):
+    c, s = pair
+    code, err = run([str(c), str(s), "-o", str(tmp_path / "o.jpg"), "--content-size", "32", *MODEL], capsys)
+    assert code == 0
+    assert "(48x32, resized from 96x64; --content-size 0 keeps the original size)" in err
+    code, err = run([str(c), str(s), "-o", str(tmp_path / "p.jpg"), "--content-size", "0", *MODEL], capsys)
+    assert code == 0 and "resized" not in err
+
+
+def test_quiet_twice_hides_the_result_line(tmp_path, pair, capsys):
+    c, s = pair
+    code, err = run([str(c), str(s), "-o", str(tmp_path / "a.jpg"), *MODEL, "-q"], capsys)
+    assert code == 0 and err.strip().startswith("wrote 1 image(s)")
+    code, err = run([str(c), str(s), "-o", str(tmp_path / "b.jpg"), *MODEL, "-q", "-q"], capsys)
+    assert code == 0 and err == ""
+
+
+def test_named_style_on_the_command_line(tmp_path, pair, capsys):
+    c, _ = pair
+    out = tmp_path / "out"
+    code, err = run([str(c), "mondrian", "-o", str(out), *MODEL, "-q", "--content-size", "32"], capsys)
+    assert code == 0, err
+    assert listing(out) == ["c_stylized_mondrian_composition_ii.jpg"]
+    bad_run(capsys, [str(c), "no-such-painting", "-o", str(out), *MODEL], "no-such-painting", out)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--style-weight", "0.5"], "did you mean --style-weights"),
+        (["--tv-weight", "1"], "--tv-weight is a setting of the optimisation"),
+        (["--iterations", "5"], "--iterations applies to --method gatys only"),
+        (["--init", "noise", "--refine", "3"], "--init applies to --method gatys only"),
+        (["--temporal-strength", "0.5"], "--temporal-strength applies to a video"),
+        (["--strategy", "ddp"], "--strategy applies with --devices only"),
+        (["--num-nodes", "2"], "--num-nodes applies with --devices only"),
+        (["--iter", "5"], "did you mean --iterations?"),
+    ],
+)
+def test_options_of_other_modes_are_refused(tmp_path, pair, capsys, extra, match):
+    c, s = pair
+    out = tmp_path / "out"
+    if extra[0] == "--iter":  # argparse's own error: exits through SystemExit
+        with pytest.raises(SystemExit) as e:
+            build_parser().parse_args([str(c), str(s), *extra])
+        assert e.value.code == 2 and match in capsys.readouterr().err
+        return
+    bad_run(capsys, [str(c), str(s), "-o", str(out), *extra, *MODEL], match, out)
+
+
+def test_options_in_their_mode_are_accepted():
+    args = _args("c", "s", "--refine", "3", "--style-weight", "5")
+    from adain.cli.stylize_options import refuse_unused
+
+    refuse_unused(args, video=False)
+    refuse_unused(_args("c.mp4", "s", "--temporal-strength", "0.5"), video=True)
+    refuse_unused(_args("c", "s", "--method", "gatys", "--iterations", "5"), video=False)
+    refuse_unused(_args("c", "s", "--devices", "1", "--strategy", "auto"), video=False)
+
+
+def _child(args: list[str], tmp_path: Path, stdin: bytes | None) -> subprocess.CompletedProcess[bytes]:
+    code = "import sys; from adain.cli.stylize import main; sys.argv[0] = 'adain-stylize'; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        input=stdin,
+        capture_output=True,
+        env=child_env(tmp_path),
+        cwd=tmp_path,
+        timeout=300,
+    )
+
+
+def test_stdin_to_stdout_pipe(tmp_path, pair):
+    """``cat photo.jpg | adain-stylize - painting.jpg -o - > out.png`` (a real pipe, a real process)."""
+    c, s = pair
+    r = _child(["-", str(s), "-o", "-", "--content-size", "0", *MODEL], tmp_path, c.read_bytes())
+    assert r.returncode == 0, r.stderr.decode()
+    img = Image.open(io.BytesIO(r.stdout))
+    assert img.format == "PNG" and img.size == (96, 64)
+    assert b"wrote 1 image(s) to stdout" in r.stderr
+    assert "output" not in os.listdir(tmp_path)  # nothing but the image on stdout
+    r = _child(["-", str(s), "-o", "-", "--ext", "jpg", *MODEL, "-q", "-q"], tmp_path, c.read_bytes())
+    assert r.returncode == 0 and Image.open(io.BytesIO(r.stdout)).format == "JPEG" and r.stderr == b""
+    # a file from stdin into a folder: named after stdin
+    r = _child(["-", str(s), "-o", str(tmp_path / "out"), *MODEL, "-q"], tmp_path, c.read_bytes())
+    assert r.returncode == 0 and listing(tmp_path / "out") == ["stdin_stylized_s.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "match"),
+    [
+        (["-", "S", "-o", "-"], b"not an image", "not an image"),
+        (["-", "S", "-o", "-"], b"", "stdin is empty"),
+        (["C", "S", "S2", "-o", "-"], None, "positional inputs"),
+        (["--content", "C", "--style", "S", "S2", "-o", "-"], None, "writes one image to stdout"),
+        (["C", "S", "-o", "-", "--json"], None, "--json would mix"),
+    ],
+)
+def test_stdio_mistakes_are_one_line_and_write_nothing(tmp_path, pair, args, stdin, match):
+    c, s = pair
+    s2 = make_image(tmp_path / "s2.png", 30, 30, 4)
+    names = {"C": str(c), "S": str(s), "S2": str(s2)}
+    r = _child([names.get(a, a) for a in args] + MODEL, tmp_path, stdin)
+    err = r.stderr.decode().strip().splitlines()
+    assert r.returncode == 2 and len(err) == 1 and match in err[0], err
+    assert r.stdout == b""
+    assert "output" not in os.listdir(tmp_path)
+
+
+def test_info_and_list_styles_commands(tmp_path):
+    r = _child(["--info", "--json"], tmp_path, None)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert "small16x" in info["models"] and info["cache"].startswith(str(tmp_path))
+    r = _child(["--list-styles"], tmp_path, None)
+    assert r.returncode == 0 and b"matisse" in r.stdout and b"Woman with a Hat" in r.stdout
+
+
+def test_repo_is_importable_in_children():
+    assert (REPO / "adain").is_dir()
