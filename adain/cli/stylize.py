@@ -61,6 +61,8 @@ def variant_name(args: argparse.Namespace) -> str:
         parts.append("w" + "-".join(f"{w:g}" for w in args.style_weights))
     if args.preserve_color != "none":
         parts.append(args.preserve_color)
+    if args.stroke_scale != 1.0:
+        parts.append(f"s{args.stroke_scale:g}")
     if args.method == "gatys":
         parts.append("gatys")
     elif args.refine:

@@ -61,11 +61,12 @@ class Request:
     max_pixels: int = 100_000_000
     overwrite: bool = False
     quiet: bool = False
+    stroke_scale: float = 1.0
 
     @property
     def plain(self) -> bool:
         """Plain or blended stylization of images: batched, with prefetching."""
-        return self.masks is None and self.grid is None and self.preserve_color == "none"
+        return self.masks is None and self.grid is None and self.preserve_color == "none" and self.stroke_scale == 1.0
 
 
 def plan(
@@ -189,7 +190,9 @@ def render_one(
         return blend_grid(pipe, content, group, alpha=req.alpha, **sizes)
     if optimize is not None:
         return optimize(content, group)
-    return pipe.stylize(content, group, req.alpha, req.style_weights, masks=req.masks, **sizes)
+    return pipe.stylize(
+        content, group, req.alpha, req.style_weights, masks=req.masks, stroke_scale=req.stroke_scale, **sizes
+    )
 
 
 @dataclass

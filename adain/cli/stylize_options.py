@@ -15,6 +15,7 @@ from adain.io.images import DEFAULT_MAX_PIXELS, label_map_to_masks, probe_size, 
 from adain.io.styles import resolve_style
 from adain.ops.mixing import normalize_weights
 from adain.pipeline.request import check_working_size
+from adain.pipeline.strokes import MAX_STROKE_SCALE, MIN_STROKE_SCALE
 from adain.pipeline.tiling import check_tile
 from adain.weights.registry import MODELS
 
@@ -112,6 +113,13 @@ def _stylization_options(st: argparse._ArgumentGroup, cr: argparse._ArgumentGrou
     )
     st.add_argument("--style-size", type=size_type, default=512, help="shorter side of the style; 0 keeps the original")
     st.add_argument("--crop", action="store_true", help="centre-crop content and style to squares")
+    st.add_argument(
+        "--stroke-scale",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="brush strokes S times as large at the same output size (0.25 to 8; below 1 costs 1/S^2 the time)",
+    )
     cr.add_argument(
         "--mask",
         nargs="+",
@@ -195,6 +203,7 @@ def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> Req
         args.max_pixels,
         args.overwrite,
         bool(args.quiet),
+        args.stroke_scale,
     )
 
 
@@ -271,6 +280,10 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--content and --style are required (or --download MODEL)")
     if not 0.0 <= args.alpha <= 1.0:
         raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
+    if not MIN_STROKE_SCALE <= args.stroke_scale <= MAX_STROKE_SCALE:
+        raise UsageError(
+            f"--stroke-scale must be between {MIN_STROKE_SCALE:g} and {MAX_STROKE_SCALE:g}, got {args.stroke_scale:g}"
+        )
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.skip_existing and args.overwrite:
@@ -306,6 +319,15 @@ def check_creative(
         raise AdainError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
     if not videos and (args.temporal_smoothing or args.temporal):
         raise AdainError("--temporal and --temporal-smoothing apply to video contents only")
+    if args.stroke_scale != 1.0:
+        for other, used in (
+            (videos[0] if videos else None, bool(videos)),
+            ("--grid", bool(args.grid)),
+            ("--refine/--method gatys", optimize is not None),
+            ("--devices", args.devices is not None),
+        ):
+            if used:
+                raise UsageError(f"--stroke-scale works on single images; it cannot be combined with {other}")
     if optimize is not None:
         what = "--refine" if args.method == "adain" else "--method gatys"
         if videos:

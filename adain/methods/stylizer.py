@@ -152,6 +152,7 @@ class Stylizer:
         preserve_color: str = "none",
         masks: Sequence[ImageLike] | None = None,
         tile: int | None = None,
+        stroke_scale: float = 1.0,
     ) -> Tensor:
         """Stylize one content image with one style, or a weighted blend of several.
 
@@ -170,12 +171,15 @@ class Stylizer:
                 keep the content), or one label map with one grey level per style.
             tile: stylize in tiles of this size (bounded memory for huge images); ``None`` tiles
                 automatically above :attr:`Pipeline.max_untiled_pixels`; 0 never tiles.
+            stroke_scale: strokes this many times as large at the same output size (0.25 to 8;
+                :mod:`adain.pipeline.strokes`): 2 paints on a canvas half the size, 0.5 on one
+                twice the size (4× the time).
 
         Returns:
             ``(3, H, W)`` float tensor in [0, 1], on the CPU, the content's (resized) size.
         """
         out = self.pipeline.stylize(
-            content, style, alpha, weights, content_size, style_size, crop, preserve_color, masks, tile
+            content, style, alpha, weights, content_size, style_size, crop, preserve_color, masks, tile, stroke_scale
         )
         return torch.from_numpy(np.ascontiguousarray(out))
 

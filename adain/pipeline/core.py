@@ -45,6 +45,7 @@ from adain.pipeline.request import (
     to_np_stats,
 )
 from adain.pipeline.step import adain_target, pad_to_multiple
+from adain.pipeline.strokes import canvas_shape, check_stroke_scale, restore_scale
 from adain.pipeline.tiling import stylize_tiled
 from adain.runtime.base import Runtime, Stats
 from adain.runtime.factory import make_runtime
@@ -282,19 +283,28 @@ class Pipeline:
         preserve_color: str = "none",
         masks: Sequence[ImageLike] | None = None,
         tile: int | None = None,
+        stroke_scale: float = 1.0,
     ) -> np.ndarray:
         """Stylize one content with one style or a weighted blend; ``(3, H, W)`` in [0, 1].
 
         See :meth:`adain.methods.stylizer.Stylizer.stylize` for the arguments.
         """
         styles = check_request(style, alpha, weights, preserve_color, tile, masks)
+        check_stroke_scale(stroke_scale)
         x = self.load(content, content_size, crop)
         stats = self.stats_for(styles, style_size, crop, preserve_color, x)
+        canvas = x
+        if stroke_scale != 1.0:  # paint on a smaller (bigger strokes) or larger canvas
+            ch, cw = canvas_shape(*x.shape[-2:], stroke_scale)
+            check_working_size(ch, cw, 0, False, self.max_pixels, source_name(content))
+            canvas = resize_planes(x, ch, cw)
         if masks is not None:
-            m = self.load_masks(masks, len(stats), x.shape[-2:])
-            out = self.run(x, stats, alpha=alpha, masks=m)[0]
+            m = self.load_masks(masks, len(stats), canvas.shape[-2:])
+            out = self.run(canvas, stats, alpha=alpha, masks=m)[0]
         else:
-            out = self.render(x, stats, [(weights, alpha)], tile)[0]
+            out = self.render(canvas, stats, [(weights, alpha)], tile)[0]
+        if canvas is not x:
+            out = restore_scale(out, x[0])
         return self.finish(out, x[0], preserve_color)
 
     def stats_for(

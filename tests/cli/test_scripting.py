@@ -269,3 +269,59 @@ def test_info_and_list_styles_commands(tmp_path):
 
 def test_repo_is_importable_in_children():
     assert (REPO / "adain").is_dir()
+
+
+# ----------------------------------------------------------------------------- stroke size
+def test_stroke_scale_pieces():
+    import numpy as np
+
+    from adain.errors import UsageError
+    from adain.pipeline.strokes import canvas_shape, check_stroke_scale, restore_scale, texture_scale
+
+    assert canvas_shape(512, 768, 2.0) == (256, 384) and canvas_shape(512, 768, 0.5) == (1024, 1536)
+    assert canvas_shape(3, 3, 8.0) == (1, 1)
+    for bad in (0.0, 0.1, 9.0, float("nan")):
+        with pytest.raises(UsageError, match="stroke scale"):
+            check_stroke_scale(bad)
+    rng = np.random.default_rng(0)
+    content = rng.random((3, 64, 64), dtype=np.float32)
+    out = restore_scale(np.full((3, 32, 32), 0.5, np.float32), content)
+    assert out.shape == (3, 64, 64) and out.min() >= 0 and out.max() <= 1
+    assert out.std() > 0.01  # the content's fine detail came back
+    assert np.allclose(out.std(axis=0), 0, atol=1e-6)  # as luminance only: no colour from the photo
+    # the measure: a pattern S times as large measures about S times as large
+    yy, xx = np.mgrid[0:256, 0:256]
+    stripes = [np.broadcast_to(0.5 + 0.4 * np.sin(2 * np.pi * (xx + yy) / (6 * s)), (3, 256, 256)) for s in (1, 2)]
+    ratio = texture_scale(stripes[1]) / texture_scale(stripes[0])
+    assert 1.8 < ratio < 2.2
+
+
+def test_stroke_scale_moves_the_measured_stroke_size(tmp_path):
+    """The built-in model and a shipped painting on a smooth photo: strokes S× as large measure
+    about S× as large (S ≥ 1), at the same output size."""
+    import numpy as np
+
+    from adain import Stylizer
+    from adain.pipeline.strokes import texture_scale
+
+    st = Stylizer.from_pretrained("small16x", backend="torch", precision="fp32")
+    yy, xx = np.mgrid[0:256, 0:256] / 256
+    photo = np.stack([0.3 + 0.4 * xx, 0.5 + 0.2 * np.sin(3 * yy), 0.6 - 0.3 * yy]).astype(np.float32)
+    style = str(named_styles()["leger"].path)
+    sizes = {s: texture_scale(st.stylize(photo, style, content_size=0, stroke_scale=s).numpy()) for s in (1, 2, 4)}
+    for s in (2, 4):
+        assert 0.7 * s < sizes[s] / sizes[1] < 1.4 * s, sizes
+    out = st.stylize(photo, style, content_size=0, stroke_scale=2)
+    assert tuple(out.shape) == (3, 256, 256)
+
+
+def test_stroke_scale_on_the_command_line(tmp_path, pair, capsys):
+    c, s = pair
+    out = tmp_path / "out"
+    for scale in ("1", "2"):
+        code, err = run([str(c), str(s), "-o", str(out), "--stroke-scale", scale, *MODEL, "-q"], capsys)
+        assert code == 0, err
+    assert listing(out) == ["c_stylized_s.jpg", "c_stylized_s_s2.jpg"]
+    assert Image.open(out / "c_stylized_s_s2.jpg").size == Image.open(out / "c_stylized_s.jpg").size
+    bad_run(capsys, [str(c), str(s), "-o", str(out), "--stroke-scale", "20", *MODEL], "--stroke-scale must be", out)
+    bad_run(capsys, [str(c), str(s), "-o", str(out), "--stroke-scale", "2", "--grid", "alpha", *MODEL], "--grid", out)
