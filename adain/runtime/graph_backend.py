@@ -42,6 +42,7 @@ from adain.errors import UsageError
 from adain.ops.mixing import adain_mix
 from adain.runtime.base import Runtime, Stats
 from adain.runtime.hardware import cpu_has_fast_bf16, cpu_has_fast_int8
+from adain.runtime.offline import import_openvino
 from adain.runtime.onnx_export import GRAPH_FORMAT, export_graph
 from adain.runtime.precision import resolve_precision_name
 from adain.runtime.quantize import GateResult, read_gate
@@ -185,8 +186,7 @@ class GraphRuntime(Runtime):
 
     def _compile(self, path: Path, precision: str | None = None) -> Any:
         if self.backend == "openvino":
-            import openvino as ov
-
+            ov = import_openvino()
             core = ov.Core()
             core.set_property({"CACHE_DIR": str(self.dir / "openvino")})
             # int8: the quantized graphs in fp32 (their float parts), the float ones (stats; encode

@@ -39,6 +39,7 @@ import numpy as np
 
 from adain.errors import UsageError
 from adain.ops.mixing import adain_mix, code_stats, pad_to_multiple
+from adain.runtime.offline import block_telemetry, import_openvino
 
 __all__ = [
     "GATE_CONTENT_CHANGE",
@@ -175,8 +176,7 @@ class _Graphs:
     """Compiled OpenVINO graphs: the fp32 references and the candidates."""
 
     def __init__(self, directory: Path) -> None:
-        import openvino as ov
-
+        ov = import_openvino()
         self.core = ov.Core()
         self.dir = directory
         self.fp32 = {g: self.compile(self.core.read_model(str(directory / f"{g}.onnx"))) for g in ("encode", "decode")}
@@ -197,6 +197,7 @@ def _convolutions(model: Any) -> list[str]:
 def _quantize(graphs: _Graphs, name: str, samples: list[np.ndarray], keep_float: list[str] | None = None) -> Any:
     """``name``'s graph in int8 but for ``keep_float`` (default: the decoder's RGB output layer, the
     encoder's layer on raw pixels)."""
+    block_telemetry()
     import nncf
 
     model = graphs.core.read_model(str(graphs.dir / f"{name}.onnx"))
@@ -269,7 +270,7 @@ def quantize_model(
         raise UsageError("--precision int8 needs NNCF: pip install 'adain[int8]' (or pip install nncf)") from e
     import tempfile
 
-    import openvino as ov
+    ov = import_openvino()
 
     from adain.io.atomic import atomic_path
 
@@ -312,6 +313,7 @@ def _quiet_nncf() -> None:
     """Import NNCF with its INFO log off (its import sets its logger's level, so set it after)."""
     import logging
 
+    block_telemetry()
     import nncf  # noqa: F401
 
     logging.getLogger("nncf").setLevel(logging.ERROR)  # (its progress bars stay: calibration takes seconds)

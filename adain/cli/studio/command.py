@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipel
 from adain.cli.studio.engine import StudioEngine
 from adain.cli.studio.page import build_app
 from adain.errors import AdainError, UsageError
+from adain.runtime.offline import block_telemetry
 from adain.io.files import list_images
 from adain.io.images import DEFAULT_MAX_PIXELS
 
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 def studio_main(args: Sequence[str] | None = None) -> int:
     """Entry point of ``adain-studio``: 0 after a clean shutdown, 2 on bad options/model."""
     ns = build_parser().parse_args(args)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no usage pings
+    block_telemetry()
     try:
         demo = _prepare(ns)
     except AdainError as e:
