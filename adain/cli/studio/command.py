@@ -13,9 +13,9 @@ from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipel
 from adain.cli.studio.engine import StudioEngine
 from adain.cli.studio.page import build_app
 from adain.errors import AdainError, UsageError
-from adain.runtime.offline import block_telemetry
 from adain.io.files import list_images
 from adain.io.images import DEFAULT_MAX_PIXELS
+from adain.runtime.offline import block_telemetry
 
 if TYPE_CHECKING:
     import gradio as gr
