@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from adain.cli.common import Parser, model_ref, run_command
-from adain.errors import AdainError
+from adain.errors import AdainError, UsageError
 from adain.io.atomic import refuse_inputs
 from adain.io.files import list_images
 from adain.methods.evaluation import (
@@ -21,12 +21,25 @@ from adain.methods.evaluation import (
     EvalEncoder,
     _default_eval_weights,
     evaluate,
+    report_label,
     report_paths,
     summarize,
     write_reports,
 )
 
 __all__ = ["build_parser", "evaluate_main", "main"]
+
+
+#: the largest shorter side scored (4096² float images and their VGG features already need ~3 GB)
+MAX_EVAL_SIZE = 4096
+
+
+def eval_size(text: str) -> int:
+    """``--size``/``--video-size``: a shorter side from 16 to :data:`MAX_EVAL_SIZE`."""
+    v = int(text)
+    if not 16 <= v <= MAX_EVAL_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between 16 and {MAX_EVAL_SIZE}, got {v}")
+    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="temporal consistency instead: the warping error of each STYLIZED clip against SOURCE's "
         "motion (and of SOURCE itself, the floor), plus the style loss over sampled frames with --style",
     )
-    p.add_argument("--video-size", type=int, default=360, help="with --video: shorter side the clips are scored at")
+    p.add_argument(
+        "--video-size", type=eval_size, default=360, help="with --video: shorter side the clips are scored at"
+    )
     p.add_argument("--max-frames", type=int, default=None, help="with --video: score only the first N frames")
     p.add_argument("--model", default="small16x", type=model_ref, metavar="MODEL", help="name, model folder or Hub id")
     p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
@@ -56,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--eval-weights", help="genuine normalised VGG-19 for measuring (default: cached vgg_normalised.pth)"
     )
     p.add_argument("--eval-layers", default=",".join(EVAL_LAYERS), help="comma-separated evaluation layers")
-    p.add_argument("--size", type=int, default=512, help="shorter side of contents and styles")
+    p.add_argument(
+        "--size", type=eval_size, default=512, help=f"shorter side of contents and styles (16 to {MAX_EVAL_SIZE})"
+    )
     p.add_argument("--label", default=None, help="name of the reports (default: model/reference name)")
     p.add_argument("--output", default="evaluation", help="directory for CSV, markdown and grid")
     p.add_argument("--device", default="auto")
@@ -82,7 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_video(args: argparse.Namespace) -> int:
-    from adain.errors import UsageError
     from adain.methods.evaluation import evaluate_video
 
     if len(args.video) < 2:
@@ -182,10 +198,16 @@ def _run(args: argparse.Namespace) -> int:
             label = args.label or (
                 f"{label}_refine{request[1]}" if args.method == "adain" else f"{label}_gatys_{request[0]}{request[1]}"
             )
-    for out in report_paths(Path(args.output), label).values():  # before the long part
+    out_dir = Path(args.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AdainError(f"{out_dir}: --output is a file; give a folder for the reports")
+    for out in report_paths(out_dir, label).values():  # before the long part
         refuse_inputs(
             out, [*contents, *styles, args.checkpoint, args.encoder_weights, args.decoder_weights, eval_weights]
         )
+        if out.exists() and not args.overwrite:
+            raise AdainError(f"{out}: exists (use --overwrite, or --label for another name)")
+    label = report_label(label)
     rows, grid = evaluate(fn, contents, styles, evaluator, args.size, progress=not args.quiet)
     try:
         paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)
@@ -200,9 +222,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> None:
+    """Option mistakes that argparse cannot see, in one line before any work."""
+    if not [x for x in args.eval_layers.split(",") if x.strip()]:
+        raise UsageError("--eval-layers names no layer (e.g. relu1_1,relu2_1,relu3_1)")
+
+
 def evaluate_main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
-    return run_command("adain-evaluate", lambda: _run(ns))
+    return run_command("adain-evaluate", lambda: (_check(ns), _run(ns))[1])
 
 
 def main() -> None:

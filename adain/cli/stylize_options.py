@@ -284,6 +284,8 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--stroke-scale must be between {MIN_STROKE_SCALE:g} and {MAX_STROKE_SCALE:g}, got {args.stroke_scale:g}"
         )
+    if args.max_pixels < 1:
+        raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}")
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.skip_existing and args.overwrite:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -190,8 +191,20 @@ def summarize(rows: Sequence[PairMetrics]) -> dict[str, float]:
     return {k: sum(getattr(r, k) for r in rows) / n for k in keys}
 
 
+def report_label(label: str) -> str:
+    """A report label as a plain file name inside the output folder: a model folder's or file's
+    path gives its name, a Hub id ``owner/name`` gives ``owner_name``; anything but letters,
+    digits and ``._+@-`` becomes ``_`` (no path ever leaves the folder)."""
+    text = label.rstrip("/\\")
+    if Path(text).expanduser().exists():
+        text = Path(text).name
+    text = re.sub(r"[^\w.+@-]", "_", text.replace("/", "_")).strip(".") or "report"
+    return text[:120]
+
+
 def report_paths(out_dir: Path, label: str) -> dict[str, Path]:
-    """The files :func:`write_reports` writes."""
+    """The files :func:`write_reports` writes (named after :func:`report_label`)."""
+    label = report_label(label)
     return {"csv": out_dir / f"{label}.csv", "md": out_dir / f"{label}.md", "grid": out_dir / f"{label}_grid.jpg"}
 
 

@@ -553,3 +553,33 @@ def test_bad_resume_checkpoints_are_one_line_before_anything_is_written(tmp_path
         "cli.train", _train_args(c, s, tmp_path / "good", "--ckpt_path=last", "--trainer.max_steps=6"), tmp_path
     )
     assert code == 0, lines[-5:]
+
+
+# ----------------------------------------------------------------------------- round 4
+def test_report_labels_are_file_names_inside_the_output(tmp_path):
+    from adain.methods.evaluation import report_label, report_paths
+
+    folder = tmp_path / "models" / "mine"
+    folder.mkdir(parents=True)
+    assert report_label(str(folder)) == "mine" and report_label(str(folder) + "/") == "mine"
+    assert report_label("owner/name@v1") == "owner_name@v1"
+    assert report_label("../x") == "_x" and report_label("..") == "report" and report_label("") == "report"
+    out = tmp_path / "e2"
+    for label in (str(folder), "../../etc/x", "a/../../b", "/abs/path"):
+        for p in report_paths(out, label).values():
+            assert p.parent == out, (label, p)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "match"),
+    [
+        ("cli.evaluate", ["--content", "x", "--style", "y", "--eval-layers", ""], "--eval-layers names no layer"),
+        ("cli.evaluate", ["--content", "x", "--style", "y", "--size", "100000"], "must be between 16 and 4096"),
+        ("cli.evaluate", ["--video", "a.mp4", "b.mp4", "--video-size", "100000"], "must be between 16 and 4096"),
+        ("cli.stylize", ["a.jpg", "b.jpg", "--max-pixels", "-1"], "--max-pixels must be a positive pixel count"),
+    ],
+)
+def test_bounds_are_checked_up_front(tmp_path, tool, args, match):
+    code, lines = _cmd(tool, args, tmp_path)
+    assert code == 2 and len(lines) == 1 and match in lines[0], lines
+    assert "Traceback" not in " ".join(lines)
