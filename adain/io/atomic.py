@@ -5,6 +5,7 @@ leaves half a file and two runs never both believe they wrote the same file.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -106,7 +107,7 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     """
     p = ensure_new(path, overwrite)
     p.parent.mkdir(parents=True, exist_ok=True)
-    while True:  # like mkstemp, but 0o666 less the umask instead of 0o600
+    for _attempt in range(_ATTEMPTS):  # like mkstemp, but 0o666 less the umask instead of 0o600
         tmp = _part_name(p)
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
@@ -115,6 +116,8 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
             continue
         except FileNotFoundError:  # a concurrent run removed the (then empty) folder it had created
             p.parent.mkdir(parents=True, exist_ok=True)
+    else:  # e.g. a folder under /proc, where every name "exists": a bounded retry, then one line
+        raise OSError(errno.EEXIST, f"cannot create a temporary file there ({_ATTEMPTS} tries)", str(p.parent))
     try:
         yield tmp
         if overwrite:
@@ -124,6 +127,10 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+#: how many fresh temporary names are tried before a folder is deemed unwritable
+_ATTEMPTS = 100
 
 
 def _claim(tmp: Path, p: Path) -> None:
