@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--size", type=eval_size, default=512, help=f"shorter side of contents and styles (16 to {MAX_EVAL_SIZE})"
     )
+    p.add_argument(
+        "--json", action="store_true", help="print the summary (or each clip's row) as JSON on stdout instead"
+    )
     p.add_argument("--label", default=None, help="name of the reports (default: model/reference name)")
     p.add_argument("--output", default="evaluation", help="directory for CSV, markdown and grid")
     p.add_argument("--device", default="auto")
@@ -119,6 +123,10 @@ def _run_video(args: argparse.Namespace) -> int:
     floor = float(rows[0]["warping_error"])
     print("| clip | warping error (×10⁻³) | × source |" + (" style loss |" if style else ""))
     print("|---|---|---|" + ("---|" if style else ""))
+    if args.json:
+        for row in rows:
+            print(json.dumps({k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}))
+        return 0
     for k, row in enumerate(rows):
         we = float(row["warping_error"])
         sl = f" {float(row['style_loss']):.3f} |" if "style_loss" in row else (" – |" if style else "")
@@ -214,6 +222,10 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise AdainError(f"{args.output}: cannot write the reports ({e.strerror or e})") from None
     mean = summarize(rows)
+    if args.json:
+        summary = {"label": label, "pairs": len(rows), **{k: float(v) for k, v in mean.items()}}
+        print(json.dumps({**summary, "reports": {k: str(v) for k, v in paths.items()}}))
+        return 0
     print(
         f"{label}: {len(rows)} pairs  content {mean['content_loss']:.3f}  style {mean['style_loss']:.3f}  "
         f"gram {mean['gram_loss']:.3f}  colour {mean['color_distance']:.3f}  {mean['seconds']:.3f} s/image  "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,19 @@ def test_evaluate_cli_reports_and_grid(pairs, tmp_path, eval_weights, capsys):
     w, h = Image.open(out / "reference_style_grid.jpg").size
     cell = 128 + 2
     assert (w, h) == (3 * cell + 2, 3 * cell + 2)  # (1 + 2 styles) x (1 + 2 contents)
+
+
+def test_evaluate_json_summary_names_the_reports(pairs, tmp_path, eval_weights, capsys):
+    c, s = pairs
+    out = tmp_path / "rep"
+    argv = ["--content", str(c), "--style", str(s), "--reference", "style", "--eval-weights", str(eval_weights)]
+    code = evaluate_main([*argv, "--size", "32", "--output", str(out), "--quiet", "--device", "cpu", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["label"] == "reference_style" and summary["pairs"] == 4
+    assert summary["style_loss"] < 1e-6 and set(summary["reports"]) == {"csv", "md", "grid"}
+    assert all(Path(p).is_file() and Path(p).parent == out for p in summary["reports"].values())
 
 
 def test_evaluate_with_a_checkpoint_model(pairs, tmp_path, eval_weights, canonical_files, capsys):
