@@ -8,6 +8,7 @@ adain-train fit --config runs/…/config.yaml --ckpt_path runs/…/checkpoints/l
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -21,7 +22,14 @@ from adain.training.data import ContentStyleDataModule
 from adain.training.module import AdaINLitModule
 from adain.weights.loading import check_training_checkpoint
 
-__all__ = ["AdainCLI", "check_training_checkpoint", "main", "train_main"]
+__all__ = [
+    "AdainCLI",
+    "check_training_checkpoint",
+    "checkpoint_dirs",
+    "main",
+    "refuse_foreign_run_folder",
+    "train_main",
+]
 
 
 class AdainCLI(LightningCLI):
@@ -52,9 +60,11 @@ class AdainCLI(LightningCLI):
     def before_fit(self) -> None:
         # ``--ckpt_path last`` names a file only the trainer can find: check it the same way, now
         # that the trainer exists and before fit writes anything (config.yaml, logs, checkpoints).
-        if str(self.config_init.get("fit", {}).get("ckpt_path") or "") == "last":
+        ckpt = str(self.config_init.get("fit", {}).get("ckpt_path") or "")
+        if ckpt == "last":
             for path in last_checkpoints(self.trainer):
                 check_training_checkpoint(path)
+        refuse_foreign_run_folder(self.trainer, ckpt)
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
@@ -67,6 +77,37 @@ class AdainCLI(LightningCLI):
                     refresh_rate=getattr(cb, "refresh_rate", 1), process_position=getattr(cb, "process_position", 0)
                 )
         return trainer
+
+
+def checkpoint_dirs(trainer: L.Trainer) -> list[Path]:
+    """The folders the run's checkpoint callbacks write to (their ``dirpath``, else Lightning's
+    ``<default_root_dir>/checkpoints``)."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    return sorted(
+        {
+            Path(cb.dirpath) if cb.dirpath else Path(trainer.default_root_dir) / "checkpoints"
+            for cb in trainer.checkpoint_callbacks
+            if isinstance(cb, ModelCheckpoint)
+        }
+    )
+
+
+def refuse_foreign_run_folder(trainer: L.Trainer, ckpt_path: str) -> None:
+    """One run per folder: a fresh run (or a resume of a checkpoint from elsewhere) into a folder
+    that already holds checkpoints would mix two runs (``last.ckpt`` replaced, ``last-v1.ckpt``
+    beside it, the config of the other run); it is refused in one line, before anything is written.
+    Resuming a checkpoint of that folder (or ``--ckpt_path last``) continues the same run."""
+    if ckpt_path == "last":
+        return
+    resumed = Path(ckpt_path).resolve() if ckpt_path else None
+    for folder in checkpoint_dirs(trainer):
+        held = sorted(folder.glob("*.ckpt")) if folder.is_dir() else []
+        if held and (resumed is None or resumed.parent != folder.resolve()):
+            raise AdainError(
+                f"{folder}: holds the checkpoints of another run ({len(held)} files); resume that run with "
+                f"--ckpt_path {folder / 'last.ckpt'} (and its config.yaml), or give a new --trainer.default_root_dir"
+            )
 
 
 def last_checkpoints(trainer: L.Trainer) -> list[str]:

@@ -583,3 +583,25 @@ def test_bounds_are_checked_up_front(tmp_path, tool, args, match):
     code, lines = _cmd(tool, args, tmp_path)
     assert code == 2 and len(lines) == 1 and match in lines[0], lines
     assert "Traceback" not in " ".join(lines)
+
+
+def test_one_run_per_folder(tmp_path, train_data):
+    """A second fresh run into a folder holding checkpoints is refused in one line (nothing
+    replaced, no last-v1.ckpt); resuming that folder's own checkpoint continues it."""
+    c, s = train_data
+    root = tmp_path / "run"
+    code, lines = _cmd("cli.train", _train_args(c, s, root), tmp_path)
+    assert code == 0, lines
+    before = {p.name: p.stat().st_mtime_ns for p in (root / "checkpoints").iterdir()}
+    code, lines = _cmd("cli.train", _train_args(c, s, root), tmp_path)
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    assert code == 2 and len(errors) == 1 and "holds the checkpoints of another run" in errors[0], lines
+    assert {p.name: p.stat().st_mtime_ns for p in (root / "checkpoints").iterdir()} == before
+    other = tmp_path / "elsewhere.ckpt"
+    other.write_bytes((root / "checkpoints" / "last.ckpt").read_bytes())
+    code, lines = _cmd("cli.train", _train_args(c, s, root, f"--ckpt_path={other}"), tmp_path)
+    assert code == 2 and "another run" in " ".join(lines)
+    last = root / "checkpoints" / "last.ckpt"
+    code, lines = _cmd("cli.train", _train_args(c, s, root, f"--ckpt_path={last}", "--trainer.max_steps=4"), tmp_path)
+    assert code == 0, lines
+    assert not list((root / "checkpoints").glob("last-v*.ckpt"))
