@@ -130,6 +130,7 @@ def listing(d: Path) -> list[str]:
 
 
 def bad_run(capsys, args, match, out: Path) -> None:
+    capsys.readouterr()  # what earlier runs of the test printed (their result lines)
     before = listing(out)
     code, err = run(args, capsys)
     assert code == 2

@@ -77,8 +77,8 @@ def _plan(
     inputs: Sequence[Path] = (),
     overwrite: bool | None = None,
 ) -> list[Job]:
-    together = args.style_weights is not None or args.mask is not None or args.grid == "blend"
-    kind = {"alpha": "alpha_grid", "blend": "blend_grid"}.get(args.grid or "", "stylized")
+    together = args.style_weights is not None or args.mask is not None or args.grid in ("blend", "styles")
+    kind = {"alpha": "alpha_grid", "blend": "blend_grid", "styles": "style_grid"}.get(args.grid or "", "stylized")
     return plan(
         contents,
         styles,
@@ -198,7 +198,8 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
     if args.devices is not None:
         return _run_predict(args, contents, styles)
     if stdout_file is not None:
-        n = len(contents) * (1 if args.style_weights is not None or args.mask or args.grid == "blend" else len(styles))
+        together = args.style_weights is not None or args.mask or args.grid in ("blend", "styles")
+        n = len(contents) * (1 if together else len(styles))
         if n != 1 or is_video(contents[0]):
             raise UsageError(f"--output - writes one image to stdout, but this run makes {n} output(s)")
     jobs = _plan(args, contents, styles, masks or ())

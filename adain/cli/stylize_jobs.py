@@ -188,11 +188,25 @@ def render_one(
         from adain.methods.grids import blend_grid
 
         return blend_grid(pipe, content, group, alpha=req.alpha, **sizes)
+    if req.grid == "styles":
+        from adain.methods.grids import style_sheet
+
+        return style_sheet(pipe, content, group, [style_name(s) for s in group], alpha=req.alpha, **sizes)
     if optimize is not None:
         return optimize(content, group)
     return pipe.stylize(
         content, group, req.alpha, req.style_weights, masks=req.masks, stroke_scale=req.stroke_scale, **sizes
     )
+
+
+def style_name(path: Path) -> str:
+    """A style's label: a shipped painting's short name (``matisse``), else the file's stem."""
+    from adain.io.styles import named_styles
+
+    for style in named_styles().values():
+        if style.path == path.resolve():
+            return style.name
+    return path.stem
 
 
 @dataclass

@@ -135,9 +135,9 @@ def _stylization_options(st: argparse._ArgumentGroup, cr: argparse._ArgumentGrou
     )
     cr.add_argument(
         "--grid",
-        choices=["alpha", "blend"],
-        help="alpha: content, style and alpha 0/.25/.5/.75/1 in one image; "
-        "blend: 5x5 bilinear interpolation of exactly 4 styles",
+        choices=["alpha", "blend", "styles"],
+        help="labelled pictures: alpha = content, style and alpha 0/.25/.5/.75/1 in one image; "
+        "blend = 5x5 bilinear interpolation of exactly 4 styles; styles = the content under every style",
     )
     cr.add_argument(
         "--tile",

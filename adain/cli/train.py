@@ -98,7 +98,7 @@ def refuse_foreign_run_folder(trainer: L.Trainer, ckpt_path: str) -> None:
     that already holds checkpoints would mix two runs (``last.ckpt`` replaced, ``last-v1.ckpt``
     beside it, the config of the other run); it is refused in one line, before anything is written.
     Resuming a checkpoint of that folder (or ``--ckpt_path last``) continues the same run."""
-    if ckpt_path == "last":
+    if ckpt_path == "last" or trainer.fast_dev_run:  # (a fast_dev_run writes no checkpoints)
         return
     resumed = Path(ckpt_path).resolve() if ckpt_path else None
     for folder in checkpoint_dirs(trainer):

@@ -21,7 +21,7 @@ from adain.ops.stats import bilinear_weights
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import Variant, check_request
 
-__all__ = ["ALPHAS", "alpha_sweep", "blend_grid", "fit_to"]
+__all__ = ["ALPHAS", "alpha_sweep", "blend_grid", "fit_to", "labelled", "style_sheet"]
 
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -34,6 +34,25 @@ def fit_to(img: Tensor, h: int, w: int) -> Tensor:
     x = F.interpolate(img[None].float(), size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)[0]
     top, left = (nh - h) // 2, (nw - w) // 2
     return x[:, top : top + h, left : left + w].clamp(0, 1)
+
+
+def labelled(cells: Sequence[Tensor], labels: Sequence[str], band: int = 0) -> list[Tensor]:
+    """Each ``(3, h, w)`` cell with a white band above it holding its label (black text)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    h = cells[0].shape[-2]
+    band = band or max(18, min(40, h // 14))
+    try:
+        font: ImageFont.ImageFont | ImageFont.FreeTypeFont = ImageFont.load_default(size=int(band * 0.7))
+    except TypeError:  # Pillow < 10.1: the fixed bitmap font
+        font = ImageFont.load_default()
+    out = []
+    for cell, text in zip(cells, labels):
+        strip = Image.new("RGB", (cell.shape[-1], band), "white")
+        ImageDraw.Draw(strip).text((4, band * 0.12), text, fill="black", font=font)
+        top = torch.from_numpy(np.asarray(strip, dtype=np.float32) / 255.0).permute(2, 0, 1)
+        out.append(torch.cat([top, cell.float()], dim=-2))
+    return out
 
 
 def _cells(
@@ -63,7 +82,8 @@ def alpha_sweep(
     outs = _cells(pipe, x, stats, [(None, a) for a in alphas], preserve_color, tile)
     h, w = outs[0].shape[-2:]
     cells = [fit_to(torch.from_numpy(x[0]), h, w), fit_to(torch.from_numpy(s[0]), h, w), *outs]
-    return make_grid(torch.stack(cells), nrow=len(cells), padding=4, pad_value=1.0)
+    names = ["content", "style", *(f"alpha {a:g}" for a in alphas)]
+    return make_grid(torch.stack(labelled(cells, names)), nrow=len(cells), padding=4, pad_value=1.0)
 
 
 def blend_grid(
@@ -88,4 +108,39 @@ def blend_grid(
     weights = bilinear_weights(n)
     variants = [(weights[i, j].tolist(), alpha) for i in range(n) for j in range(n)]
     cells = _cells(pipe, x, stats, variants, preserve_color, tile)
-    return make_grid(torch.stack(cells), nrow=n, padding=4, pad_value=1.0)
+    names = [" ".join(f"s{k + 1} {w:.2f}" for k, w in enumerate(ws) if w > 1e-6) for ws, _ in variants]
+    return make_grid(torch.stack(labelled(cells, names)), nrow=n, padding=4, pad_value=1.0)
+
+
+def style_sheet(
+    pipe: Pipeline,
+    content: ImageLike,
+    styles: Sequence[ImageLike],
+    names: Sequence[str],
+    alpha: float = 1.0,
+    content_size: int = 512,
+    style_size: int = 512,
+    crop: bool = False,
+    preserve_color: str = "none",
+    tile: int | None = None,
+    columns: int = 4,
+) -> Tensor:
+    """A contact sheet: the content, then the content under each style (the painting inset in a
+    corner), each labelled with the style's name. Returns ``(3, H', W')``."""
+    if len(names) != len(styles):
+        raise UsageError(f"got {len(names)} names for {len(styles)} styles")
+    check_request(list(styles), alpha, None, preserve_color, tile, None)
+    x = pipe.load(content, content_size, crop)
+    stats = pipe.stats_for(list(styles), style_size, crop, preserve_color, x)
+    cells = [torch.from_numpy(np.ascontiguousarray(x[0]))]
+    h, w = x.shape[-2:]
+    inset_h, inset_w = max(1, h // 4), max(1, w // 4)
+    for k, st in enumerate(stats):
+        out = _cells(pipe, x, [st], [(None, alpha)], preserve_color, tile)[0].clone()
+        painting = pipe.load(styles[k], max(inset_h, inset_w), False)[0] if not isinstance(styles[k], tuple) else None
+        if painting is not None:
+            out[:, h - inset_h - 2 : h, w - inset_w - 2 : w] = 1.0  # a white frame
+            out[:, h - inset_h : h, w - inset_w : w] = fit_to(torch.from_numpy(painting), inset_h, inset_w)
+        cells.append(out)
+    grid_cells = labelled(cells, ["content", *names])
+    return make_grid(torch.stack(grid_cells), nrow=min(columns, len(grid_cells)), padding=4, pad_value=1.0)

@@ -186,11 +186,18 @@ def test_alpha_and_blend_grids(tmp_path, canonical_files, capsys):
     ]
     assert infer_main([*base, "--style", str(styles[0]), "--grid", "alpha", "--output", str(tmp_path / "g")]) == 0
     w, h = Image.open(tmp_path / "g" / "c_alpha_grid_s0.png").size
-    assert (w, h) == (7 * (32 + 4) + 4, 24 + 8)  # content, style, 5 alphas
+    band = 18  # each cell's label above it
+    assert (w, h) == (7 * (32 + 4) + 4, 24 + band + 8)  # content, style, 5 alphas
+    label = np.asarray(Image.open(tmp_path / "g" / "c_alpha_grid_s0.png").convert("L"))[4 : 4 + band, 4 : 4 + 32]
+    assert label.min() < 100 and label.max() > 200  # dark text on white
     assert infer_main([*base, "--style", *map(str, styles), "--grid", "blend", "--output", str(tmp_path / "b")]) == 0
     w, h = Image.open(tmp_path / "b" / "c_blend_grid_s0+s1+s2+s3.png").size
-    assert (w, h) == (5 * (32 + 4) + 4, 5 * (24 + 4) + 4)
+    assert (w, h) == (5 * (32 + 4) + 4, 5 * (24 + band + 4) + 4)
+    assert infer_main([*base, "--style", *map(str, styles), "--grid", "styles", "--output", str(tmp_path / "t")]) == 0
+    w, h = Image.open(tmp_path / "t" / "c_style_grid_s0+s1+s2+s3.png").size
+    assert (w, h) == (4 * (32 + 4) + 4, 2 * (24 + band + 4) + 4)  # content + 4 styles, 4 columns
     out = tmp_path / "x"
+    capsys.readouterr()  # (the result lines above)
     _bad(
         capsys,
         [*base, "--style", *map(str, styles[:3]), "--grid", "blend", "--output", str(out)],
