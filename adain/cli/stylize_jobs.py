@@ -12,6 +12,7 @@ no failure or interrupt ever removes an output this run finished.
 from __future__ import annotations
 
 import itertools
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,8 @@ __all__ = ["OUT_EXTS", "Job", "Outcome", "Request", "execute", "plan"]
 
 #: output formats of ``--ext``
 OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
+#: extensions that name the same format as an ``--ext`` value
+_SAME_FORMAT = {"jpg": ("jpg", "jpeg"), "tif": ("tif", "tiff")}
 #: (content, styles, output file)
 Job = tuple[Path, list[Path], Path]
 
@@ -97,10 +100,15 @@ def plan(
     groups = [styles] if together else [[s] for s in styles]
     n_jobs = len(contents) * len(groups)
     out = Path(output).expanduser()
-    file_exts = VIDEO_EXTENSIONS if is_video(contents[0]) else IMAGE_EXTENSIONS
-    names_a_file = out.suffix.lower() in file_exts and not out.is_dir()
+    video = is_video(contents[0])
+    file_exts = VIDEO_EXTENSIONS if video else IMAGE_EXTENSIONS
+    names_a_file = out.suffix.lower() in file_exts and not out.is_dir() and not output.endswith(("/", os.sep))
     if names_a_file and n_jobs > 1:
         raise AdainError(f"{out}: --output is a file name but there are {n_jobs} outputs; give a directory")
+    if names_a_file and video and out.suffix.lower() != ".mp4":
+        raise AdainError(f"{out}: stylized videos are MP4 (H.264); name the output .mp4")
+    if names_a_file and ext and out.suffix.lower().lstrip(".") not in _SAME_FORMAT.get(ext, (ext,)):
+        raise AdainError(f"{out}: the name says {out.suffix.lstrip('.')} but --ext is {ext}; drop one of them")
     jobs, seen = [], {}
     for c in contents:
         own = c.suffix.lower().lstrip(".")

@@ -325,3 +325,28 @@ def test_stroke_scale_on_the_command_line(tmp_path, pair, capsys):
     assert Image.open(out / "c_stylized_s_s2.jpg").size == Image.open(out / "c_stylized_s.jpg").size
     bad_run(capsys, [str(c), str(s), "-o", str(out), "--stroke-scale", "20", *MODEL], "--stroke-scale must be", out)
     bad_run(capsys, [str(c), str(s), "-o", str(out), "--stroke-scale", "2", "--grid", "alpha", *MODEL], "--grid", out)
+
+
+def test_output_names_mean_what_they_say(tmp_path, pair, capsys):
+    c, s = pair
+    code, err = run([str(c), str(s), "-o", str(tmp_path / "out.jpg") + "/", *MODEL, "-q"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "out.jpg").is_dir() and listing(tmp_path / "out.jpg") == ["c_stylized_s.jpg"]
+    bad_run(capsys, [str(c), str(s), "-o", str(tmp_path / "x.png"), "--ext", "jpg", *MODEL], "--ext is jpg", tmp_path)
+    code, err = run([str(c), str(s), "-o", str(tmp_path / "y.jpeg"), "--ext", "jpg", *MODEL, "-q"], capsys)
+    assert code == 0 and Image.open(tmp_path / "y.jpeg").format == "JPEG"
+
+
+def test_video_outputs_are_named_mp4(tmp_path):
+    from adain.cli.stylize_jobs import plan
+    from adain.errors import AdainError
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    style = make_image(tmp_path / "s.png", 8, 8)
+    for name in ("x.mkv", "x.webm", "x.avi"):
+        with pytest.raises(AdainError, match="name the output .mp4"):
+            plan([video], [style], str(tmp_path / name), together=False, kind="stylized", ext=None,
+                 overwrite=False, skip_existing=False)  # fmt: skip
+    assert plan([video], [style], str(tmp_path / "x.mp4"), together=False, kind="stylized", ext=None,
+                overwrite=False, skip_existing=False)[0][2].name == "x.mp4"  # fmt: skip
