@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--content", type=Path, required=True, help="folder of content photos")
     ap.add_argument("--style", type=Path, required=True, help="folder of style images")
-    ap.add_argument("--models", nargs="+", default=["small16x"], help="our models: names, folders or .ckpt files")
+    ap.add_argument("--models", nargs="*", default=["small16x"], help="our models: names, folders or .ckpt files")
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--eval-weights", type=Path, help="genuine normalised VGG-19 (to relu3_1 or full): metrics part")
     ap.add_argument("--limit", type=int, nargs=2, metavar=("N_CONTENT", "N_STYLE"), help="metrics on the first N×M")

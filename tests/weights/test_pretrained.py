@@ -69,28 +69,30 @@ def test_builtin_model_loads_without_any_pickle(monkeypatch, pair):
     assert out.shape[0] == 3 and float(out.std()) > 0.02
 
 
-def test_multi_level_builtin_ships_its_decoder_on_the_registered_encoder(monkeypatch, pair):
-    """``small16x-skip``: its folder holds the decoder alone (skips at relu1_1…relu3_1) and takes the
-    registered encoder (the built-in folder's tensors, stored once), offline, no pickle."""
+@pytest.mark.parametrize("name", ["small16x-skip", "small16x-vgg"])
+def test_multi_level_builtin_ships_its_decoder_on_the_registered_encoder(monkeypatch, pair, name):
+    """``small16x-skip`` and ``small16x-vgg``: each folder holds the decoder alone (skips at
+    relu1_1…relu3_1) and takes the registered encoder (the built-in folder's tensors, stored
+    once), offline, no pickle."""
     from safetensors import safe_open
 
     from adain.weights.loading import load_pretrained
 
     monkeypatch.setattr(torch, "load", lambda *a, **k: (_ for _ in ()).throw(AssertionError("torch.load")))
-    d = FOLDER.parent / "small16x_skip"
+    d = FOLDER.parent / MODELS[name].folder
     with safe_open(str(d / "model.safetensors"), "pt") as f:
         keys = list(f.keys())
     assert keys and all(k.startswith("decoder.") for k in keys) and any(".skips." in k for k in keys)
-    assert sha256_file(d / "model.safetensors") == WEIGHTS["small16x_skip_decoder"].packaged_sha256
-    assert MODELS["small16x-skip"].packaged and MODELS["small16x-skip"].folder == "small16x_skip"
+    assert sha256_file(d / "model.safetensors") == WEIGHTS[MODELS[name].decoder_weights].packaged_sha256
+    assert MODELS[name].packaged and MODELS[name].folder == name.replace("-", "_")
     assert (d / "README.md").read_text().startswith("---\nlibrary_name: adain")
-    skip, plain = load_pretrained("small16x-skip"), load_pretrained("small16x")
+    skip, plain = load_pretrained(name), load_pretrained("small16x")
     assert skip.decoder.levels == (0, 1, 2, 3) and skip.code_stages == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     for (k, a), b in zip(skip.encoder.state_dict().items(), plain.encoder.state_dict().values()):
         assert torch.equal(a, b), k
     c, s = pair
     kw = {"device": "cpu", "precision": "fp32", "backend": "torch"}
-    out = Stylizer.from_pretrained("small16x-skip", **kw).stylize(c, s, content_size=64, style_size=64)
+    out = Stylizer.from_pretrained(name, **kw).stylize(c, s, content_size=64, style_size=64)
     ref = Stylizer.from_pretrained("small16x", **kw).stylize(c, s, content_size=64, style_size=64)
     assert out.shape == ref.shape and float(out.std()) > 0.02 and not torch.allclose(out, ref, atol=1e-3)
 
