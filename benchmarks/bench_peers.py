@@ -21,7 +21,6 @@ Three parts, each optional:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -100,15 +99,18 @@ def metrics_table(
 
 # ----------------------------------------------------------------------------- time
 def _timed(cmd: Sequence[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, list(cmd))
-    return seconds, usage.ru_maxrss / 1024
+    """Wall seconds and peak resident memory (MB) of one child process. The peak comes from GNU
+    time (``/usr/bin/time -f %M``) where installed, else ``nan``: the child's own ``ru_maxrss``
+    would count this (large) process's pages from before its exec."""
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
+        full = [gnu_time, "-f", "%M", "-o", report.name, *cmd] if gnu_time else list(cmd)
+        t0 = time.perf_counter()
+        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t0
+        text = report.read().strip().splitlines()
+    peak = int(text[-1]) / 1024 if gnu_time and text and text[-1].isdigit() else float("nan")
+    return seconds, peak
 
 
 def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, model: str) -> str:
