@@ -133,11 +133,20 @@ WEIGHTS: dict[str, WeightSpec] = {
 
 
 def cache_dir() -> Path:
-    """``$ADAIN_HOME``, else ``$XDG_CACHE_HOME/adain``, else ``~/.cache/adain``."""
-    if os.environ.get("ADAIN_HOME"):
-        return Path(os.environ["ADAIN_HOME"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "adain"
+    """``$ADAIN_HOME``, else ``$XDG_CACHE_HOME/adain``, else ``~/.cache/adain``.
+
+    Raises:
+        WeightsError: the folder names a home that does not exist (``~nouser/x``).
+    """
+    name = "ADAIN_HOME" if os.environ.get("ADAIN_HOME") else "XDG_CACHE_HOME"
+    try:
+        if os.environ.get("ADAIN_HOME"):
+            return Path(os.environ["ADAIN_HOME"]).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base).expanduser() / "adain"
+    except RuntimeError:  # expanduser/home of an unknown user, or no HOME at all
+        where = os.environ.get(name) or "~"
+        raise WeightsError(f"{name}={where}: its home folder cannot be determined; set {name} to a full path") from None
 
 
 # ----------------------------------------------------------------------------- named models

@@ -605,3 +605,11 @@ def test_one_run_per_folder(tmp_path, train_data):
     code, lines = _cmd("cli.train", _train_args(c, s, root, f"--ckpt_path={last}", "--trainer.max_steps=4"), tmp_path)
     assert code == 0, lines
     assert not list((root / "checkpoints").glob("last-v*.ckpt"))
+
+
+def test_a_cache_folder_of_an_unknown_home_is_one_line(tmp_path):
+    photo = make_image(tmp_path / "a.jpg", 32, 24, 1)
+    code, lines = _cmd("cli.stylize", [str(photo), "matisse", "-o", str(tmp_path / "o")], tmp_path,
+                       ADAIN_HOME="~no-such-user-here/x")  # fmt: skip
+    assert not (tmp_path / "o").exists()
+    assert code == 2 and len(lines) == 1 and "ADAIN_HOME=~no-such-user-here/x" in lines[0], lines
