@@ -613,3 +613,33 @@ def test_a_cache_folder_of_an_unknown_home_is_one_line(tmp_path):
                        ADAIN_HOME="~no-such-user-here/x")  # fmt: skip
     assert not (tmp_path / "o").exists()
     assert code == 2 and len(lines) == 1 and "ADAIN_HOME=~no-such-user-here/x" in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--devices", "1", "--num-nodes", "2"], "no cluster launcher here"),
+        (["--devices", "1", "--accelerator", "tpu"], "--accelerator tpu is not supported"),
+        (["--devices", "1", "--strategy", "nonsense"], "--strategy must be one of"),
+        (["--devices", "1", "--accelerator", "warp"], "--accelerator must be"),
+    ],
+)
+def test_device_flags_are_checked_before_lightning(tmp_path, flags, match, monkeypatch):
+    for var in ("MASTER_ADDR", "SLURM_NTASKS", "LOCAL_RANK", "NODE_RANK"):
+        monkeypatch.delenv(var, raising=False)
+    photo = make_image(tmp_path / "a.jpg", 32, 24, 1)
+    code, lines = _cmd("cli.stylize", [str(photo), "matisse", "-o", str(tmp_path / "o"), *flags], tmp_path)
+    assert code == 2 and len(lines) == 1 and match in lines[0], lines
+    assert not (tmp_path / "o").exists()
+
+
+def test_gpu_accelerator_without_a_gpu_is_one_line(tmp_path, monkeypatch):
+    from adain.cli.stylize_options import check_devices_request
+    from adain.errors import UsageError
+
+    monkeypatch.setattr("adain.runtime.hardware.nvidia_gpu_present", lambda: False)
+    with pytest.raises(UsageError, match="no NVIDIA GPU"):
+        check_devices_request("1", 1, "auto", "gpu")
+    check_devices_request("1", 1, "ddp", "cpu")  # what this machine has passes
+    monkeypatch.setenv("MASTER_ADDR", "10.0.0.1")
+    check_devices_request("2", 2, "ddp", "cpu")  # under a launcher, several nodes are fine
