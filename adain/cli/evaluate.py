@@ -242,7 +242,12 @@ def _check(args: argparse.Namespace) -> None:
 
 def evaluate_main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
-    return run_command("adain-evaluate", lambda: (_check(ns), _run(ns))[1])
+
+    def body() -> int:
+        _check(ns)
+        return _run(ns)
+
+    return run_command("adain-evaluate", body)
 
 
 def main() -> None:

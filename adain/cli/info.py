@@ -13,7 +13,7 @@ import sys
 from importlib import metadata
 from typing import Any
 
-__all__ = ["PACKAGES", "gather_info", "format_info"]
+__all__ = ["PACKAGES", "format_info", "gather_info", "print_info"]
 
 #: the distributions whose versions are reported (absent ones as ``None``)
 PACKAGES = ("torch", "torchvision", "lightning", "openvino", "onnxruntime", "numpy", "pillow")

@@ -142,7 +142,6 @@ def _run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         args, stdout_file = _stdio(args, stack)
         return _run_files(args, stdout_file)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _stdio(args: argparse.Namespace, stack: ExitStack) -> tuple[argparse.Namespace, Path | None]:
@@ -231,7 +230,8 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
             raise AdainError(what) from None
         raise
     seconds = (time.perf_counter() - started) / max(1, len(outcome.written))
-    report = [_describe(args, pipe, job, seconds) for job in jobs if job[2] in set(outcome.written)]
+    written = set(outcome.written)
+    report = [_describe(args, pipe, job, seconds) for job in jobs if job[2] in written]
     if stdout_file is not None:
         sys.stdout.buffer.write(stdout_file.read_bytes())
         sys.stdout.flush()

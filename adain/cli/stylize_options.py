@@ -16,7 +16,7 @@ from adain.io.images import DEFAULT_MAX_PIXELS, label_map_to_masks, probe_size, 
 from adain.io.styles import resolve_style
 from adain.ops.mixing import normalize_weights
 from adain.pipeline.request import check_working_size
-from adain.pipeline.strokes import MAX_STROKE_SCALE, MIN_STROKE_SCALE
+from adain.pipeline.strokes import check_stroke_scale
 from adain.pipeline.tiling import check_tile
 from adain.weights.registry import MODELS
 
@@ -281,10 +281,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--content and --style are required (or --download MODEL)")
     if not 0.0 <= args.alpha <= 1.0:
         raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
-    if not MIN_STROKE_SCALE <= args.stroke_scale <= MAX_STROKE_SCALE:
-        raise UsageError(
-            f"--stroke-scale must be between {MIN_STROKE_SCALE:g} and {MAX_STROKE_SCALE:g}, got {args.stroke_scale:g}"
-        )
+    check_stroke_scale(args.stroke_scale, "--stroke-scale")
     if args.max_pixels < 1:
         raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}")
     if args.batch_size < 1:
@@ -355,14 +352,14 @@ def check_creative(
     if not videos and (args.temporal_smoothing or args.temporal):
         raise AdainError("--temporal and --temporal-smoothing apply to video contents only")
     if args.stroke_scale != 1.0:
-        for other, used in (
-            (videos[0] if videos else None, bool(videos)),
-            ("--grid", bool(args.grid)),
-            ("--refine/--method gatys", optimize is not None),
-            ("--devices", args.devices is not None),
-        ):
-            if used:
-                raise UsageError(f"--stroke-scale works on single images; it cannot be combined with {other}")
+        clashes = {
+            "a video": bool(videos),
+            "--grid": bool(args.grid),
+            "--refine/--method gatys": optimize is not None,
+            "--devices": args.devices is not None,
+        }
+        for other in (k for k, used in clashes.items() if used):
+            raise UsageError(f"--stroke-scale works on single images; it cannot be combined with {other}")
     if optimize is not None:
         what = "--refine" if args.method == "adain" else "--method gatys"
         if videos:

@@ -19,7 +19,7 @@ from adain.errors import UsageError
 from adain.io.images import ImageLike
 from adain.ops.stats import bilinear_weights
 from adain.pipeline.core import Pipeline
-from adain.pipeline.request import Variant, check_request
+from adain.pipeline.request import Variant, check_request, is_stats
 
 __all__ = ["ALPHAS", "alpha_sweep", "blend_grid", "fit_to", "labelled", "style_sheet"]
 
@@ -132,15 +132,15 @@ def style_sheet(
     check_request(list(styles), alpha, None, preserve_color, tile, None)
     x = pipe.load(content, content_size, crop)
     stats = pipe.stats_for(list(styles), style_size, crop, preserve_color, x)
-    cells = [torch.from_numpy(np.ascontiguousarray(x[0]))]
+    one_hot = np.eye(len(stats)).tolist()  # one variant per style: the content is encoded once
+    outs = _cells(pipe, x, stats, [(ws, alpha) for ws in one_hot], preserve_color, tile)
     h, w = x.shape[-2:]
     inset_h, inset_w = max(1, h // 4), max(1, w // 4)
-    for k, st in enumerate(stats):
-        out = _cells(pipe, x, [st], [(None, alpha)], preserve_color, tile)[0].clone()
-        painting = pipe.load(styles[k], max(inset_h, inset_w), False)[0] if not isinstance(styles[k], tuple) else None
-        if painting is not None:
-            out[:, h - inset_h - 2 : h, w - inset_w - 2 : w] = 1.0  # a white frame
-            out[:, h - inset_h : h, w - inset_w : w] = fit_to(torch.from_numpy(painting), inset_h, inset_w)
-        cells.append(out)
+    for style, out in zip(styles, outs):
+        if not is_stats(style):  # the painting, inset in a white frame
+            painting = torch.from_numpy(pipe.load(style, max(inset_h, inset_w))[0])
+            out[:, h - inset_h - 2 : h, w - inset_w - 2 : w] = 1.0
+            out[:, h - inset_h : h, w - inset_w : w] = fit_to(painting, inset_h, inset_w)
+    cells = [torch.from_numpy(np.ascontiguousarray(x[0])), *outs]
     grid_cells = labelled(cells, ["content", *names])
     return make_grid(torch.stack(grid_cells), nrow=min(columns, len(grid_cells)), padding=4, pad_value=1.0)

@@ -27,10 +27,11 @@ __all__ = [
 MIN_STROKE_SCALE, MAX_STROKE_SCALE = 0.25, 8.0
 
 
-def check_stroke_scale(scale: float) -> float:
-    """``scale`` if it is in [:data:`MIN_STROKE_SCALE`, :data:`MAX_STROKE_SCALE`], else a one-line error."""
+def check_stroke_scale(scale: float, name: str = "stroke scale") -> float:
+    """``scale`` if it is in [:data:`MIN_STROKE_SCALE`, :data:`MAX_STROKE_SCALE`], else a one-line
+    error naming it as ``name`` (the option's name on the command line)."""
     if not MIN_STROKE_SCALE <= scale <= MAX_STROKE_SCALE:  # NaN fails too
-        raise UsageError(f"stroke scale must be between {MIN_STROKE_SCALE:g} and {MAX_STROKE_SCALE:g}, got {scale:g}")
+        raise UsageError(f"{name} must be between {MIN_STROKE_SCALE:g} and {MAX_STROKE_SCALE:g}, got {scale:g}")
     return scale
 
 
