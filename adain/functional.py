@@ -11,6 +11,7 @@ from __future__ import annotations
 from adain.ops.color import coral, luminance_transfer, rgb_to_ycbcr, ycbcr_to_rgb
 from adain.ops.levels import pack_levels, unpack_levels
 from adain.ops.losses import (
+    color_directions,
     content_loss,
     gram_loss,
     gram_matrix,
@@ -18,6 +19,7 @@ from adain.ops.losses import (
     hinge_g_loss,
     masked_gram_matrix,
     mean_std_loss,
+    sliced_wasserstein,
     total_variation,
 )
 from adain.ops.masks import masked_adain, masked_mean_std, resize_masks
@@ -38,6 +40,7 @@ __all__ = [
     "bilinear_weights",
     "blend_stats",
     "calc_mean_std",
+    "color_directions",
     "content_loss",
     "coral",
     "gram_loss",
@@ -54,6 +57,7 @@ __all__ = [
     "pack_levels",
     "resize_masks",
     "rgb_to_ycbcr",
+    "sliced_wasserstein",
     "total_variation",
     "unpack_levels",
     "ycbcr_to_rgb",

@@ -1,9 +1,11 @@
 """Losses: AdaIN's content and mean/std style losses (paper Eq. 11-13), Gram losses (Gatys et al.
-2016), total variation, and the hinge losses of the optional adversarial term.
+2016), total variation, the hinge losses of the optional adversarial term, and a colour-distribution
+loss (sliced Wasserstein distance between pixel colours, Rabin et al. 2011).
 """
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -12,6 +14,7 @@ from adain.ops.mixing import DEFAULT_EPS
 from adain.ops.stats import calc_mean_std, check_4d
 
 __all__ = [
+    "color_directions",
     "content_loss",
     "gram_loss",
     "gram_matrix",
@@ -19,6 +22,7 @@ __all__ = [
     "hinge_g_loss",
     "masked_gram_matrix",
     "mean_std_loss",
+    "sliced_wasserstein",
     "total_variation",
 ]
 
@@ -86,6 +90,46 @@ def hinge_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 def hinge_g_loss(fake_logits: Tensor) -> Tensor:
     """Hinge loss of the generator: ``−mean(D(fake))`` (float32 scalar)."""
     return -fake_logits.float().mean()
+
+
+def color_directions(n: int) -> Tensor:
+    """``n`` fixed unit directions in RGB space, ``(n, 3)``: the three channels, the four cube
+    diagonals, then seeded random ones (the same every call, so a resumed run sees the same loss)."""
+    if n < 3:
+        raise UsageError(f"color_directions: n must be >= 3, got {n}")
+    diagonals = torch.tensor([[1.0, 1.0, 1.0], [1.0, -1.0, 0.0], [1.0, 1.0, -2.0], [1.0, -1.0, 1.0]])
+    rest = torch.randn(max(0, n - 7), 3, generator=torch.Generator().manual_seed(0))
+    d = torch.cat([torch.eye(3), diagonals, rest])[:n]
+    return d / d.norm(dim=1, keepdim=True)
+
+
+def sliced_wasserstein(x: Tensor, y: Tensor, directions: Tensor) -> Tensor:
+    """Squared sliced Wasserstein distance between the pixel distributions of ``x`` and ``y``.
+
+    Every pixel is a point in channel space; both point sets are projected on each of
+    ``directions`` and the sorted projections (the quantile functions) are compared by MSE, so
+    the loss is zero exactly when every 1-D marginal agrees, whatever the pixels' positions. A
+    different pixel count in ``y`` is compared at ``x``'s quantiles. Float32 scalar.
+
+    Shape:
+        x: ``(N, C, H, W)``; y: ``(N or 1, C, H', W')``; directions: ``(K, C)``.
+    """
+    check_4d(x, "x")
+    check_4d(y, "y")
+    if x.shape[1] != y.shape[1] or directions.shape[-1] != x.shape[1]:
+        raise UsageError(
+            f"sliced_wasserstein: channels differ: x {x.shape[1]}, y {y.shape[1]}, directions {directions.shape[-1]}"
+        )
+    if y.shape[0] not in (1, x.shape[0]):
+        raise UsageError(f"sliced_wasserstein: y's batch must be 1 or {x.shape[0]}, got {y.shape[0]}")
+    d = directions.to(device=x.device, dtype=torch.float32)
+    px = torch.einsum("kc,ncp->nkp", d, x.float().flatten(2)).sort(dim=-1).values
+    py = torch.einsum("kc,ncp->nkp", d, y.float().flatten(2)).sort(dim=-1).values
+    p, q = px.shape[-1], py.shape[-1]
+    if q != p:
+        idx = ((torch.arange(p, device=x.device, dtype=torch.float32) + 0.5) * (q / p)).long().clamp_max(q - 1)
+        py = py[..., idx]
+    return F.mse_loss(px, py.expand_as(px))
 
 
 def gram_matrix(feat: Tensor) -> Tensor:

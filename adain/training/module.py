@@ -6,7 +6,9 @@ Loss = content + ``style_weight`` · style + ``tv_weight`` · TV, where
   ``t = AdaIN(f(c), f(s))`` (Eq. 12);
 * style loss: Σ over relu1_1 … relu4_1 of MSE of channel means + MSE of channel stds between the
   decoded image's and the style's features (Eq. 13);
-* optional total variation of the decoded image.
+* optional total variation of the decoded image;
+* optional colour-distribution loss: sliced Wasserstein distance between the decoded image's
+  pixel colours and the style image's (``color_weight``).
 
 Adam, lr 1e-4, decayed per step as ``lr / (1 + 5e-5 · step)`` (the reference implementation's
 schedule) through a ``LambdaLR`` stepped every optimiser step.
@@ -32,7 +34,14 @@ from adain.nets.decoder import add_skips, build_decoder, load_decoder, widen_dec
 from adain.nets.discriminator import PatchDiscriminator
 from adain.nets.encoder import STAGES, AuxHeads, Encoder
 from adain.nets.network import AdaINNet
-from adain.ops.losses import hinge_d_loss, hinge_g_loss, mean_std_loss, total_variation
+from adain.ops.losses import (
+    color_directions,
+    hinge_d_loss,
+    hinge_g_loss,
+    mean_std_loss,
+    sliced_wasserstein,
+    total_variation,
+)
 from adain.ops.stats import adain, calc_mean_std
 from adain.weights.loading import (
     ENCODER_PREFIX,
@@ -68,6 +77,9 @@ class AdaINLitModule(L.LightningModule):
         style_weight: λ of the style loss (paper: 10).
         content_weight: weight of the content loss (paper: 1).
         tv_weight: weight of the total-variation loss (0 = off).
+        color_weight: weight of the colour-distribution loss (0 = off): the squared sliced
+            Wasserstein distance between the decoded image's pixel colours and the style image's,
+            over 32 fixed RGB directions — the palette as a whole, not only per-channel statistics.
         style_layers: stages of the style loss.
         style_layer_weights: a weight per stage of ``style_layers`` (``None``: 1 each). Where the
             style loss is measured through distillation heads (``style_features: aux``) that read
@@ -107,6 +119,7 @@ class AdaINLitModule(L.LightningModule):
         style_weight: float = 10.0,
         content_weight: float = 1.0,
         tv_weight: float = 0.0,
+        color_weight: float = 0.0,
         style_layers: tuple[str, ...] = STAGES,
         style_layer_weights: list[float] | None = None,
         lr: float = 1e-4,
@@ -136,6 +149,7 @@ class AdaINLitModule(L.LightningModule):
             ("style_weight", style_weight),
             ("content_weight", content_weight),
             ("tv_weight", tv_weight),
+            ("color_weight", color_weight),
             ("lr_decay", lr_decay),
             ("adv_weight", adv_weight),
         ):
@@ -194,6 +208,7 @@ class AdaINLitModule(L.LightningModule):
             if self.loss_net is not None:
                 self.loss_net.to(memory_format=torch.channels_last)
         self._decode = torch.compile(self.net.decoder) if compile else self.net.decoder
+        self.register_buffer("color_dirs", color_directions(32), persistent=False)
         self.disc: PatchDiscriminator | None = PatchDiscriminator(disc_width) if adv_weight > 0 else None
         if self.disc is not None and channels_last:
             self.disc.to(memory_format=torch.channels_last)
@@ -244,7 +259,8 @@ class AdaINLitModule(L.LightningModule):
     ) -> dict[str, Tensor]:
         """Loss terms of a decoded batch (gradients flow through the frozen encoder to ``out``).
 
-        With the adversarial option, ``style`` (the batch's style crops) are the discriminator's
+        ``style`` (the batch's style images) is needed by the colour loss and the adversarial
+        option. With the adversarial option, ``style`` (the batch's style crops) are the discriminator's
         real samples. Generator and discriminator are trained by one backward pass of ``loss``:
         the generator's term sees the discriminator through detached weights (no gradient reaches
         the discriminator from it) and the discriminator's term sees detached outputs (none
@@ -260,6 +276,11 @@ class AdaINLitModule(L.LightningModule):
         hp = self.hparams
         generator = hp.content_weight * loss_c + hp.style_weight * loss_s + hp.tv_weight * loss_tv
         losses = {"loss_content": loss_c, "loss_style": loss_s, "loss_tv": loss_tv}
+        if hp.color_weight > 0:
+            if style is None:
+                raise UsageError("the colour loss needs the batch's style images")
+            losses["loss_color"] = sliced_wasserstein(out, style, self.color_dirs)
+            generator = generator + hp.color_weight * losses["loss_color"]
         if self.disc is None:
             return {"loss": generator, **losses}
         if style is None:

@@ -17,7 +17,7 @@ from adain import Stylizer
 from adain import functional as AF
 from adain.cli.stylize import infer_main
 from adain.cli.train import train_main
-from adain.errors import AdainError, ImageError, WeightsError
+from adain.errors import AdainError, ImageError, UsageError, WeightsError
 from adain.nets.names import STAGES
 from adain.training.data import ContentStyleDataModule
 from adain.training.module import AdaINLitModule
@@ -178,8 +178,8 @@ LOSS_NET = ("--model.loss_network=vgg19_small16x", "--model.loss_network_weights
 
 @pytest.mark.parametrize(
     "extra",
-    [(), ("--model.adv_weight=0.1",), SKIPS, LOSS_NET],
-    ids=["plain", "adversarial", "skips", "loss-network"],
+    [(), ("--model.adv_weight=0.1",), SKIPS, LOSS_NET, ("--model.color_weight=5",)],
+    ids=["plain", "adversarial", "skips", "loss-network", "colour"],
 )
 def test_resume_is_exact(data, tmp_path, extra):
     straight, step_a, lr_a = _decoder_after(data, tmp_path / "a", 6, None, *extra)
@@ -379,6 +379,28 @@ def test_style_layer_weights_weigh_each_layer_term():
         base = plain.output_losses(out, target, stats)["loss_style"]
     torch.testing.assert_close(base, terms["relu1_1"] + terms["relu3_1"])
     torch.testing.assert_close(got, 0.5 * terms["relu1_1"] + 3.0 * terms["relu3_1"])
+
+
+def test_color_weight_adds_the_sliced_wasserstein_term():
+    plain = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random")
+    colour = AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", color_weight=4.0)
+    colour.net.load_state_dict(plain.net.state_dict())
+    torch.manual_seed(2)
+    c, s = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        target, stats = plain.compute_targets(c, s)
+        out = plain.net.decode(target)
+        base = plain.output_losses(out, target, stats, s)
+        got = colour.output_losses(out, target, stats, s)
+    assert "loss_color" not in base
+    expect = AF.sliced_wasserstein(out, s, AF.color_directions(32))
+    torch.testing.assert_close(got["loss_color"], expect)
+    assert float(expect) > 0
+    torch.testing.assert_close(got["loss"], base["loss"] + 4.0 * expect)
+    with pytest.raises(UsageError, match="colour loss needs"):
+        colour.output_losses(out, target, stats)
+    with pytest.raises(UsageError, match="color_weight"):
+        AdaINLitModule(encoder="vgg19_small16x", encoder_weights="random", color_weight=-1)
 
 
 def test_decoder_init_accepts_a_training_checkpoint(data, tmp_path):
