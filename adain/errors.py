@@ -7,7 +7,17 @@ builtin (``ValueError``, ``FileExistsError``) keep ``except ValueError`` in user
 
 from __future__ import annotations
 
-__all__ = ["AdainError", "ArchitectureError", "ImageError", "OutputExistsError", "UsageError", "WeightsError"]
+__all__ = [
+    "EXTRAS",
+    "AdainError",
+    "ArchitectureError",
+    "ImageError",
+    "MissingDependencyError",
+    "OutputExistsError",
+    "UsageError",
+    "WeightsError",
+    "missing_dependency",
+]
 
 
 class AdainError(Exception):
@@ -32,3 +42,43 @@ class ArchitectureError(WeightsError, ValueError):
 
 class OutputExistsError(AdainError, FileExistsError):
     """An output file exists and replacing it was not asked for."""
+
+
+class MissingDependencyError(AdainError, ImportError):
+    """Something asked for needs an optional dependency that is not installed (names the extra)."""
+
+
+#: optional packages → the extra of ``pip install 'adain[extra]'`` that brings them
+EXTRAS = {
+    "torch": "torch",
+    "torchvision": "torch",
+    "lightning": "train",
+    "lightning_fabric": "train",
+    "jsonargparse": "train",
+    "wandb": "train",
+    "gradio": "studio",
+    "gradio_client": "studio",
+    "onnxruntime": "onnxruntime",
+    "nncf": "int8",
+}
+
+_WHY = {
+    "torch": "PyTorch (the base install stylizes with OpenVINO)",
+    "train": "the training stack",
+    "studio": "the studio's web UI",
+    "onnxruntime": "ONNX Runtime",
+    "int8": "NNCF (int8 quantization)",
+}
+
+
+def missing_dependency(e: ImportError, extra: str | None = None) -> MissingDependencyError | None:
+    """The one-line error for an optional package that is not installed, or ``None`` when ``e``
+    is about anything else (a bug, or a package every install has). ``extra`` names the extra to
+    install instead of the package's own (a command whose whole stack comes with one extra)."""
+    name = (getattr(e, "name", None) or "").split(".")[0]
+    if name not in EXTRAS:
+        return None
+    extra = extra or EXTRAS[name]
+    return MissingDependencyError(
+        f"this needs {_WHY[extra]}, which is not installed ({name}): pip install 'adain[{extra}]'"
+    )

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from adain.errors import AdainError
+from adain.errors import AdainError, missing_dependency
 from adain.io.images import DEFAULT_MAX_PIXELS, MAX_SIZE
 from adain.runtime.base import BACKENDS
 from adain.runtime.precision import PRECISIONS
@@ -56,6 +56,12 @@ def run_command(prog: str, fn: Callable[[], int]) -> int:
             return fn()
         except AdainError as e:
             print(f"{prog}: error: {e}", file=sys.stderr)
+            return 2
+        except ImportError as e:  # an optional extra the request needs: which one to install
+            missing = missing_dependency(e)
+            if missing is None:
+                raise
+            print(f"{prog}: error: {missing}", file=sys.stderr)
             return 2
         except OSError as e:  # disk full, read-only, name too long, permissions: the file and why
             print(f"{prog}: error: {describe_os_error(e)}", file=sys.stderr)

@@ -315,15 +315,9 @@ class Pipeline:
             return [self.style_stats(s, size, crop) for s in styles]
         if any(is_stats(s) for s in styles):
             raise UsageError("preserve_color='coral' needs style images, not precomputed statistics")
-        import torch
+        from adain.pipeline.color import coral_np
 
-        from adain.ops.color import coral
-
-        c = torch.from_numpy(content[0])
-        recoloured = [
-            coral(torch.from_numpy(self.load(s, size, crop)[0]), c).clamp(0, 1).numpy()  # type: ignore[arg-type]
-            for s in styles
-        ]
+        recoloured = [np.clip(coral_np(self.load(s, size, crop)[0], content[0]), 0, 1) for s in styles]
         return [self.runtime.style_stats(self._padded(r[None])) for r in recoloured]
 
     @staticmethod
@@ -331,11 +325,9 @@ class Pipeline:
         """Colour post-processing: ``luminance`` keeps the content's chroma (YCbCr)."""
         if preserve_color != "luminance":
             return out
-        import torch
+        from adain.pipeline.color import luminance_transfer_np
 
-        from adain.ops.color import luminance_transfer
-
-        return luminance_transfer(torch.from_numpy(out), torch.from_numpy(content)).clamp(0, 1).numpy()
+        return np.clip(luminance_transfer_np(out, content), 0, 1)
 
     def stylize_batch(
         self,

@@ -22,10 +22,11 @@ float32 → ``decode``, with the graphs that passed in int8 and the others (and 
 machine's float precision. ``auto`` picks int8 on CPUs with int8 dot products but no fast bf16
 (AVX2), once a conversion of this model passed the gate (run once with ``--precision int8``).
 
-Graphs are exported from the torch model once, on first use, into
-``$ADAIN_HOME/compiled/<key>/`` where ``<key>`` is derived from the weights' sha256, and OpenVINO
-keeps its compiled blobs beside them: only the first run pays conversion (one line on stderr
-says so); later runs import neither torch nor Lightning.
+Graphs are written once, on first use, into ``$ADAIN_HOME/compiled/<key>/`` where ``<key>`` is
+derived from the weights' sha256, and OpenVINO keeps its compiled blobs beside them: only the first
+run pays conversion (one line on stderr says so). A built-in model ships its graphs' skeletons
+(:mod:`adain.runtime.graph_pack`), assembled from its weight files without torch; other models are
+exported from the torch network. Later runs import neither torch nor Lightning.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from adain.errors import UsageError
+from adain.io.atomic import atomic_path
 from adain.ops.mixing import adain_mix
 from adain.runtime.base import Runtime, Stats
+from adain.runtime.graph_pack import assemble, shipped_graph
 from adain.runtime.hardware import cpu_has_fast_bf16, cpu_has_fast_int8
 from adain.runtime.offline import import_openvino
 from adain.runtime.onnx_export import GRAPH_FORMAT, export_graph
@@ -100,7 +103,8 @@ class GraphRuntime(Runtime):
         self._lock = threading.Lock()
         self._announced = not announce
         self.gate: GateResult | None = None  # the int8 gate's result, when int8 was asked for or picked
-        if not (self.dir / "stylize.onnx").is_file() and not (self.dir / "encode.onnx").is_file():
+        cached = (self.dir / "stylize.onnx").is_file() or (self.dir / "encode.onnx").is_file()
+        if not cached and shipped_graph(source.skeletons, "stylize") is None:
             source.build()  # a cache miss: build now, so bad weights fail before any work
         auto_int8 = cpu_has_fast_int8() and not cpu_has_fast_bf16() and source.code_levels == 1
         if backend == "openvino" and precision == "auto" and auto_int8:
@@ -165,7 +169,13 @@ class GraphRuntime(Runtime):
                     file=sys.stderr,
                 )
                 self._announced = True
-            export_graph(self.source.build(), name, path)
+            skeleton = shipped_graph(self.source.skeletons, name)
+            if skeleton is not None:
+                data = assemble(skeleton, self.source.weight_files)
+                with atomic_path(path, overwrite=True) as tmp:
+                    tmp.write_bytes(data)
+            else:
+                export_graph(self.source.build(), name, path)
         return path
 
     def _get(self, name: str) -> Any:

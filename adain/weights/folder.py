@@ -36,6 +36,7 @@ __all__ = [
     "WEIGHTS_FILE",
     "is_model_folder",
     "load_model_folder",
+    "weight_files",
     "model_card",
     "read_config",
     "write_model_folder",
@@ -115,6 +116,17 @@ def registry_encoder_file(config: Mapping[str, Any], folder: Path, download: boo
     if ref.get("sha256") and digest != ref["sha256"] and not {digest, ref["sha256"]} <= known:
         raise WeightsError(f"{path}: sha256 differs from the one {folder / CONFIG} records for {key!r}")
     return path
+
+
+def weight_files(folder: str | os.PathLike[str], download: bool = True) -> dict[str, Path]:
+    """The weight files of a model folder by role: ``model`` (its ``model.safetensors``) and, when
+    its config names a registered encoder, ``encoder`` (that file, resolved and checked)."""
+    d = Path(folder).expanduser()
+    config = read_config(d)
+    files = {"model": d / WEIGHTS_FILE}
+    if config["encoder_weights"] != "folder":
+        files["encoder"] = registry_encoder_file(config, d, download)
+    return files
 
 
 def load_model_folder(folder: str | os.PathLike[str], download: bool = True) -> AdaINNet:

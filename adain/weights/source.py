@@ -43,6 +43,10 @@ class ModelSource:
     bytes_per_pixel: int = field(default_factory=lambda: model_bytes_per_pixel("vgg19_normalised"))
     #: encoder levels in the code (1: relu4_1 alone; more for a decoder with skips)
     code_levels: int = 1
+    #: a folder of graph skeletons (:mod:`adain.runtime.graph_pack`) and the weight files by role
+    #: they refer to: the runtime assembles the graphs from them without torch
+    skeletons: Path | None = None
+    weight_files: dict[str, Path] = field(default_factory=dict)
 
     def build(self) -> AdaINNet:
         if self._net is None:
@@ -140,14 +144,20 @@ def folder_source(folder: str | os.PathLike[str], label: str | None = None, down
     network is built when something needs it)."""
     from adain.weights.folder import FORMAT, WEIGHTS_FILE, load_model_folder, read_config, registry_encoder_file
 
+    skeleton_dir = "graphs"  # adain.runtime.graph_pack.SKELETON_DIR (the runtime layer is above this one)
+
     d = Path(folder).expanduser()
     config = read_config(d)
     if not (d / WEIGHTS_FILE).is_file():
         raise WeightsError(f"{d}: model folder without {WEIGHTS_FILE}")
-    parts: list[Any] = [FORMAT, json.dumps(config, sort_keys=True), d / WEIGHTS_FILE]
+    files = {"model": d / WEIGHTS_FILE}
     if config["encoder_weights"] != "folder":
-        parts.append(registry_encoder_file(config, d, download))
+        files["encoder"] = registry_encoder_file(config, d, download)
+    parts: list[Any] = [FORMAT, json.dumps(config, sort_keys=True), *files.values()]
     stride = 2 ** int(config.get("last_stage", "relu4_1")[4]) // 2
     bpp = model_bytes_per_pixel(config["encoder"], config.get("decoder_widths"), config.get("decoder_skips", ()))
     levels = 1 + len(config.get("decoder_skips", ()))
-    return ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download), bpp, levels)
+    source = ModelSource.from_files(label or d.name, parts, stride, lambda: load_model_folder(d, download), bpp, levels)
+    if (d / skeleton_dir).is_dir() and all(f.suffix == ".safetensors" for f in files.values()):
+        source.skeletons, source.weight_files = d / skeleton_dir, files
+    return source
