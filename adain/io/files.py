@@ -19,7 +19,7 @@ def list_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
     """Expand files and directories into a list of image files (directories sorted by name).
 
     Raises:
-        ImageError: a path does not exist, or a directory holds no images.
+        ImageError: a path does not exist or is not a regular file, or a directory holds no images.
     """
     found: list[Path] = []
     for raw in paths:
@@ -32,6 +32,10 @@ def list_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
             found.extend(imgs)
         elif p.is_file():
             found.append(p)
+        elif p.exists():  # a FIFO, a device, a socket: reading it may never end
+            raise ImageError(
+                f"{p}: not a regular file (a pipe or device); save the image to a file, or pass - for stdin"
+            )
         else:
             raise ImageError(f"{p}: no such file or directory")
     return found

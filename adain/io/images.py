@@ -88,10 +88,18 @@ def is_tensor(obj: object) -> bool:
     return type(obj).__module__.startswith("torch") and hasattr(obj, "detach")
 
 
+class _NotFinite(ValueError):
+    """A float image with NaN or infinite pixels."""
+
+
 def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float32)
-        hi = 65535.0 if img.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        if not np.isfinite(arr).all():
+            raise _NotFinite
+        top = arr.max(initial=0)
+        # float images are usually [0, 1]; integer ones 8 or 16 bit
+        hi = 1.0 if img.mode == "F" and top <= 1.0 else 65535.0 if img.mode.startswith("I;16") or top > 255 else 255.0
         arr = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Image.fromarray(arr, mode="L").convert("RGB")
     if img.mode == "P":
@@ -225,6 +233,8 @@ def _decode(path: str | os.PathLike[str], max_pixels: int, convert: Callable[[Im
         raise
     except Image.DecompressionBombError as e:
         raise ImageError(f"{p}: refused as a decompression bomb ({e})") from None
+    except _NotFinite:
+        raise ImageError(f"{p}: holds pixel values that are not numbers (NaN or infinity)") from None
     except UnidentifiedImageError:
         raise ImageError(f"{p}: not an image file (or a format Pillow cannot read)") from None
     except (OSError, SyntaxError, ValueError) as e:

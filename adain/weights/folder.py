@@ -84,6 +84,14 @@ def read_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
         )
     if config.get("last_stage", "relu4_1") not in STAGES:
         raise WeightsError(f"{path}: unknown last_stage {config.get('last_stage')!r} (known: {', '.join(STAGES)})")
+    widths = config.get("decoder_widths")
+    if widths is not None and not (
+        isinstance(widths, list) and widths and all(type(w) is int and 0 < w <= 4096 for w in widths)
+    ):
+        raise WeightsError(f"{path}: decoder_widths must be a list of channel counts (1-4096) or null, got {widths!r}")
+    skips = config.get("decoder_skips", [])
+    if not (isinstance(skips, list) and all(isinstance(k, str) and k in STAGES for k in skips)):
+        raise WeightsError(f"{path}: decoder_skips must be a list of stages ({', '.join(STAGES)}), got {skips!r}")
     enc = config.get("encoder_weights")
     if not (enc == "folder" or (isinstance(enc, dict) and isinstance(enc.get("registry"), str))):
         raise WeightsError(f'{path}: encoder_weights must be "folder" or {{"registry": NAME, "sha256": …}}')

@@ -9,13 +9,14 @@ A model reference (``--model``, ``from_pretrained``) is one of: a registered nam
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from adain.errors import WeightsError
 from adain.weights.folder import CARD, CONFIG, WEIGHTS_FILE, is_model_folder
 from adain.weights.registry import HUB_ID
 
-__all__ = ["push_model_folder", "resolve_model_ref"]
+__all__ = ["check_hub_id", "push_model_folder", "resolve_model_ref"]
 
 
 def resolve_model_ref(ref: str, download: bool = True) -> tuple[Path, str]:
@@ -34,7 +35,31 @@ def resolve_model_ref(ref: str, download: bool = True) -> tuple[Path, str]:
     m = HUB_ID.match(ref)
     if m is None:
         raise WeightsError(f"unknown model {ref!r}: not a registered name, a model folder or a Hub id (owner/name)")
+    check_hub_id(m.group("repo"), m.group("rev"))
     return _download(m.group("repo"), m.group("rev"), download), ref
+
+
+_HUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
+
+
+def check_hub_id(repo: str, revision: str | None = None) -> None:
+    """Refuse a Hub id the Hub would not accept before anything touches the network or the cache:
+    ``owner/name`` of letters, digits, ``-``, ``_``, ``.`` (at most 96 each, no ``--`` or ``..``,
+    not ending in ``-`` or ``.``); a revision without ``..`` or empty path parts.
+
+    Raises:
+        WeightsError: names the part that is wrong.
+    """
+    for part in repo.split("/"):
+        if not _HUB_NAME.match(part) or "--" in part or ".." in part:
+            raise WeightsError(
+                f"{repo!r}: not a Hub id (owner/name: letters, digits, '-', '_', '.', at most 96 each, "
+                "no '--' or '..', not ending in '-' or '.')"
+            )
+    if revision is not None and (
+        not revision or len(revision) > 200 or ".." in revision or "//" in revision or revision.startswith("/")
+    ):
+        raise WeightsError(f"{repo}@{revision}: not a revision (a branch, tag or commit, without '..')")
 
 
 def _download(repo: str, revision: str | None, download: bool) -> Path:
@@ -44,6 +69,7 @@ def _download(repo: str, revision: str | None, download: bool) -> Path:
         raise WeightsError("Hub models need huggingface_hub (pip install huggingface_hub)") from None
     HfHubHTTPError, LocalEntryNotFoundError = errors.HfHubHTTPError, errors.LocalEntryNotFoundError  # noqa: N806
     RepositoryNotFoundError, RevisionNotFoundError = errors.RepositoryNotFoundError, errors.RevisionNotFoundError  # noqa: N806
+    HFValidationError = errors.HFValidationError  # noqa: N806
     # (huggingface_hub < 1.0 has no separate remote class; its EntryNotFoundError is the remote one)
     RemoteEntryNotFoundError = getattr(errors, "RemoteEntryNotFoundError", errors.EntryNotFoundError)  # noqa: N806
     where = f"{repo}@{revision}" if revision else repo
@@ -63,6 +89,8 @@ def _download(repo: str, revision: str | None, download: bool) -> Path:
         raise WeightsError(f"{where}: not in the Hub cache and {how}") from None
     except RevisionNotFoundError:
         raise WeightsError(f"{where}: no such revision on the Hub") from None
+    except HFValidationError as e:
+        raise WeightsError(f"{where}: not a Hub id ({str(e).splitlines()[0][:160]})") from None
     except RepositoryNotFoundError:
         raise WeightsError(
             f"{repo}: no such model on the Hub (or a private one: log in with `hf auth login`)"
@@ -91,6 +119,7 @@ def push_model_folder(
     m = HUB_ID.match(repo)
     if m is None or m.group("rev"):
         raise WeightsError(f"--push {repo!r}: give a repository as owner/name")
+    check_hub_id(repo)
     api = HfApi()
     try:
         url = api.create_repo(repo, private=private, exist_ok=True)

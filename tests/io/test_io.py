@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,11 @@ def test_list_images(tmp_path, tiny_dirs):
         list_images([tmp_path / "empty"])
     with pytest.raises(ImageError, match="missing.jpg: no such file"):
         list_images([tmp_path / "missing.jpg"])
+    os.mkfifo(tmp_path / "pipe.jpg")
+    with pytest.raises(ImageError, match="pipe.jpg: not a regular file"):
+        list_images([tmp_path / "pipe.jpg"])
+    with pytest.raises(ImageError, match="/dev/zero: not a regular file"):
+        list_images(["/dev/zero"])
 
 
 def test_resize_keeps_aspect_and_crops():
@@ -188,3 +194,17 @@ def test_an_rgb_file_is_not_copied_to_convert_it(tmp_path, monkeypatch):
     images.read_image(p)
     images.read_image_resized(p, 16)
     assert not calls
+
+
+def test_float_images_nan_refused_and_unit_range_kept(tmp_path):
+    from adain.io.images import read_image
+
+    ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (8, 1))
+    Image.fromarray(ramp, mode="F").save(tmp_path / "unit.tif")
+    x = read_image(tmp_path / "unit.tif")
+    assert x.min() == 0.0 and x.max() == 1.0  # a [0, 1] float image is not read as nearly black
+    bad = ramp.copy()
+    bad[2, 3] = np.nan
+    Image.fromarray(bad, mode="F").save(tmp_path / "nan.tif")
+    with pytest.raises(ImageError, match=r"nan.tif: holds pixel values that are not numbers"):
+        read_image(tmp_path / "nan.tif")

@@ -18,6 +18,7 @@ import pytest
 import torch
 from PIL import Image
 
+from adain.errors import WeightsError
 from tests.helpers import REPO, child_env, make_image, psnr
 
 DEBUG = str(REPO / "configs" / "debug.yaml")
@@ -173,6 +174,10 @@ def _broken(tmp_path: Path, kind: str) -> Path:
     elif kind == "unknown-arch":
         cfg = json.loads((d / "config.json").read_text())
         (d / "config.json").write_text(json.dumps({**cfg, "encoder": "resnet50"}))
+    elif kind in ("widths-abc", "skips-5"):
+        cfg = json.loads((d / "config.json").read_text())
+        bad = {"decoder_widths": "abc"} if kind == "widths-abc" else {"decoder_skips": 5}
+        (d / "config.json").write_text(json.dumps({**cfg, **bad}))
     elif kind == "wrong-keys":
         from safetensors.torch import save_file
 
@@ -194,6 +199,8 @@ def _broken(tmp_path: Path, kind: str) -> Path:
     [
         ("no-config", "not a model folder (no config.json"),
         ("unknown-arch", "unknown architecture: encoder 'resnet50'"),
+        ("widths-abc", "decoder_widths must be a list of channel counts"),
+        ("skips-5", "decoder_skips must be a list of stages"),
         ("wrong-keys", "wrong architecture"),
         ("wrong-shapes", "has shape (3, 3)"),
         ("not-safetensors", "not a readable safetensors file"),
@@ -222,6 +229,26 @@ def test_bad_model_folders_are_one_line(tmp_path, pair, kind, words):
 
 
 # ----------------------------------------------------------------------------- the Hub
+@pytest.mark.parametrize(
+    "ref, words",
+    [
+        ("a/..", "not a Hub id"),
+        ("owner/name--x", "not a Hub id"),
+        ("a" * 200 + "/b", "not a Hub id"),
+        ("owner/-name", "not a Hub id"),
+        ("owner/name@../../x", "not a revision"),
+        ("owner/name@a//b", "not a revision"),
+    ],
+)
+def test_malformed_hub_ids_are_refused_before_any_network(tmp_path, ref, words, monkeypatch):
+    from adain.weights.hub import resolve_model_ref
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WeightsError, match=words):
+        resolve_model_ref(ref)
+
+
 class _Hub(BaseHTTPRequestHandler):
     """Answers like the Hub's resolve endpoint: ``/{owner}/{name}/resolve/{revision}/{file}``."""
 
