@@ -63,11 +63,23 @@ def run_command(prog: str, fn: Callable[[], int]) -> int:
                 raise
             print(f"{prog}: error: {missing}", file=sys.stderr)
             return 2
+        except BrokenPipeError:  # `adain-stylize --info | head`: the reader left; stop quietly, like cat
+            _silence_stdout()
+            return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
         except OSError as e:  # disk full, read-only, name too long, permissions: the file and why
             print(f"{prog}: error: {describe_os_error(e)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as e:
             return report_interrupt(prog, e)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's exit flush must not fail again
+    except (OSError, ValueError):
+        pass
 
 
 def describe_os_error(e: OSError) -> str:

@@ -13,14 +13,14 @@ __all__ = ["evaluate", "export", "studio", "train"]
 
 def _launch(prog: str, module: str, extra: str | None = None) -> None:
     try:
-        main = importlib.import_module(module).main
-    except ImportError as e:
+        status = importlib.import_module(module).main()
+    except ImportError as e:  # at import time or where the command imports it lazily
         missing = missing_dependency(e, extra)
         if missing is None:
             raise
         print(f"{prog}: error: {missing}", file=sys.stderr)
         sys.exit(2)
-    sys.exit(main())
+    sys.exit(status)
 
 
 def train() -> None:

@@ -2,7 +2,8 @@
 OpenVINO from an empty cache, and commands that need an extra say in one line which one.
 
 PyTorch is installed in the test environment, so the children see a ``torch`` (and
-``torchvision``) package first on their path that fails to import exactly as a missing one does.
+``torchvision``, ``gradio``) package first on their path that fails to import exactly as a missing
+one does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ BLOCK = "raise ModuleNotFoundError(\"No module named '{0}'\", name='{0}')\n"
 @pytest.fixture
 def no_torch(tmp_path: Path) -> dict[str, str]:
     fake = tmp_path / "fake"
-    for name in ("torch", "torchvision"):
+    for name in ("torch", "torchvision", "gradio"):
         (fake / name).mkdir(parents=True)
         (fake / name / "__init__.py").write_text(BLOCK.format(name))
     return {
@@ -87,6 +88,7 @@ def test_images_folders_and_videos_stylize_without_torch(no_torch, tmp_path):
     "module,args,extra",
     [
         ("adain.cli.entry", [], None),
+        ("studio", [], None),
         ("adain.cli.stylize", ["--backend", "torch"], "torch"),
         ("adain.cli.stylize", ["--method", "gatys"], "torch"),
     ],
@@ -96,6 +98,10 @@ def test_what_needs_torch_names_the_extra(no_torch, tmp_path, module, args, extr
         code = "import sys; sys.argv[0] = 'adain-train'; from adain.cli.entry import train; train()"
         r = subprocess.run([sys.executable, "-c", code, "fit", "--help"], env=no_torch, capture_output=True, text=True)
         expect = "pip install 'adain[train]'"
+    elif module == "studio":
+        code = "import sys; sys.argv[0] = 'adain-studio'; from adain.cli.entry import studio; studio()"
+        r = subprocess.run([sys.executable, "-c", code], env=no_torch, capture_output=True, text=True, timeout=300)
+        expect = "pip install 'adain[studio]'"
     else:
         photo = make_image(tmp_path / "p.png", 32, 32)
         r = _run(no_torch, module, str(photo), "matisse", *args, "-o", str(tmp_path / "o.png"))
@@ -104,3 +110,15 @@ def test_what_needs_torch_names_the_extra(no_torch, tmp_path, module, args, extr
     assert r.returncode == 2, r.stderr
     assert expect in lines[-1] and "Traceback" not in r.stderr
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """``adain-stylize --info | head -1``: no traceback, no error line, the status of SIGPIPE."""
+    code = "import sys; from adain.cli.stylize import main; sys.argv[0] = 'x'; sys.exit(main())"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ADAIN_HOME": str(tmp_path / "home")}
+    r, w = os.pipe()
+    os.close(r)  # the reader has left before the command writes anything
+    proc = subprocess.Popen([sys.executable, "-c", code, "--info"], env=env, stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
