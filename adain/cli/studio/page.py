@@ -5,6 +5,7 @@ mask, output size, the result with download, the grids; one compute queue per mo
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -132,8 +133,36 @@ class _Page:
         return [self.content, *self.style_slots, *self.weight_sliders, self.mask, self.use_mask]
 
 
+#: what the studio is given: uploads from the user's browser, never addresses for the server to fetch
+NO_URLS = "the studio takes uploaded images, not URLs: download the image and upload the file"
+
+
+def _local_only(gr: Any, component: Any) -> Any:
+    """Refuse an input given as a URL (``{"path": "https://…"}`` through the API) before Gradio's
+    preprocessing downloads it on the server: the studio fetches nothing from the network.
+    (Instance attributes wrapping the component's public cache hooks, as in :func:`_robust`.)"""
+    sync, asynchronous = component.move_resource_to_block_cache, component.async_move_resource_to_block_cache
+
+    def refuse(value: Any) -> None:
+        if isinstance(value, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise gr.Error(NO_URLS)
+
+    def move(url_or_file_path: Any) -> Any:
+        refuse(url_or_file_path)
+        return sync(url_or_file_path)
+
+    async def move_async(url_or_file_path: Any) -> Any:
+        refuse(url_or_file_path)
+        return await asynchronous(url_or_file_path)
+
+    component.move_resource_to_block_cache = move
+    component.async_move_resource_to_block_cache = move_async
+    return component
+
+
 def _upload(gr: Any, **kwargs: Any) -> Any:
-    return _robust(gr.Image(type="filepath", image_mode=None, **kwargs), lambda payload: getattr(payload, "path", None))
+    image = _local_only(gr, gr.Image(type="filepath", image_mode=None, **kwargs))
+    return _robust(image, lambda payload: getattr(payload, "path", None))
 
 
 def _style_slot(gr: Any, k: int, slots: list[Any], sliders: list[Any]) -> None:
@@ -227,7 +256,7 @@ def _mask_panel(gr: Any) -> tuple[Any, Any]:
             layers=False,
             transforms=(),
         )
-        _robust(mask, lambda payload: None)
+        _robust(_local_only(gr, mask), lambda payload: None)
     return use_mask, mask
 
 
@@ -393,7 +422,9 @@ def _webcam_panel(gr: Any, engine: StudioEngine, page: _Page) -> None:
     consistent between frames (optical flow), with the measured frame rate."""
     with gr.Accordion("Webcam (live)", open=False, elem_id="webcam_panel"):
         with gr.Row():
-            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="camera", elem_id="webcam")
+            cam = _local_only(
+                gr, gr.Image(sources=["webcam"], streaming=True, type="numpy", label="camera", elem_id="webcam")
+            )
             live = gr.Image(label=f"live (shorter side {engine.live_size} px)", type="numpy", elem_id="live")
         fps = gr.Markdown("frame rate: –", elem_id="live_fps")
         session = gr.State(None)

@@ -281,3 +281,28 @@ def test_studio_switches_to_int8_in_the_background_where_it_is_faster(tmp_path, 
     assert engine.preview(str(c), [str(s)], alpha=0.5).shape[-1] == 3
     again = Pipeline.from_pretrained("small16x", backend="openvino", precision="auto", verbose=False)
     assert again.runtime.precision == "int8"  # the verdict is cached: auto picks it from now on
+
+
+def test_image_inputs_refuse_urls_before_any_download(engine, files, monkeypatch):
+    """``{"path": "https://…"}`` through the API: refused before Gradio's preprocessing would fetch
+    it on the server (its own guard only blocks private addresses); local files still move."""
+    gr = pytest.importorskip("gradio")
+    import asyncio
+
+    from adain.cli.studio.page import NO_URLS, build_app
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    demo = build_app(engine, None, "model line")
+    inputs = [b for b in demo.blocks.values() if isinstance(b, (gr.Image, gr.ImageEditor)) and b.elem_id != "preview"]
+    ids = {b.elem_id for b in inputs}
+    assert {"content", "style", "style2", "mask"} <= ids
+    for block in inputs:
+        if block.elem_id in ("result", "grid", "live"):
+            continue
+        for url in ("https://example.com/x.jpg", "http://127.0.0.1:1/x.png", "ftp://host/x.png"):
+            with pytest.raises(gr.Error, match=NO_URLS):
+                block.move_resource_to_block_cache(url)
+            with pytest.raises(gr.Error, match=NO_URLS):
+                asyncio.run(block.async_move_resource_to_block_cache(url))
+    moved = next(b for b in inputs if b.elem_id == "content").move_resource_to_block_cache(str(files["content"]))
+    assert Path(moved).read_bytes() == files["content"].read_bytes()
