@@ -1,8 +1,9 @@
 """What a pipeline remembers: style statistics (in memory, and on disk across runs when the
 runtime has a cache directory) and the last few content codes (a live preview decodes again for
-every slider move without encoding again). Entries of files are keyed by path, mtime, size and
-the options, so an edited file is never served stale; an unreadable disk entry is recomputed and
-rewritten (atomically, like every file this package writes)."""
+every slider move without encoding again). Entries of files are keyed by the sha256 of their
+bytes and the options, so an edited or replaced file is never served stale (not even one with the
+same size and modification time); an unreadable disk entry is recomputed and rewritten
+(atomically, like every file this package writes)."""
 
 from __future__ import annotations
 
@@ -24,13 +25,27 @@ __all__ = ["CodeCache", "StyleStatsCache", "file_key"]
 Key = tuple[Any, ...]
 
 
+#: files larger than this are not cached (hashing them would cost more than it saves)
+MAX_HASHED_BYTES = 256 * 2**20
+
+
 def file_key(image: Any, size: int, crop: bool) -> Key | None:
-    """A cache key for an image file (path, mtime, size in bytes, options); ``None`` for other inputs."""
+    """A cache key for an image file: the sha256 of its content and the options; ``None`` for
+    other inputs and for files over :data:`MAX_HASHED_BYTES`."""
     if not (isinstance(image, (str, os.PathLike)) and Path(image).is_file()):
         return None
-    p = Path(image).resolve()
-    st = p.stat()
-    return (str(p), st.st_mtime_ns, st.st_size, size, crop)
+    p = Path(image)
+    try:
+        if p.stat().st_size > MAX_HASHED_BYTES:
+            return None
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
+    except OSError:
+        return None  # unreadable: loading it reports why
+    return (digest, size, crop)
 
 
 class StyleStatsCache:

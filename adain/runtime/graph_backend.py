@@ -133,15 +133,20 @@ class GraphRuntime(Runtime):
 
     def _prepare_int8(self, calibration: str | os.PathLike[str] | None) -> str:
         """The int8 graphs (quantized and gated on first use, then cached); ``fp32`` if the gate failed."""
-        from adain.runtime.quantize import quantize_model
+        from adain.runtime.quantize import calibration_id, quantize_model
 
         gate = read_gate(self.int8_dir)
-        wanted = None if calibration is None else f"folder:{Path(calibration).expanduser().name}:"
-        # (a folder calibration done before stands until another folder is given)
+        wanted = calibration_id(calibration)
+        # A verdict is reused for the same calibration images (by content). Without --calibration,
+        # a folder calibration that passed stands; one that failed is redone on the built-in set.
         stale = (
             gate is None
             or not self._int8_files(gate)
-            or (wanted is not None and not gate.calibration.startswith(wanted))
+            or not (
+                gate.calibration.startswith(wanted + ":")
+                or gate.calibration == wanted
+                or (calibration is None and gate.passed)
+            )
         )
         if stale:
             for g in ("encode", "decode"):

@@ -46,7 +46,9 @@ __all__ = [
     "GATE_PSNR",
     "GATE_STYLE_CHANGE",
     "GateResult",
+    "calibration_id",
     "calibration_images",
+    "default_calibration",
     "dead_leaves",
     "psnr_8bit",
     "quantize_model",
@@ -130,6 +132,33 @@ def dead_leaves(size: int, seed: int) -> np.ndarray:
     return np.clip(img, 0, 1).astype(np.float32)
 
 
+def default_calibration() -> str:
+    """The label of the built-in calibration set (synthetic dead-leaves images)."""
+    return f"dead-leaves-v{QUANT_FORMAT}"
+
+
+def calibration_id(calibration: str | os.PathLike[str] | None) -> str:
+    """What a calibration set is, by content: the built-in set's label, or ``folder:<name>:<digest>``
+    with the sha256 of the folder's image files (names and bytes), so a verdict is reused only for
+    the very same images."""
+    if calibration is None:
+        return default_calibration()
+    import hashlib
+
+    from adain.io.files import list_images
+
+    folder = Path(calibration).expanduser()
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: calibration folder not found")
+    h = hashlib.sha256()
+    for p in list_images([folder], recursive=True):
+        h.update(str(p.relative_to(folder)).encode() + b"\0")
+        with open(p, "rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
+    return f"folder:{folder.name}:{h.hexdigest()[:16]}"
+
+
 def calibration_images(
     calibration: str | os.PathLike[str] | None, n: int, size: int = _SIZE, seed: int = 0
 ) -> tuple[list[np.ndarray], str]:
@@ -139,10 +168,10 @@ def calibration_images(
     resized so the shorter side is ``size``.
 
     Raises:
-        UsageError: the folder is missing or has no readable image.
+        UsageError: the folder is missing or has fewer than 2 readable images.
     """
     if calibration is None:
-        return [dead_leaves(size, seed + i) for i in range(n)], f"dead-leaves-v{QUANT_FORMAT}"
+        return [dead_leaves(size, seed + i) for i in range(n)], default_calibration()
     from adain.io.files import list_images
     from adain.io.images import read_image_resized
 
@@ -158,9 +187,12 @@ def calibration_images(
             continue
         if len(images) == n:
             break
-    if not images:
-        raise UsageError(f"{folder}: no readable image to calibrate on")
-    return images, f"folder:{folder.name}:{len(images)}"
+    if len(images) < 2:
+        found_n = "no readable image" if not images else "only one readable image"
+        raise UsageError(
+            f"{folder}: {found_n} to calibrate on; int8 calibration needs at least 2 (content/style pairs)"
+        )
+    return images, f"{calibration_id(folder)}:{len(images)}"
 
 
 # ----------------------------------------------------------------------------- measuring

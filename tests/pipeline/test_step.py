@@ -67,3 +67,26 @@ def test_masked_target_matches_the_torch_definition(alpha):
     ref = mix_alpha(AF.masked_adain(_t(code), [(_t(m), _t(s)) for m, s in stats], tm), _t(code), alpha).numpy()
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(got[:, :, 0], code[:, :, 0], rtol=1e-6, atol=1e-6)  # uncovered: the content code
+
+
+def test_style_cache_serves_no_stale_statistics_for_a_same_size_same_mtime_file(tmp_path):
+    """A style replaced by a different picture of the same byte size and modification time."""
+    import os
+
+    from adain.pipeline.caches import file_key
+    from tests.helpers import make_image
+
+    a = make_image(tmp_path / "a.png", 32, 32, seed=1)
+    b = make_image(tmp_path / "b.png", 32, 32, seed=2)
+    data_a, data_b = a.read_bytes(), b.read_bytes()
+    style = tmp_path / "style.png"
+    style.write_bytes(data_a)
+    os.utime(style, ns=(1_000_000_000, 1_000_000_000))
+    key_a = file_key(style, 512, False)
+    style.write_bytes(data_b[: len(data_a)] if len(data_b) >= len(data_a) else data_b.ljust(len(data_a), b"\0"))
+    os.utime(style, ns=(1_000_000_000, 1_000_000_000))
+    assert style.stat().st_size == len(data_a)
+    assert file_key(style, 512, False) != key_a
+    style.write_bytes(data_a)
+    assert file_key(style, 512, False) == key_a  # the same content: the same entry, whatever the time
+    assert file_key(tmp_path / "missing.png", 512, False) is None

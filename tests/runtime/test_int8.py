@@ -13,7 +13,7 @@ from PIL import Image
 
 from adain.errors import UsageError
 from adain.pipeline import Pipeline
-from adain.runtime.quantize import GATE_PSNR, dead_leaves, psnr_8bit, read_gate
+from adain.runtime.quantize import GATE_PSNR, calibration_id, dead_leaves, default_calibration, psnr_8bit, read_gate
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +79,21 @@ def test_a_broken_calibration_fails_the_gate_and_falls_back_in_one_line(
     # and auto never picks a graph that failed
     monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2")
     assert _pipeline("auto").runtime.precision == "fp32"
+    # the failed verdict of that folder is not the verdict of the built-in calibration set
+    p3 = _pipeline("int8")
+    assert p3.runtime.precision == "int8" and p3.runtime.gate.calibration == default_calibration()
+
+
+def test_a_verdict_is_reused_only_for_the_same_calibration_images(tmp_path: Path) -> None:
+    folder = tmp_path / "calib"
+    folder.mkdir()
+    for i in range(2):
+        Image.new("RGB", (32, 32), (40 * i, 80, 120)).save(folder / f"{i}.png")
+    first = calibration_id(folder)
+    assert first.startswith("folder:calib:") and first == calibration_id(folder)
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(folder / "1.png")  # same names, other pixels
+    assert calibration_id(folder) != first
+    assert calibration_id(None) == default_calibration()
 
 
 @pytest.mark.parametrize(("flags", "expected"), [("avx2", "int8"), ("avx2 avx512_bf16", "bf16"), ("sse4_2", "fp32")])
@@ -157,6 +172,13 @@ def test_cli_calibration_folder_that_is_missing_is_one_line(
     )
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "calibration folder not found" in lines[0] and "nowhere" in lines[0]
+    assert not (tmp_path / "o.png").exists()
+    one = tmp_path / "one"
+    one.mkdir()
+    make_image(one / "a.png", 32, 32, 3)
+    code, err = run([*args, "--backend", "openvino", "--precision", "int8", "--calibration", str(one)], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "only one readable image" in lines[0] and "at least 2" in lines[0]
     assert not (tmp_path / "o.png").exists()
 
 
