@@ -70,6 +70,16 @@ def _frame(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(frame.to_ndarray(format="rgb24").transpose(2, 0, 1), dtype=np.float32) / 255.0
 
 
+def _check_frame(frame: av.VideoFrame, max_pixels: int, src: Path, index: int) -> None:
+    """A decoded frame larger than ``max_pixels`` is refused before it is converted (a stream may
+    declare one size and carry frames of another)."""
+    if frame.width * frame.height > max_pixels:
+        raise ImageError(
+            f"{src}: frame {index} is {frame.width}x{frame.height} = {frame.width * frame.height / 1e6:.3g} MP, "
+            f"above the limit of {max_pixels / 1e6:.3g} MP (raise it with --max-pixels)"
+        )
+
+
 def _open_video(path: str | os.PathLike[str], what: str = "video") -> Any:
     """An open PyAV container with a video stream.
 
@@ -206,13 +216,16 @@ class _Frames:
         self.mask_frames = MaskFrames(masks, len(stats), pipe.max_pixels) if self.per_frame else None  # type: ignore[arg-type]
         self._loaded: np.ndarray | None = None
         self.buffer: list[np.ndarray] = []
+        self.pts: list[int | None] = []
         self.mask_buffer: list[np.ndarray] = []
 
-    def add(self, frame: np.ndarray) -> None:
+    def add(self, frame: np.ndarray, pts: int | None = None) -> None:
+        """Queue a frame; ``pts``: its presentation time in the output stream's codec time base."""
         if self.masks is None and self.pipe.tile_size(frame[None], None):  # too large for one pass: in tiles
-            self._encode([frame], [self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]])
+            self._encode([frame], [self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]], [pts])
             return
         self.buffer.append(frame)
+        self.pts.append(pts)
         if self.mask_frames is not None:
             self.mask_buffer.append(self.mask_frames.next(frame.shape[-2:]))
         if len(self.buffer) == self.batch_size:
@@ -236,17 +249,20 @@ class _Frames:
             frames = self.pipe.run(
                 x, self.stats, self.weights, self.alpha, content_stats=self.smooth(code_stats(code)), code=code
             )
-        self._encode(list(x), list(frames))
+        self._encode(list(x), list(frames), self.pts)
         self.buffer.clear()
+        self.pts = []
 
-    def _encode(self, contents: Sequence[np.ndarray], frames: Sequence[np.ndarray]) -> None:
-        for c, f in zip(contents, frames):
+    def _encode(self, contents: Sequence[np.ndarray], frames: Sequence[np.ndarray], pts: Sequence[int | None]) -> None:
+        for c, f, t in zip(contents, frames, pts):
             f = self.pipe.finish(f, c, self.preserve_color)
             if self.consistency is not None:
                 f = self.consistency(c, f)
             arr = np.empty((*f.shape[1:], 3), dtype=np.uint8)
             arr[...] = np.clip(f.transpose(1, 2, 0), 0.0, 1.0) * 255 + 0.5
-            for packet in self.stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+            vf = av.VideoFrame.from_ndarray(arr, format="rgb24")
+            vf.pts = t
+            for packet in self.stream.encode(vf):
                 self.out.mux(packet)
         self.bar.update(len(frames))
 
@@ -318,12 +334,21 @@ def stylize_video(
             ain = inp.streams.audio[0] if inp.streams.audio else None
             h, w = vin.codec_context.height, vin.codec_context.width
             check_working_size(h, w, content_size, False, pipe.max_pixels, str(src))  # before any decoding
+            if w * h > pipe.max_pixels:
+                raise ImageError(
+                    f"{src}: frames are {w}x{h} = {w * h / 1e6:.3g} MP, above the limit of "
+                    f"{pipe.max_pixels / 1e6:.3g} MP (raise it with --max-pixels)"
+                )
             if masks is not None and any(is_frame_source(m) for m in masks):
                 check_mask_frames(src, masks, len(stats), max_frames, pipe.max_pixels)
             with av.open(str(tmp), "w", format="mp4") as out:
                 oh, ow = resized_shape(vin.codec_context.height, vin.codec_context.width, content_size)
                 vout = out.add_stream("libx264", rate=vin.average_rate or vin.guessed_rate or 25)
                 vout.width, vout.height = ow - ow % 2, oh - oh % 2
+                # the source's timestamps carry over (a variable-frame-rate clip keeps its length)
+                timing = vin.time_base is not None
+                if timing:
+                    vout.codec_context.time_base = vin.time_base
                 vout.pix_fmt = "yuv420p"
                 vout.options = {"crf": str(crf)}
                 aout = out.add_stream_from_template(ain) if ain is not None else None
@@ -342,7 +367,7 @@ def stylize_video(
                     masks,
                     preserve_color,
                 )
-                seen = 0
+                seen, last_pts, start = 0, None, None
                 for packet in inp.demux(*([vin] + ([ain] if ain is not None else []))):
                     if max_frames is not None and seen >= max_frames:
                         break
@@ -353,7 +378,19 @@ def stylize_video(
                         continue
                     for frame in packet.decode():
                         if max_frames is None or seen < max_frames:
-                            frames.add(_even(resize_array(_frame(frame), content_size)))
+                            _check_frame(frame, pipe.max_pixels, src, seen)
+                            if (frame.height, frame.width) == (h, w):
+                                x = _even(resize_array(_frame(frame), content_size))
+                            else:  # the stream changed resolution: scaled to the output's size
+                                x = _frame(frame.reformat(width=vout.width, height=vout.height))
+                            pts = None
+                            if timing and frame.pts is not None:
+                                start = frame.pts if start is None else start
+                                pts = frame.pts - start
+                                if last_pts is not None and pts <= last_pts:
+                                    pts = last_pts + 1  # strictly increasing, as the encoder needs
+                                last_pts = pts
+                            frames.add(x, pts)
                         seen += 1
                 frames.close()
                 bar.close()
