@@ -35,7 +35,7 @@ import torch
 
 from adain.cli.common import Parser, model_ref, run_command
 from adain.errors import ArchitectureError, OutputExistsError, UsageError
-from adain.io.atomic import atomic_write, ensure_new, refuse_inputs
+from adain.io.atomic import atomic_write, ensure_new, refuse_inputs, remove_stale_parts
 from adain.nets.network import AdaINNet
 from adain.weights.loading import load_checkpoint_decoder
 
@@ -315,6 +315,10 @@ def main(args: Sequence[str] | None = None) -> int:
 
 
 def _run(a: argparse.Namespace) -> int:
+    out = Path(a.output).expanduser()
+    for d in (out.parent, out):  # what an export killed earlier left beside the output or inside it
+        if d.is_dir():
+            remove_stale_parts(d)
     if a.command == "hub":
         for path in export_hub(
             a.output,

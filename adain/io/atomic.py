@@ -22,6 +22,7 @@ __all__ = [
     "ensure_new",
     "refuse_inputs",
     "remove_stale_parts",
+    "temp_dir_prefix",
     "same_file",
 ]
 
@@ -55,14 +56,22 @@ def _part_name(p: Path) -> Path:
     return p.parent / f".{p.stem[:64]}.{_PART_TAG}-{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}.part"
 
 
+def temp_dir_prefix(p: Path) -> str:
+    """The ``prefix`` for :func:`tempfile.mkdtemp` of a temporary folder that becomes ``p`` (or holds
+    its old version): tagged like a part file, so :func:`remove_stale_parts` removes it after a kill."""
+    return f".{p.name[:64]}.{_PART_TAG}-{_host_tag()}-{os.getpid()}-"
+
+
 def remove_stale_parts(directory: str | os.PathLike[str], max_age_s: float = 86400.0) -> list[Path]:
-    """Remove temporary files left in ``directory`` by runs that were killed (``kill -9``, power
-    loss): those of a process of this machine that no longer exists, and any older than
-    ``max_age_s`` (another machine's). Returns what was removed."""
+    """Remove temporary files and folders (``.tmp``/``.old``, :func:`temp_dir_prefix`) left in
+    ``directory`` by runs that were killed (``kill -9``, power loss): those of a process of this
+    machine that no longer exists, and any older than ``max_age_s`` (another machine's). Returns
+    what was removed."""
     import re
+    import shutil
     import time
 
-    pattern = re.compile(rf"^\..*\.{_PART_TAG}-([0-9a-f]{{6}})-(\d+)-[0-9a-f]{{8}}\.part$")
+    pattern = re.compile(rf"^\..*\.{_PART_TAG}-([0-9a-f]{{6}})-(\d+)-[0-9a-z_]{{8}}\.(part|tmp|old)$")
     removed = []
     host = _host_tag()
     try:
@@ -71,7 +80,8 @@ def remove_stale_parts(directory: str | os.PathLike[str], max_age_s: float = 864
         return removed
     for e in entries:
         m = pattern.match(e.name)
-        if not m or not e.is_file(follow_symlinks=False):
+        folder = m is not None and m.group(3) != "part"
+        if not m or not (e.is_dir(follow_symlinks=False) if folder else e.is_file(follow_symlinks=False)):
             continue
         stale = False
         if m.group(1) == host:
@@ -84,7 +94,10 @@ def remove_stale_parts(directory: str | os.PathLike[str], max_age_s: float = 864
         try:
             stale = stale or time.time() - e.stat(follow_symlinks=False).st_mtime > max_age_s
             if stale:
-                os.unlink(e.path)
+                if folder:
+                    shutil.rmtree(e.path)
+                else:
+                    os.unlink(e.path)
                 removed.append(Path(e.path))
         except OSError:
             pass

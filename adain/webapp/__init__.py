@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adain.errors import OutputExistsError, UsageError
+from adain.io.atomic import remove_stale_parts, temp_dir_prefix
 from adain.nets.names import model_bytes_per_pixel
 
 if TYPE_CHECKING:
@@ -189,7 +190,8 @@ def build_web_app(
     _check_destination(out, overwrite)
     node_modules = find_runtime(runtime)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    remove_stale_parts(out.parent)  # what a killed export left beside it
+    tmp = Path(tempfile.mkdtemp(prefix=temp_dir_prefix(out), suffix=".tmp", dir=out.parent))
     try:
         _copy_static(tmp)
         models = tmp / "models"
@@ -238,7 +240,7 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     if not out.exists():
         tmp.rename(out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old = Path(tempfile.mkdtemp(prefix=temp_dir_prefix(out), suffix=".old", dir=out.parent))
     old.rmdir()
     out.rename(old)
     try:

@@ -459,3 +459,27 @@ def test_stale_temporary_files_of_dead_runs_are_removed(tmp_path):
         p.write_bytes(b"x")
     assert remove_stale_parts(tmp_path) == [stale]
     assert mine.exists() and other.exists() and not stale.exists()
+
+
+def test_an_export_cleans_what_a_killed_export_left(tmp_path):
+    """``kill -9`` of ``adain-export web`` leaves a ``.tmp`` folder (and onnx ``.part`` files); the
+    next export removes them (a live process's are kept)."""
+    import tempfile
+
+    from adain.cli.export import main as export_main
+    from adain.io.atomic import _host_tag, temp_dir_prefix
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".site.adain-{_host_tag()}-{dead.pid}-abc_12xy.tmp"
+    (left / "models").mkdir(parents=True)
+    (left / "models" / "encode.onnx").write_bytes(b"x" * 1000)
+    part = tmp_path / "onnx" / f".encode.adain-{_host_tag()}-{dead.pid}-0123abcd.part"
+    part.parent.mkdir()
+    part.write_bytes(b"x")
+    live = Path(tempfile.mkdtemp(prefix=temp_dir_prefix(tmp_path / "site"), suffix=".tmp", dir=tmp_path))
+    # any export into the folder cleans up first, even one refused afterwards
+    assert export_main(["onnx", str(tmp_path / "onnx"), "--checkpoint", str(tmp_path / "missing.ckpt")]) == 2
+    assert not part.exists()
+    assert export_main(["web", str(tmp_path / "site"), "--checkpoint", str(tmp_path / "missing.ckpt")]) == 2
+    assert not left.exists() and live.exists()
