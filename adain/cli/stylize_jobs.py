@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from adain.errors import AdainError, OutputExistsError
 from adain.io.atomic import refuse_inputs
@@ -233,6 +232,24 @@ def _claim(write: Callable[[], Path], target: Path, outcome: Outcome) -> None:
         outcome.taken.append(target)
 
 
+class _NoBar:
+    """The progress bar of a run with one output: nothing to show (and tqdm not imported)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    if total <= 1:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="stylizing", unit="img", disable=quiet or None)
+
+
 def execute(
     pipe: Pipeline, req: Request, jobs: list[Job], optimize: Callable[[Path, list[Path]], Any] | None = None
 ) -> Outcome:
@@ -245,7 +262,7 @@ def execute(
     outcome = Outcome()
     saves: list[Future[None]] = []
     pool = ThreadPoolExecutor(max_workers=2)
-    bar = tqdm(total=len(jobs), desc="stylizing", unit="img", disable=req.quiet or None)
+    bar = _progress(len(jobs), req.quiet)
 
     def save(img: Any, target: Path) -> None:
         write = lambda: save_image(img, target, req.overwrite)  # noqa: E731

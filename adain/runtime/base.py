@@ -86,6 +86,10 @@ class Runtime(ABC):
     def describe(self) -> str:
         return f"{self.backend} {self.precision} on {self.device}"
 
+    def warm_up(self) -> None:  # noqa: B027 - optional: most runtimes have nothing to prepare
+        """Load and compile what a plain request runs, ahead of it (e.g. in a thread while inputs
+        are decoded); a failure here is left for the request itself to report. No-op by default."""
+
 
 def available_backends() -> list[str]:
     """The installed backends, without importing them."""
@@ -109,7 +113,9 @@ def resolve_backend(backend: str, device: str = "auto") -> str:
             return "openvino"
         return "torch"
     if backend not in installed:
-        extra = {"onnxruntime": ' (pip install "adain[onnxruntime]")'}.get(backend, "")
+        extra = {"onnxruntime": ' (pip install "adain[onnxruntime]")', "torch": ' (pip install "adain[torch]")'}.get(
+            backend, ""
+        )
         raise UsageError(f"--backend {backend}: the {backend} package is not installed{extra}")
     if backend != "torch" and device not in ("auto", "cpu"):
         raise UsageError(f"--backend {backend} runs on the CPU; use --device cpu (or --backend torch for {device})")

@@ -226,6 +226,13 @@ class GraphRuntime(Runtime):
         return compiled.run(None, feeds)
 
     # ------------------------------------------------------------------ Runtime
+    def warm_up(self) -> None:
+        try:  # (the lock in _get makes a request wait for this instead of compiling twice)
+            for name in ("encode", "decode") if self.precision == "int8" else ("stylize",):
+                self._get(name)
+        except Exception:  # noqa: BLE001 - the request that needs the graph reports the failure itself
+            pass
+
     def style_stats(self, images: np.ndarray) -> Stats:
         mean, std = self._run("stats", {"image": images})
         return mean, std
