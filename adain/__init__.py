@@ -16,7 +16,6 @@ import torch until something that needs it is used.
 
 from __future__ import annotations
 
-from adain import _compat
 from adain._lazy import lazy_exports
 from adain._version import __version__ as __version__
 
@@ -53,4 +52,3 @@ _EXPORTS = {
 
 __all__ = sorted([*_EXPORTS, "__version__"])
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
-_compat.install()

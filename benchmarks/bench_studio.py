@@ -1,6 +1,6 @@
 """Studio latency: the live preview after an alpha move, and full renders, per model and backend.
 
-Times :class:`adain.studio.StudioEngine` (the page's handlers, without the browser): after one
+Times :class:`adain.cli.studio.engine.StudioEngine` (the page's handlers, without the browser): after one
 warm-up preview (which encodes the content and computes the style statistics), ``preview`` is
 called again with a new alpha — the decoder-only path a slider move takes — and ``render`` at 512
 and 1024 px (the path of ``adain-stylize``). Median of ``--repeats``. Canonical weights are random

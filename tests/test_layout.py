@@ -16,7 +16,6 @@ PACKAGE = REPO / "adain"
 LAYERS = {
     "adain.errors": 0,
     "adain._lazy": 0,
-    "adain._compat": 0,
     "adain._version": 0,
     "adain.io": 1,
     "adain.ops": 1,
@@ -147,23 +146,12 @@ def test_every_module_has_a_layer() -> None:
 
 
 @pytest.mark.parametrize("old", ["grids", "video", "predict", "encoder", "hardware", "optimize"])
-def test_old_module_paths_still_import_with_a_deprecation_warning(old: str) -> None:
+def test_module_paths_of_the_old_flat_layout_are_gone(old: str) -> None:
+    """The 0.1 layout's aliases were removed (CHANGELOG): ``import adain`` installs no import hook."""
     import importlib
     import sys
 
     sys.modules.pop(f"adain.{old}", None)
-    with pytest.warns(DeprecationWarning, match=f"adain.{old} is deprecated"):
-        module = importlib.import_module(f"adain.{old}")
-    assert callable(
-        getattr(
-            module,
-            {
-                "grids": "alpha_sweep",
-                "video": "stylize_video",
-                "predict": "predict_directory",
-                "encoder": "build_encoder",
-                "hardware": "cpu_flags",
-                "optimize": "optimize_image",
-            }[old],
-        )
-    )
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(f"adain.{old}")
+    assert not any(type(f).__module__.startswith("adain") for f in sys.meta_path)
