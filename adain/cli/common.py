@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import logging
 import re
 import signal
 import sys
@@ -36,6 +37,7 @@ __all__ = [
     "given",
     "plain_text",
     "add_model_options",
+    "command_logging",
     "make_pipeline",
     "model_ref",
     "report_interrupt",
@@ -47,11 +49,48 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- entry wrapper
-def run_command(prog: str, fn: Callable[[], int]) -> int:
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (a test's capture, a redirect)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("adain: %(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+@contextmanager
+def command_logging(verbosity: int = 0) -> Iterator[None]:
+    """The package's log (``logging.getLogger("adain")``) on stderr as ``adain: …`` while a command
+    runs: INFO by default (what a first run converts, what int8 decided), warnings only with
+    ``-q``/``-qq`` (a damaged cache, a fallback: never hidden), DEBUG with ``-v``. Restored
+    afterwards, so a library user's own configuration is left as it was."""
+    logger = logging.getLogger("adain")
+    level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
+    handler = _StderrHandler()
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def run_command(prog: str, fn: Callable[[], int], verbosity: int = 0) -> int:
     """Run a command's body: an :class:`~adain.errors.AdainError` or a file-system error becomes
     ``prog: error: …`` (one line) on stderr and exit status 2; Ctrl-C and SIGTERM end with one line
-    and 128 + the signal."""
-    with terminate_as_interrupt():
+    and 128 + the signal. The package's log goes to stderr meanwhile (:func:`command_logging`)."""
+    with terminate_as_interrupt(), command_logging(verbosity):
         try:
             return fn()
         except AdainError as e:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import tempfile
 import threading
@@ -120,8 +119,6 @@ def _optimizer(
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.verbose:
-        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO, format="%(name)s: %(message)s")
     if args.info:
         from adain.cli.info import print_info
 
@@ -367,7 +364,7 @@ def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Pa
 def infer_main(args: Sequence[str] | None = None) -> int:
     """Entry point of ``adain-stylize``; returns the exit status (0 ok, 2 bad input)."""
     ns = build_parser().parse_args(args)
-    return run_command(PROG, lambda: _run(ns))
+    return run_command(PROG, lambda: _run(ns), ns.verbose - ns.quiet)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ same size and modification time); an unreadable disk entry is recomputed and rew
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import sys
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from adain.io.atomic import atomic_write
 from adain.runtime.base import Stats
 
 __all__ = ["CodeCache", "StyleStatsCache", "file_key"]
+
+log = logging.getLogger(__name__)
 
 
 Key = tuple[Any, ...]
@@ -72,10 +74,7 @@ class StyleStatsCache:
             if stats[0].ndim != 4 or stats[0].shape != stats[1].shape or stats[0].shape[-2:] != (1, 1):
                 raise ValueError(f"statistics of shape {stats[0].shape} and {stats[1].shape}")
         except Exception as e:  # noqa: BLE001 - truncated, emptied, reshaped: recomputed and rewritten by the caller
-            print(
-                f"adain: {path}: unreadable cached style statistics ({type(e).__name__}); computing them again",
-                file=sys.stderr,
-            )
+            log.warning("%s: unreadable cached style statistics (%s); computing them again", path, type(e).__name__)
             return None
         self._memory[key] = stats
         return stats

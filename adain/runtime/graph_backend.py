@@ -31,8 +31,8 @@ exported from the torch network. Later runs import neither torch nor Lightning.
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from adain.nets.network import AdaINNet
 
 __all__ = ["GraphRuntime", "compiled_dir"]
+
+log = logging.getLogger(__name__)
 
 
 def compiled_dir() -> Path:
@@ -155,9 +157,8 @@ class GraphRuntime(Runtime):
         self.gate = gate
         if not gate.passed:
             fallback = resolve_precision_name("auto", "cpu")
-            print(
-                f"adain: int8 failed its quality check for {self.source.label} ({gate.summary()}); running {fallback}",
-                file=sys.stderr,
+            log.warning(
+                "int8 failed its quality check for %s (%s); running %s", self.source.label, gate.summary(), fallback
             )
             return fallback
         return "int8"
@@ -169,9 +170,8 @@ class GraphRuntime(Runtime):
         if not path.is_file():
             _heal_dirs(compiled_dir(), self.dir)
             if not self._announced:
-                print(
-                    f"adain: converting {self.source.label} for {self.backend} (first run only; cached in {self.dir})",
-                    file=sys.stderr,
+                log.info(
+                    "converting %s for %s (first run only; cached in %s)", self.source.label, self.backend, self.dir
                 )
                 self._announced = True
             skeleton = shipped_graph(self.source.skeletons, name)
@@ -194,7 +194,7 @@ class GraphRuntime(Runtime):
                     self._compiled[name] = self._compile(path)
                 except Exception as e:  # noqa: BLE001 - a damaged cache entry (truncated, emptied): rebuild it once
                     first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-                    print(f"adain: {path}: unreadable cached graph ({first}); converting it again", file=sys.stderr)
+                    log.warning("%s: unreadable cached graph (%s); converting it again", path, first)
                     path.unlink(missing_ok=True)
                     self._compiled[name] = self._compile(self.graph_path(name))
             return self._compiled[name]
@@ -259,5 +259,5 @@ def _heal_dirs(root: Path, d: Path) -> None:
     with one line, so the conversion can write there."""
     for p in [root, *(q for q in reversed(d.parents) if q.is_relative_to(root) and q != root), d]:
         if p.exists() and not p.is_dir():
-            print(f"adain: {p}: expected a cache folder, found a file; replacing it", file=sys.stderr)
+            log.warning("%s: expected a cache folder, found a file; replacing it", p)
             p.unlink()

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import os
 import shutil
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ __all__ = [
     "quantize_model",
     "read_gate",
 ]
+
+log = logging.getLogger(__name__)
 
 
 #: the gate: median PSNR (dB) of the int8 output against fp32 on the held-out pairs
@@ -337,7 +339,7 @@ def quantize_model(
     with atomic_path(out / "gate.json", overwrite=True) as tmp:
         Path(tmp).write_text(json.dumps(asdict(result), indent=2) + "\n")
     if result.passed:  # (a failure is said once, by the runtime that falls back)
-        print(f"adain: int8 passed its quality check for {label}: {result.summary()}", file=sys.stderr)
+        log.info("int8 passed its quality check for %s: %s", label, result.summary())
     return result
 
 

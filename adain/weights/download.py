@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,6 +43,8 @@ __all__ = [
     "resolve_weights",
     "sha256_file",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -211,7 +213,7 @@ def model_files(
         )
         if weights_check == "strict":
             raise WeightsError(msg)
-        print(f"adain: warning: {msg} (pass --custom-weights if intended)", file=sys.stderr)
+        log.warning("warning: %s (pass --custom-weights if intended)", msg)
     dec_missing = (
         decoder_weights is None and dec_spec.packaged is None and not (cache_dir() / dec_spec.filename).is_file()
     )
@@ -272,7 +274,7 @@ def _read_index() -> dict[str, str]:
     except OSError:
         return {}  # none yet (or unreadable): rebuilt as files are hashed
     except ValueError as e:
-        print(f"adain: {path}: damaged digest index ({e}); rebuilding it", file=sys.stderr)
+        log.warning("%s: damaged digest index (%s); rebuilding it", path, e)
         return {}
 
 
