@@ -47,6 +47,11 @@ MAX_STYLES = 4
 #: output sizes offered in the page (shorter side; 0 = the upload's own size)
 OUTPUT_SIZES = (256, 384, 512, 768, 1024, 1536, 2048, 0)
 
+#: pictures in an alpha grid (content, style, five alphas) and in a 5×5 blend grid: they share
+#: the render bound, so a grid never costs more memory than one render
+ALPHA_GRID_CELLS = 7
+BLEND_GRID_CELLS = 25
+
 
 Progress = Callable[[float, str], None]
 
@@ -201,21 +206,24 @@ class StudioEngine:
         m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
         return [m, 1.0 - m]
 
-    def render_size(self, content: str | None, size: Any) -> tuple[int, str | None]:
+    def render_size(self, content: str | None, size: Any, cells: int = 1) -> tuple[int, str | None]:
         """The shorter side a render of ``content`` at ``size`` (0: original) gets, within
-        :attr:`max_render_pixels`, and a note when that is smaller than asked."""
+        :attr:`max_render_pixels` for the whole picture (a grid of ``cells`` renders shares it),
+        and a note when that is smaller than asked."""
         size = _check_size(size)
+        budget = self.max_render_pixels // max(1, cells)
         h, w = probe_size(self._content(content), self.pipeline.max_pixels)
         nh, nw = resized_shape(h, w, size)
-        if nh * nw <= self.max_render_pixels:
+        if nh * nw <= budget:
             return size, None
-        fit = max(1, int(min(h, w) * (self.max_render_pixels / (h * w)) ** 0.5))
-        while fit > 1 and math.prod(resized_shape(h, w, fit)) > self.max_render_pixels:
+        fit = max(1, int(min(h, w) * (budget / (h * w)) ** 0.5))
+        while fit > 1 and math.prod(resized_shape(h, w, fit)) > budget:
             fit -= 1  # rounding of the longer side
         asked = "the original size" if size == 0 else f"{size} px"
+        per = f" for the whole grid of {cells}" if cells > 1 else ""
         return fit, (
             f"{asked} would be {nw}x{nh} = {nw * nh / 1e6:.0f} MP; the studio renders up to "
-            f"{self.max_render_pixels / 1e6:.0f} MP, so this is {fit} px (adain-stylize renders any size)"
+            f"{self.max_render_pixels / 1e6:.0f} MP{per}, so this is {fit} px (adain-stylize renders any size)"
         )
 
     def preview_shape(self, content: str) -> int:
@@ -297,6 +305,7 @@ class StudioEngine:
         _report(progress, 1.0, "done")
         return path
 
+    # (the pictures of a grid share the render bound: see the constants)
     def alpha_grid(
         self, content: str | None, styles: Sequence[str | None], color: str = "none", size: int = 512
     ) -> Path:
@@ -311,7 +320,7 @@ class StudioEngine:
                 self.pipeline,
                 content,
                 paths[0],
-                content_size=self.render_size(content, size)[0],
+                content_size=self.render_size(content, size, ALPHA_GRID_CELLS)[0],
                 style_size=self.style_size,
                 preserve_color=color,
             )
@@ -339,7 +348,7 @@ class StudioEngine:
                 content,
                 paths,
                 alpha=alpha,
-                content_size=self.render_size(content, size)[0],
+                content_size=self.render_size(content, size, BLEND_GRID_CELLS)[0],
                 style_size=self.style_size,
                 preserve_color=color,
             )

@@ -220,6 +220,11 @@ def test_renders_stay_within_the_studios_own_bound(net, tmp_path, files):
     assert out.size == (120, 90)
     with pytest.raises(UsageError, match=">= 4096"):
         StudioEngine(engine.pipeline, max_render_pixels=10)
+    # a grid shares the bound among its pictures (a 5x5 blend grid: 1/25 of it each)
+    size, note = engine.render_size(str(big), 0, cells=25)
+    assert size == 18 and "whole grid of 25" in note
+    grid = Image.open(engine.alpha_grid(str(big), [str(files["s1"])], size=0))
+    assert grid.size[0] * grid.size[1] <= 2 * 120 * 90  # the cells, their labels and padding
 
 
 def test_numbers_sent_as_strings_are_accepted_and_others_refused_in_one_line():
