@@ -36,6 +36,7 @@ import torch
 from adain.cli.common import Parser, model_ref, run_command
 from adain.errors import ArchitectureError, OutputExistsError, UsageError
 from adain.io.atomic import atomic_write, ensure_new, refuse_inputs, remove_stale_parts
+from adain.io.files import read_text_file
 from adain.nets.network import AdaINNet
 from adain.weights.loading import load_checkpoint_decoder
 
@@ -182,6 +183,7 @@ def export_hub(
         refuse_inputs(d / f, [checkpoint, encoder_weights, evaluation, *(sample or [])])
         ensure_new(d / f, overwrite)  # all or nothing: before any work or any file
     training = None
+    report = read_text_file(evaluation, "report (.md)") if evaluation else None  # before any work
     if checkpoint:
         from adain.weights.loading import load_checkpoint_net, load_state_dict_file
 
@@ -193,7 +195,6 @@ def export_hub(
 
         net = pretrained_source(model).build()  # type: ignore[arg-type]
     name = name or d.name
-    report = Path(evaluation).read_text() if evaluation else None
     config_extra: dict[str, Any] = {"training": training} if training else {}
     sample_name = None
     if sample:

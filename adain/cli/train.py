@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import lightning as L
 from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
@@ -42,6 +42,7 @@ class AdainCLI(LightningCLI):
 
         parser = super().init_parser(**kwargs)
         parser.add_argument("--version", action="version", version=f"adain-train {__version__}")
+        parser.error = _one_line_error  # (an instance attribute: every subcommand's parser too)
         return parser
 
     def add_arguments_to_parser(self, parser: Any) -> None:
@@ -77,6 +78,15 @@ class AdainCLI(LightningCLI):
                     refresh_rate=getattr(cb, "refresh_rate", 1), process_position=getattr(cb, "process_position", 0)
                 )
         return trainer
+
+
+def _one_line_error(message: str, ex: Exception | None = None) -> NoReturn:
+    """A bad option or config file: one line (not the 90-line usage) and exit status 2."""
+    text = "; ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    if len(text) > 400:
+        text = text[:397] + "..."
+    print(f"adain-train: error: {text} (see adain-train fit --help)", file=sys.stderr)
+    sys.exit(2)
 
 
 def checkpoint_dirs(trainer: L.Trainer) -> list[Path]:
@@ -137,6 +147,7 @@ def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
 def main() -> None:
     """Entry point of ``adain-train``: exit 2 with one line for bad options/files, 143 when stopped
     by SIGTERM (a scheduler must not mistake it for success), 130 on Ctrl-C."""
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     from adain.runtime.hardware import keep_freed_memory
@@ -146,8 +157,8 @@ def main() -> None:
     keep_freed_memory()
     try:
         train_main()
-    except AdainError as e:
-        print(f"adain-train: error: {e}", file=sys.stderr)
+    except (AdainError, MisconfigurationException) as e:  # Lightning's: a setting it refuses (max_steps -5)
+        print(f"adain-train: error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
         sys.exit(2)
     except SIGTERMException:
         print(

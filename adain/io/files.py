@@ -41,6 +41,29 @@ def list_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = False
     return found
 
 
+def read_text_file(path: str | os.PathLike[str], what: str = "text file", limit: int = 1 << 20) -> str:
+    """A small UTF-8 text file (a report, a card): a regular file of at most ``limit`` bytes.
+
+    Raises:
+        UsageError: missing, not a regular file (a pipe, ``/dev/zero``), too large, or not UTF-8.
+    """
+    from adain.errors import UsageError
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UsageError(f"{p}: no such {what}")
+    if not p.is_file():
+        raise UsageError(f"{p}: not a regular file (a {what} is expected)")
+    if p.stat().st_size > limit:
+        raise UsageError(
+            f"{p}: {p.stat().st_size / 1e6:.1f} MB is too large for a {what} (at most {limit / 1e6:.0f} MB)"
+        )
+    try:
+        return p.read_bytes()[: limit + 1].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{p}: not UTF-8 text (byte {e.start}); a {what} is expected") from None
+
+
 def is_video(path: str | os.PathLike[str]) -> bool:
     """A video file, by its extension."""
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS

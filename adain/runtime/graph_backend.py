@@ -100,7 +100,7 @@ class GraphRuntime(Runtime):
             if precision not in ("auto", "fp32"):
                 raise UsageError(f"--backend onnxruntime runs fp32 only, not --precision {precision}")
             name = "fp32"
-        self.dir = compiled_dir() / f"{source.key[:32]}-v{GRAPH_FORMAT}"
+        self.dir = _usable_cache(compiled_dir() / f"{source.key[:32]}-v{GRAPH_FORMAT}")
         self._compiled: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._announced = not announce
@@ -252,6 +252,26 @@ class GraphRuntime(Runtime):
 
     def decode(self, code: np.ndarray) -> np.ndarray:
         return self._run("decode", {"code": code})[0]
+
+
+def _usable_cache(d: Path) -> Path:
+    """``d``, created if needed; where it cannot be written (a read-only home, a path under a file),
+    a temporary folder for this process instead, with one warning: the run goes on without a cache."""
+    import atexit
+    import shutil
+    import tempfile
+
+    try:
+        _heal_dirs(compiled_dir(), d)
+        d.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=d, prefix=".adain-probe-", delete=True)
+        probe.close()
+        return d
+    except OSError as e:
+        tmp = Path(tempfile.mkdtemp(prefix="adain-compiled-"))
+        atexit.register(shutil.rmtree, tmp, True)
+        log.warning("%s: cannot write the cache (%s); running without it", d, e.strerror or e)
+        return tmp / d.name
 
 
 def _heal_dirs(root: Path, d: Path) -> None:

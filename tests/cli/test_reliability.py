@@ -643,3 +643,53 @@ def test_gpu_accelerator_without_a_gpu_is_one_line(tmp_path, monkeypatch):
     check_devices_request("1", 1, "ddp", "cpu")  # what this machine has passes
     monkeypatch.setenv("MASTER_ADDR", "10.0.0.1")
     check_devices_request("2", 2, "ddp", "cpu")  # under a launcher, several nodes are fine
+
+
+def test_an_unwritable_cache_home_runs_without_a_cache(tmp_path, pair):
+    """``ADAIN_HOME`` under a file (or read-only): one warning, the image is still made."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    c, s = pair
+    out = tmp_path / "o.jpg"
+    env = {"ADAIN_HOME": str(blocker / "home"), "ADAIN_COMPILED_DIR": str(blocker / "home" / "compiled")}
+    code, lines = _cmd("cli.stylize", [str(c), str(s), "-o", str(out), "--backend", "openvino"], tmp_path, **env)
+    assert code == 0, lines
+    assert out.is_file() and blocker.read_text() == "x"
+    assert any("cannot write the cache" in ln and "running without it" in ln for ln in lines), lines
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "/dev/zero: not a regular file"),
+        (b"\xff\xfe not text", "not UTF-8 text"),
+        (b"x" * (2 << 20), "too large for a report"),
+    ],
+)
+def test_export_hub_reads_the_report_with_bounds(tmp_path, content, words):
+    report = Path("/dev/zero") if content is None else tmp_path / "report.md"
+    if content is not None:
+        report.write_bytes(content)
+    out = tmp_path / "folder"
+    code, lines = _cmd("cli.export", ["hub", str(out), "--model", "small16x", "--eval", str(report)], tmp_path)
+    _one_line(code, lines, words)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--trainer.max_steps", "-5"], "`max_steps` must be a non-negative integer"),
+        (["--config", "BAD_YAML"], "Problems parsing config"),
+        (["--model.style_wieght", "3"], "unrecognized arguments: --model.style_wieght"),
+    ],
+)
+def test_training_configuration_mistakes_are_one_line(tmp_path, extra, words):
+    from tests.helpers import REPO
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  lr: [1, \n")
+    extra = [str(bad) if a == "BAD_YAML" else a for a in extra]
+    code, lines = _cmd("cli.train", ["fit", "--config", str(REPO / "configs" / "debug.yaml"), *extra], tmp_path)
+    lines = [ln for ln in lines if not ln.startswith("Seed set to")]  # Lightning's own info line
+    _one_line(code, lines, words)
