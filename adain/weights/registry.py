@@ -227,7 +227,7 @@ MODELS: dict[str, PretrainedModel] = {
 
 
 #: what ``--model auto`` picks between: the best model when cached, else the built-in one
-BEST_MODEL, BUILTIN_MODEL = "canonical", "small16x"
+BEST_MODEL, BUILTIN_MODEL = "canonical", "small16x-vgg"
 
 
 def packaged_file(filename: str) -> Path:

@@ -61,7 +61,7 @@ def test_images_folders_and_videos_stylize_without_torch(no_torch, tmp_path):
         ("colour.png", [str(photos / "p0.png"), str(style), "--preserve-color", "coral"]),
         ("luma.png", [str(photos / "p0.png"), str(style), "--preserve-color", "luminance", "--alpha", "0.5"]),
         ("tiles.png", [str(photos / "p1.png"), str(style), "--tile", "64"]),
-        ("vgg.png", [str(photos / "p1.png"), "mondrian", "--model", "small16x-vgg"]),
+        ("vgg.png", [str(photos / "p1.png"), "mondrian", "--model", "small16x"]),
         ("folder/", [str(photos), str(style)]),
         ("v.mp4", [str(clip), str(style)]),
     ]
@@ -81,7 +81,7 @@ def test_images_folders_and_videos_stylize_without_torch(no_torch, tmp_path):
     with av.open(str(tmp_path / "out" / "v.mp4")) as v:
         assert sum(1 for _ in v.decode(video=0)) == 4
     # the graphs were assembled from the shipped skeletons (no export from torch happened)
-    assert len(list((tmp_path / "compiled").glob("*/stylize.onnx"))) == 2  # small16x and small16x-vgg
+    assert len(list((tmp_path / "compiled").glob("*/stylize.onnx"))) == 2  # small16x-vgg (the default) and small16x
 
 
 @pytest.mark.parametrize(

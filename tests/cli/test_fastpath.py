@@ -97,7 +97,7 @@ def test_offline_fresh_cache_default_command(tmp_path, pair):
     assert r.returncode == 0, r.stderr
     out = tmp_path / "out" / "c_stylized_s.jpg"
     assert Image.open(out).size == (round(70 * 512 / 45), 512)
-    assert "model: small16x (built in, works offline)" in r.stderr
+    assert "model: small16x-vgg (built in, works offline)" in r.stderr
     assert "python -m adain.weights download canonical" in r.stderr
 
 
