@@ -38,7 +38,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from adain.cli.export import export_web
 
     out = tmp_path_factory.mktemp("web") / "site"
-    export_web(out, "small16x", runtime=str(NODE_MODULES))
+    export_web(out, "small16x-vgg", runtime=str(NODE_MODULES))  # the default model (multi-level)
     return out
 
 
@@ -238,7 +238,7 @@ def test_browser_matches_python_openvino_fp32(browser: Any, origin: str, shared:
     from adain.runtime.factory import make_runtime
     from adain.weights.source import pretrained_source
 
-    pipe = Pipeline(make_runtime(pretrained_source("small16x"), "openvino", precision="fp32", verbose=False))
+    pipe = Pipeline(make_runtime(pretrained_source("small16x-vgg"), "openvino", precision="fp32", verbose=False))
     cases = [
         (["cornell.jpg"], ["woman_with_hat_matisse.jpg"], None, 1.0, False),
         (["lenna.jpg"], ["en_campo_gris.jpg"], None, 1.0, False),
