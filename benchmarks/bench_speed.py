@@ -245,14 +245,16 @@ def main() -> None:
         r = rows[-1]
         print(f"  done: {r['model']} {r['res']} {r['path']}: {r['s_per_img']:.3f} s", file=sys.stderr)
     if a.cli:
+        from adain.weights.registry import BUILTIN_MODEL
+
         enc, dec = random_canonical_files(tmp)
         cmd = [sys.executable, "-m", "adain.cli.stylize", "--content", a.cli[0], "--style", a.cli[1], "--quiet"]
         rows.append(
             process_row(
                 [*cmd, "--output", str(tmp / "a.jpg"), "--overwrite"],
                 env,
-                "adain-stylize (default: built-in small16x)",
-                "small16x",
+                f"adain-stylize (default: built-in {BUILTIN_MODEL})",
+                BUILTIN_MODEL,
             )
         )
         rows.append(
