@@ -232,6 +232,10 @@ def _claim(write: Callable[[], Path], target: Path, outcome: Outcome) -> None:
         outcome.taken.append(target)
 
 
+#: decoded photos waiting for the network at most (a large --batch-size does not hold 2x its images)
+PREFETCH_LIMIT = 16
+
+
 class _NoBar:
     """The progress bar of a run with one output: nothing to show (and tqdm not imported)."""
 
@@ -304,7 +308,7 @@ def _render_batches(
         def read(item: tuple[Path, Path]) -> np.ndarray:  # at the working size: a huge file never exists in float
             return read_image_resized(item[0], req.content_size, req.crop, req.max_pixels)
 
-        loaded = _prefetch(pool, read, items, 2 * req.batch_size)
+        loaded = _prefetch(pool, read, items, min(2 * req.batch_size, PREFETCH_LIMIT))
         for chunk in _batched(zip(items, loaded), req.batch_size):
             outs = pipe.stylize_batch(
                 [img for _, img in chunk],

@@ -341,8 +341,9 @@ class Pipeline:
         batch_size: int = 8,
         tile: int | None = None,
     ) -> list[np.ndarray]:
-        """:meth:`stylize` for many contents: contents of the same (resized) size run as batches;
-        images that :meth:`tile_size` tiles run one by one. Outputs in input order."""
+        """:meth:`stylize` for many contents: contents of the same (resized) size run as batches of
+        at most ``batch_size`` and at most :attr:`max_untiled_pixels` in all (the network's memory
+        budget); images that :meth:`tile_size` tiles run one by one. Outputs in input order."""
         styles = check_request(style, alpha, weights, "none", tile, None)
         if batch_size < 1:
             raise UsageError(f"batch size must be >= 1, got {batch_size}")
@@ -355,9 +356,11 @@ class Pipeline:
                 results[i] = self.render(img, stats, [(weights, alpha)], tile)[0]
             else:
                 by_size.setdefault(tuple(img.shape[-2:]), []).append(i)
-        for idx in by_size.values():
-            for k in range(0, len(idx), batch_size):
-                chunk = idx[k : k + batch_size]
+        for size, idx in by_size.items():
+            # a batch holds at most the pixels of one untiled image: the memory budget bounds it too
+            step = max(1, min(batch_size, self.max_untiled_pixels // (size[0] * size[1])))
+            for k in range(0, len(idx), step):
+                chunk = idx[k : k + step]
                 out = self.run(np.concatenate([images[i] for i in chunk]), stats, weights, alpha)
                 for j, i in enumerate(chunk):
                     results[i] = out[j]

@@ -90,3 +90,36 @@ def test_style_cache_serves_no_stale_statistics_for_a_same_size_same_mtime_file(
     style.write_bytes(data_a)
     assert file_key(style, 512, False) == key_a  # the same content: the same entry, whatever the time
     assert file_key(tmp_path / "missing.png", 512, False) is None
+
+
+def test_batches_are_bounded_by_the_memory_budget_too():
+    """``--batch-size 64`` does not put 64 photos through the network at once when that is more
+    pixels than one untiled image may have: batches are cut to the budget."""
+    from adain.pipeline.core import Pipeline
+
+    class Recorder:
+        backend, precision, device, downsampling, cache_dir, label = "numpy", "fp32", "cpu", 8, None, "fake"
+        bytes_per_pixel, tile_overhead = 1000, 1.25
+
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+
+        def style_stats(self, images):
+            return np.zeros((len(images), 4, 1, 1), np.float32), np.ones((len(images), 4, 1, 1), np.float32)
+
+        def stylize(self, images, mean, std, alpha):
+            self.batches.append(images.shape[0])
+            return images
+
+        def warm_up(self) -> None:
+            pass
+
+    rt = Recorder()
+    pipe = Pipeline(rt, max_untiled_pixels=3 * 64 * 64)
+    photos = [np.random.default_rng(i).uniform(size=(3, 64, 64)).astype(np.float32) for i in range(10)]
+    stats = (np.zeros((1, 4, 1, 1), np.float32), np.ones((1, 4, 1, 1), np.float32))
+    outs = pipe.stylize_batch(photos, stats, batch_size=64, content_size=0)
+    assert rt.batches == [3, 3, 3, 1] and len(outs) == 10
+    rt.batches.clear()
+    pipe.stylize_batch(photos, stats, batch_size=2, content_size=0)
+    assert rt.batches == [2] * 5  # a smaller --batch-size still rules
