@@ -242,7 +242,48 @@ def _output_column(gr: Any, preview_size: int) -> dict[str, Any]:
     return out
 
 
-def _mask_panel(gr: Any) -> tuple[Any, Any]:
+def _editor_pixels(item: Any) -> int:
+    """Pixels of one image of an editor payload (a file, or bytes held by Gradio), read from its
+    header only; 0 for nothing."""
+    import io
+
+    from PIL import Image
+
+    path = getattr(item, "path", None)
+    source: Any = path if isinstance(path, str) else io.BytesIO(item) if isinstance(item, (bytes, bytearray)) else None
+    if source is None:
+        return 0
+    try:
+        with Image.open(source) as img:
+            return img.width * img.height
+    except Exception:  # noqa: BLE001 - not an image: Gradio's own preprocessing reports it
+        return 0
+
+
+def _bounded_editor(gr: Any, component: Any, max_pixels: int) -> Any:
+    """The mask editor's layers are checked by their headers before Gradio decodes them: in all at
+    most ``max_pixels`` (4 layers of 13000² would otherwise be decoded first, gigabytes)."""
+    original = component.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        if payload is not None:
+            cached = component.blob_storage.get(payload.id) if getattr(payload, "id", None) is not None else None
+            parts = cached if cached is not None else payload
+            items = [getattr(parts, "background", None), getattr(parts, "composite", None)]
+            items += list(getattr(parts, "layers", None) or [])
+            total = sum(_editor_pixels(i) for i in items)
+            if total > max_pixels:
+                raise gr.Error(
+                    f"the painted mask's images hold {total / 1e6:.0f} MP in all, above the studio's "
+                    f"{max_pixels / 1e6:.0f} MP: paint on a smaller content"
+                )
+        return original(payload)
+
+    component.preprocess = preprocess
+    return component
+
+
+def _mask_panel(gr: Any, max_pixels: int = 100_000_000) -> tuple[Any, Any]:
     with gr.Accordion("Mask for two styles: paint the region that gets style 1", open=False):
         use_mask = gr.Checkbox(
             False, label="use the painted mask (style 1 inside, style 2 outside)", elem_id="use_mask"
@@ -256,7 +297,7 @@ def _mask_panel(gr: Any) -> tuple[Any, Any]:
             layers=False,
             transforms=(),
         )
-        _robust(_local_only(gr, mask), lambda payload: None)
+        _bounded_editor(gr, _robust(_local_only(gr, mask), lambda payload: None), max_pixels)
     return use_mask, mask
 
 
@@ -410,7 +451,7 @@ def build_app(
                 inputs = _input_column(gr, styles_dir, gallery_paths)
             with gr.Column(scale=1):
                 outputs = _output_column(gr, engine.preview_size)
-        use_mask, mask = _mask_panel(gr)
+        use_mask, mask = _mask_panel(gr, 6 * engine.max_render_pixels)
         page = _Page(**inputs, **outputs, use_mask=use_mask, mask=mask)
         _wire(gr, page, _handlers(gr, engine, len(page.common)), gallery_paths)
         _webcam_panel(gr, engine, page)

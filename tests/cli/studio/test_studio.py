@@ -311,3 +311,27 @@ def test_image_inputs_refuse_urls_before_any_download(engine, files, monkeypatch
                 asyncio.run(block.async_move_resource_to_block_cache(url))
     moved = next(b for b in inputs if b.elem_id == "content").move_resource_to_block_cache(str(files["content"]))
     assert Path(moved).read_bytes() == files["content"].read_bytes()
+
+
+def test_a_huge_painted_mask_is_refused_from_its_headers(engine, tmp_path, monkeypatch):
+    """Four 13000² editor layers: refused before Gradio decodes them (by the files' headers)."""
+    gr = pytest.importorskip("gradio")
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
+
+    from adain.cli.studio.page import build_app
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    demo = build_app(engine, None, "model line")
+    (mask,) = [b for b in demo.blocks.values() if isinstance(b, gr.ImageEditor)]
+    layer = tmp_path / "layer.png"
+    Image.new("1", (13000, 13000)).save(layer)  # small file, 169 MP
+    decoded = []
+    monkeypatch.setattr(mask, "convert_and_format_image", lambda *a, **k: decoded.append(a) or None)
+    payload = EditorData(background=None, layers=[FileData(path=str(layer))] * 4, composite=None)
+    with pytest.raises(gr.Error, match="MP in all, above the studio's"):
+        mask.preprocess(payload)
+    assert decoded == []  # nothing was decoded
+    small = make_image(tmp_path / "small.png", 40, 30, 1)
+    mask.preprocess(EditorData(background=FileData(path=str(small)), layers=[], composite=None))
+    assert decoded  # within the bound: Gradio's preprocessing runs as before
