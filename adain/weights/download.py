@@ -27,6 +27,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from adain.errors import WeightsError
 from adain.io.atomic import atomic_path, atomic_write
@@ -78,15 +79,29 @@ def _download(spec: WeightSpec, target: Path, progress: bool) -> None:
     place (:func:`~adain.io.atomic.atomic_path`): a failed, interrupted or mismatched download
     leaves nothing in the cache."""
     import pooch
-    import requests
     from tqdm.auto import tqdm
 
     if spec.url is None:
         raise WeightsError(f"{spec.filename}: ships only inside the package, which is missing it; reinstall adain")
     how = _how_to_supply(spec, target)
     # pooch sets the total from Content-Length; a bar must start truthy (tqdm's bool is its total)
-    bar = tqdm(desc=spec.filename, total=1, unit="B", unit_scale=True, unit_divisor=1024) if progress else False
+    # a command run with -q sets the package's log above INFO: no bar then either
+    quiet = logging.getLogger("adain").level > logging.INFO
+    show = progress and not quiet
+    bar = tqdm(desc=spec.filename, total=1, unit="B", unit_scale=True, unit_divisor=1024) if show else False
     fetch = pooch.HTTPDownloader(progressbar=bar, timeout=60, headers={"User-Agent": "adain"})
+    try:
+        _fetch_checked(spec, target, fetch, how)
+    finally:
+        if bar is not False:
+            bar.close()  # ends the bar's line: an error that follows starts on its own line
+
+
+def _fetch_checked(spec: WeightSpec, target: Path, fetch: Any, how: str) -> None:
+    """The download of :func:`_download` into place, its checks, and its errors as one line each."""
+    import pooch
+    import requests
+
     try:
         with atomic_path(target, overwrite=True) as tmp:
             fetch(spec.url, str(tmp), None)

@@ -82,6 +82,18 @@ def test_good_download_is_cached_and_reused(server, capsys):
     resolve_weights(spec(url), progress=True)
     err = capsys.readouterr().err
     assert "test.pth" in err and "100%" in err  # a progress bar named after the file
+    # a command run with -q (its log above INFO) shows no bar, and an error after a bar starts on
+    # its own line
+    from adain.cli.common import command_logging
+
+    p.unlink()
+    with command_logging(-1):
+        resolve_weights(spec(url), progress=True)
+    assert capsys.readouterr().err == ""
+    p.unlink()
+    with pytest.raises(WeightsError):
+        resolve_weights(spec(url, "corrupt.pth"), progress=True)
+    assert capsys.readouterr().err.endswith("\n")  # the bar's line is ended
 
 
 def test_corrupt_download_is_rejected_and_not_cached(server):
