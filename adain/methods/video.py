@@ -31,6 +31,7 @@ from adain.errors import ImageError, UsageError
 from adain.io.atomic import atomic_path, ensure_new
 from adain.io.files import is_video, list_images
 from adain.io.images import (
+    DEFAULT_MAX_PIXELS,
     ImageLike,
     label_map_to_masks,
     read_image,
@@ -436,18 +437,31 @@ def probe_video_size(path: str | os.PathLike[str]) -> tuple[int, int]:
         return cc.height, cc.width
 
 
-def read_frames(path: str | os.PathLike[str], size: int = 0, limit: int | None = None) -> Iterator[np.ndarray]:
+def read_frames(
+    path: str | os.PathLike[str], size: int = 0, limit: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[np.ndarray]:
     """The frames of a video as ``(3, H, W)`` float32 in [0, 1], shorter side ``size`` (0 keeps it),
-    at most ``limit`` of them.
+    at most ``limit`` of them; all of the first frame's size (a stream that changes resolution is
+    scaled to it).
 
     Raises:
-        ImageError: unreadable, or without a video stream.
+        ImageError: unreadable, without a video stream, or a frame above ``max_pixels``.
     """
+    src = Path(path)
     with _open_video(path) as inp:
         try:
+            shape: tuple[int, ...] | None = None  # the output's (H, W), from the first frame
+            first: tuple[int, int] | None = None  # the first frame's own (H, W)
             for k, frame in enumerate(inp.decode(inp.streams.video[0])):
                 if limit is not None and k >= limit:
                     return
-                yield resize_array(_frame(frame), size)
+                _check_frame(frame, max_pixels, src, k)
+                if shape is not None and first is not None and (frame.height, frame.width) != first:
+                    yield _frame(frame.reformat(width=shape[1], height=shape[0]))
+                    continue
+                x = resize_array(_frame(frame), size)
+                if shape is None:
+                    shape, first = tuple(x.shape[-2:]), (frame.height, frame.width)
+                yield x
         except av.FFmpegError as e:
             raise ImageError(f"{path}: video decoding failed ({e})") from None

@@ -110,3 +110,14 @@ def test_frames_above_max_pixels_are_refused_even_when_the_header_says_less(tmp_
     assert code == 2 and len(lines) == 1, err
     assert "grows.mkv: frame" in lines[0] and "is 192x160 = 0.0307 MP, above the limit of 0.02 MP" in lines[0]
     assert listing(out_dir) == []  # no partial video
+
+
+def test_read_frames_for_evaluation_has_one_size_and_the_pixel_bound(tmp_path):
+    from adain.errors import ImageError
+    from adain.methods.video import read_frames
+
+    clip = _segments(tmp_path / "changing.mkv", [(48, 64), (96, 80)])
+    frames = list(read_frames(clip, 0))
+    assert len(frames) >= 7 and {f.shape for f in frames} == {(3, 48, 64)}
+    with pytest.raises(ImageError, match=r"frame \d+ is 80x96 = 0.00768 MP, above the limit"):
+        list(read_frames(clip, 0, max_pixels=5000))
