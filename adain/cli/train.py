@@ -166,6 +166,15 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(143)
+    except RuntimeError as e:  # `pkill -f adain-train` also signals the data loader's workers
+        if "DataLoader worker" not in str(e) or "killed by signal" not in str(e):
+            raise
+        print(
+            f"adain-train: stopped: {str(e).strip().splitlines()[0]}; resume with "
+            "--ckpt_path <run>/checkpoints/last.ckpt",
+            file=sys.stderr,
+        )
+        sys.exit(143)
 
 
 if __name__ == "__main__":  # pragma: no cover

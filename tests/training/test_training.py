@@ -768,3 +768,27 @@ def test_decoder_skips_warm_start_exactly_train_and_export(data, tmp_path, capsy
     again = load_model_folder(tmp_path / "folder")
     with torch.no_grad():
         torch.testing.assert_close(again(content, style), net(content, style), rtol=1e-3, atol=1e-3)
+
+
+def test_a_signal_to_the_data_loaders_workers_ends_in_one_line(monkeypatch, capsys):
+    """``pkill -f adain-train`` reaches the workers too: one line and 143, not a traceback; any
+    other RuntimeError is not swallowed."""
+    from adain.cli import train as train_cli
+
+    def killed(*a, **k):
+        raise RuntimeError("DataLoader worker (pid 123) is killed by signal: Terminated. ")
+
+    monkeypatch.setattr(train_cli, "train_main", killed)
+    monkeypatch.setattr("adain.runtime.hardware.keep_freed_memory", lambda: None)
+    with pytest.raises(SystemExit) as e:
+        train_cli.main()
+    assert e.value.code == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "killed by signal: Terminated" in err[0] and "--ckpt_path" in err[0]
+
+    def bug(*a, **k):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(train_cli, "train_main", bug)
+    with pytest.raises(RuntimeError, match="something else"):
+        train_cli.main()
