@@ -9,7 +9,10 @@ stopped.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -189,19 +192,41 @@ def predict_directory(
     pending = [j for j in jobs if overwrite or not j[1].exists()]
     dataset = JobDataset(pending, content_size, max_pixels, crop)
     writer = ImageWriter(dataset, overwrite)
-    trainer = L.Trainer(
-        accelerator=accelerator,
-        devices=devices,
-        num_nodes=num_nodes,
-        strategy=strategy,
-        precision=precision,
-        logger=False,
-        callbacks=[writer],
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        use_distributed_sampler=False,
-        default_root_dir=None,
-    )
     module = StylizeModule(net, styles, weights, alpha, run_precision, channels_last)
-    trainer.predict(module, datamodule=_ShardingDataModule(dataset, num_workers, batch_size), return_predictions=False)
+    with _lightning_output(progress):
+        trainer = L.Trainer(
+            accelerator=accelerator,
+            devices=devices,
+            num_nodes=num_nodes,
+            strategy=strategy,
+            precision=precision,
+            logger=False,
+            callbacks=[writer],
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            use_distributed_sampler=False,
+            default_root_dir=None,
+        )
+        data = _ShardingDataModule(dataset, num_workers, batch_size)
+        trainer.predict(module, datamodule=data, return_predictions=False)
     return writer.written
+
+
+@contextmanager
+def _lightning_output(verbose: bool) -> Iterator[None]:
+    """What Lightning prints around a prediction: its notes about our own (deliberate) sampler and
+    its internal deprecations never; its banners and tips ("GPU available", "Tip: … litlogger",
+    "Initializing distributed") only when the command is not quiet."""
+    names = ("lightning.pytorch", "lightning.fabric")
+    saved = {n: logging.getLogger(n).level for n in names}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*custom batch sampler.*")
+        warnings.filterwarnings("ignore", message=r".*treespec.*deprecated.*")
+        if not verbose:
+            for n in names:
+                logging.getLogger(n).setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for n, level in saved.items():
+                logging.getLogger(n).setLevel(level)

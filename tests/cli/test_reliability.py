@@ -693,3 +693,13 @@ def test_training_configuration_mistakes_are_one_line(tmp_path, extra, words):
     code, lines = _cmd("cli.train", ["fit", "--config", str(REPO / "configs" / "debug.yaml"), *extra], tmp_path)
     lines = [ln for ln in lines if not ln.startswith("Seed set to")]  # Lightning's own info line
     _one_line(code, lines, words)
+
+
+def test_quiet_devices_runs_print_nothing_of_lightnings(tmp_path, pair):
+    """``--devices 1 -q``: no banners, tips or deprecation lines from Lightning; the images are made."""
+    c, s = pair
+    out = tmp_path / "o"
+    code, lines = _cmd("cli.stylize", ["--content", str(c), "--style", str(s), "--devices", "1", "-q", "-o", f"{out}/"],
+                       tmp_path)  # fmt: skip
+    assert code == 0 and lines == [], lines
+    assert len(list(out.iterdir())) == 1
