@@ -190,6 +190,10 @@ def predict_directory(
     in ``run_precision`` (``auto``/``fp32``/``bf16``/``fp16``) like the single-process path.
     Returns the paths this process wrote."""
     pending = [j for j in jobs if overwrite or not j[1].exists()]
+    if not pending:
+        return []
+    if isinstance(devices, int) and num_nodes == 1 and devices > len(pending):
+        devices = len(pending)  # a process without an image would stop on an empty loader
     dataset = JobDataset(pending, content_size, max_pixels, crop)
     writer = ImageWriter(dataset, overwrite)
     module = StylizeModule(net, styles, weights, alpha, run_precision, channels_last)

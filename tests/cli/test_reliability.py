@@ -703,3 +703,13 @@ def test_quiet_devices_runs_print_nothing_of_lightnings(tmp_path, pair):
                        tmp_path)  # fmt: skip
     assert code == 0 and lines == [], lines
     assert len(list(out.iterdir())) == 1
+
+
+def test_more_devices_than_pending_images_is_not_a_crash(tmp_path, pair):
+    """``--devices 2`` with one image: one process does it (no rank with an empty loader)."""
+    c, s = pair
+    out = tmp_path / "o"
+    code, lines = _cmd("cli.stylize", ["--content", str(c), "--style", str(s), "--devices", "2", "-q", "-o", f"{out}/"],
+                       tmp_path)  # fmt: skip
+    assert code == 0 and not any("Traceback" in ln or "rank1" in ln for ln in lines), lines
+    assert len(list(out.iterdir())) == 1
