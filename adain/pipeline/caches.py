@@ -18,8 +18,9 @@ import numpy as np
 
 from adain.io.atomic import atomic_write
 from adain.runtime.base import Stats
+from adain.weights.download import sha256_file
 
-__all__ = ["CodeCache", "StyleStatsCache", "file_key"]
+__all__ = ["CodeCache", "FileKeys", "StyleStatsCache", "file_key"]
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,36 @@ def file_key(image: Any, size: int, crop: bool) -> Key | None:
     try:
         if p.stat().st_size > MAX_HASHED_BYTES:
             return None
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = h.hexdigest()
+        digest = sha256_file(p)
     except OSError:
         return None  # unreadable: loading it reports why
     return (digest, size, crop)
+
+
+class FileKeys:
+    """:func:`file_key` remembered per file state — path, inode, size, modification and change
+    time (any rewrite changes the change time, which no tool can set back) — so a live preview
+    does not hash the same file again on every slider move. The last ``size`` files are kept."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._keys: OrderedDict[Key, Key | None] = OrderedDict()
+
+    def key(self, image: Any, size: int, crop: bool) -> Key | None:
+        if not isinstance(image, (str, os.PathLike)):
+            return None
+        try:
+            st = os.stat(image)
+        except OSError:
+            return None
+        state = (os.fspath(image), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, size, crop)
+        if state in self._keys:
+            self._keys.move_to_end(state)
+            return self._keys[state]
+        found = self._keys[state] = file_key(image, size, crop)
+        while len(self._keys) > self.size:
+            self._keys.popitem(last=False)
+        return found
 
 
 class StyleStatsCache:

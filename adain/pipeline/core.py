@@ -34,7 +34,7 @@ from adain.io.images import (
     to_mask,
 )
 from adain.ops.mixing import check_alpha, mix_stats
-from adain.pipeline.caches import CodeCache, StyleStatsCache, file_key
+from adain.pipeline.caches import CodeCache, FileKeys, StyleStatsCache
 from adain.pipeline.request import (
     StyleLike,
     Variant,
@@ -96,6 +96,7 @@ class Pipeline:
         self.tile_margin = tile_margin
         self.styles = StyleStatsCache(runtime.cache_dir)
         self.codes = CodeCache(4)
+        self.file_keys = FileKeys()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -163,7 +164,7 @@ class Pipeline:
         """
         if is_stats(style):
             return to_np_stats(style)
-        key = file_key(style, size, crop)
+        key = self.file_keys.key(style, size, crop)
         cached = self.styles.get(key) if key is not None else None
         if cached is not None:
             return cached
@@ -180,7 +181,7 @@ class Pipeline:
         """A content loaded ``(1, 3, H, W)`` and its code, for :meth:`run`'s ``code``. Files are
         cached (the last four), so a live preview decodes again for every slider move without
         encoding again."""
-        key = file_key(content, size, crop)
+        key = self.file_keys.key(content, size, crop)
         entry = self.codes.get(key) if key is not None else None
         if entry is None:
             x = self.load(content, size, crop)

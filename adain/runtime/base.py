@@ -113,9 +113,9 @@ def resolve_backend(backend: str, device: str = "auto") -> str:
             return "openvino"
         return "torch"
     if backend not in installed:
-        extra = {"onnxruntime": ' (pip install "adain[onnxruntime]")', "torch": ' (pip install "adain[torch]")'}.get(
-            backend, ""
-        )
+        from adain.errors import EXTRAS
+
+        extra = f' (pip install "adain[{EXTRAS[backend]}]")' if backend in EXTRAS else ""
         raise UsageError(f"--backend {backend}: the {backend} package is not installed{extra}")
     if backend != "torch" and device not in ("auto", "cpu"):
         raise UsageError(f"--backend {backend} runs on the CPU; use --device cpu (or --backend torch for {device})")

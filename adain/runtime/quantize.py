@@ -152,12 +152,11 @@ def calibration_id(calibration: str | os.PathLike[str] | None) -> str:
     folder = Path(calibration).expanduser()
     if not folder.is_dir():
         raise UsageError(f"{folder}: calibration folder not found")
+    from adain.weights.download import sha256_file
+
     h = hashlib.sha256()
     for p in list_images([folder], recursive=True):
-        h.update(str(p.relative_to(folder)).encode() + b"\0")
-        with open(p, "rb") as f:
-            for block in iter(lambda f=f: f.read(1 << 20), b""):
-                h.update(block)
+        h.update(f"{p.relative_to(folder)}\0{sha256_file(p)}\0".encode())
     return f"folder:{folder.name}:{h.hexdigest()[:16]}"
 
 

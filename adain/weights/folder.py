@@ -126,11 +126,14 @@ def registry_encoder_file(config: Mapping[str, Any], folder: Path, download: boo
     return path
 
 
-def weight_files(folder: str | os.PathLike[str], download: bool = True) -> dict[str, Path]:
+def weight_files(
+    folder: str | os.PathLike[str], download: bool = True, config: Mapping[str, Any] | None = None
+) -> dict[str, Path]:
     """The weight files of a model folder by role: ``model`` (its ``model.safetensors``) and, when
-    its config names a registered encoder, ``encoder`` (that file, resolved and checked)."""
+    its config names a registered encoder, ``encoder`` (that file, resolved and checked).
+    ``config``: the folder's :func:`read_config`, when the caller has read it already."""
     d = Path(folder).expanduser()
-    config = read_config(d)
+    config = read_config(d) if config is None else config
     files = {"model": d / WEIGHTS_FILE}
     if config["encoder_weights"] != "folder":
         files["encoder"] = registry_encoder_file(config, d, download)

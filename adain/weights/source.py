@@ -142,7 +142,7 @@ def checkpoint_source(
 def folder_source(folder: str | os.PathLike[str], label: str | None = None, download: bool = True) -> ModelSource:
     """A model folder as a :class:`~adain.weights.source.ModelSource` (checked without torch; the
     network is built when something needs it)."""
-    from adain.weights.folder import FORMAT, WEIGHTS_FILE, load_model_folder, read_config, registry_encoder_file
+    from adain.weights.folder import FORMAT, WEIGHTS_FILE, load_model_folder, read_config, weight_files
 
     skeleton_dir = "graphs"  # adain.runtime.graph_pack.SKELETON_DIR (the runtime layer is above this one)
 
@@ -150,9 +150,7 @@ def folder_source(folder: str | os.PathLike[str], label: str | None = None, down
     config = read_config(d)
     if not (d / WEIGHTS_FILE).is_file():
         raise WeightsError(f"{d}: model folder without {WEIGHTS_FILE}")
-    files = {"model": d / WEIGHTS_FILE}
-    if config["encoder_weights"] != "folder":
-        files["encoder"] = registry_encoder_file(config, d, download)
+    files = weight_files(d, download, config)
     parts: list[Any] = [FORMAT, json.dumps(config, sort_keys=True), *files.values()]
     stride = 2 ** int(config.get("last_stage", "relu4_1")[4]) // 2
     bpp = model_bytes_per_pixel(config["encoder"], config.get("decoder_widths"), config.get("decoder_skips", ()))

@@ -123,3 +123,26 @@ def test_batches_are_bounded_by_the_memory_budget_too():
     rt.batches.clear()
     pipe.stylize_batch(photos, stats, batch_size=2, content_size=0)
     assert rt.batches == [2] * 5  # a smaller --batch-size still rules
+
+
+def test_file_keys_hash_a_file_once_until_it_is_rewritten(tmp_path, monkeypatch):
+    """The live preview asks for the same file's key on every slider move: hashed once; any
+    rewrite (even back to the same size and modification time) is hashed again."""
+    import os
+
+    from adain.pipeline import caches
+    from tests.helpers import make_image
+
+    calls = []
+    real = caches.sha256_file
+    monkeypatch.setattr(caches, "sha256_file", lambda p: calls.append(p) or real(p))
+    style = make_image(tmp_path / "s.png", 32, 32, seed=1)
+    keys = caches.FileKeys()
+    first = keys.key(style, 512, False)
+    assert keys.key(style, 512, False) == first and keys.key(str(style), 512, False) == first
+    assert len(calls) == 1
+    st = style.stat()
+    style.write_bytes(make_image(tmp_path / "t.png", 32, 32, seed=2).read_bytes())
+    os.utime(style, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert keys.key(style, 512, False) != first and len(calls) == 2
+    assert keys.key(tmp_path / "missing.png", 512, False) is None
