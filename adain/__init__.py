@@ -19,36 +19,20 @@ from __future__ import annotations
 from adain._lazy import lazy_exports
 from adain._version import __version__ as __version__
 
-_EXPORTS = {
-    "Decoder": "nets.decoder",
-    "build_decoder": "nets.decoder",
-    "load_decoder_state_dict": "nets.decoder",
-    "ENCODERS": "nets.encoder",
-    "STAGES": "nets.encoder",
-    "Encoder": "nets.encoder",
-    "build_encoder": "nets.encoder",
-    "load_encoder_state_dict": "nets.encoder",
-    "AdaINNet": "nets.network",
-    "AdainError": "errors",
-    "ImageError": "errors",
-    "UsageError": "errors",
-    "WeightsError": "errors",
-    "adain": "ops.stats",
-    "adain_from_stats": "ops.stats",
-    "blend_stats": "ops.stats",
-    "calc_mean_std": "ops.stats",
-    "normalize_weights": "ops.mixing",
-    "Stylizer": "methods.stylizer",
-    "Pipeline": "pipeline.core",
-    "list_images": "io.files",
-    "load_image": "io.images",
-    "save_image": "io.images",
-    "load_pretrained": "weights.loading",
-    "MODELS": "weights.registry",
-    "WEIGHTS": "weights.registry",
-    "WeightSpec": "weights.registry",
-    "resolve_weights": "weights.download",
+_EXPORTS = {  # submodule: the names it defines
+    "nets.decoder": ("Decoder", "build_decoder", "load_decoder_state_dict"),
+    "nets.encoder": ("ENCODERS", "STAGES", "Encoder", "build_encoder", "load_encoder_state_dict"),
+    "nets.network": ("AdaINNet",),
+    "errors": ("AdainError", "ImageError", "UsageError", "WeightsError"),
+    "ops.stats": ("adain", "adain_from_stats", "blend_stats", "calc_mean_std"),
+    "ops.mixing": ("normalize_weights",),
+    "methods.stylizer": ("Stylizer",),
+    "pipeline.core": ("Pipeline",),
+    "io.files": ("list_images",),
+    "io.images": ("load_image", "save_image"),
+    "weights.loading": ("load_pretrained",),
+    "weights.registry": ("MODELS", "WEIGHTS", "WeightSpec"),
+    "weights.download": ("resolve_weights",),
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), extra=("__version__",))

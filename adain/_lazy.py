@@ -8,32 +8,39 @@ it is used, so the packages whose modules differ in cost (:mod:`adain.ops`, :mod
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = ["lazy_exports"]
 
 
 def lazy_exports(
-    package: str, exports: Mapping[str, str], namespace: dict[str, Any]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for ``package``: ``exports`` maps each public name to the
-    submodule (relative to ``package``) that defines it; a name is imported on first use and then
-    kept in ``namespace`` (the package's globals).
+    package: str,
+    exports: Mapping[str, Iterable[str]],
+    namespace: dict[str, Any],
+    extra: Iterable[str] = (),
+) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
+    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package``.
+
+    ``exports`` maps each submodule (relative to ``package``) to the public names it defines; a
+    name is imported on first use and then kept in ``namespace`` (the package's globals).
+    ``extra`` names what the package defines itself (listed in ``__all__`` only).
 
     Example::
 
-        __getattr__, __dir__ = lazy_exports(__name__, {"Pipeline": "core"}, globals())
+        __all__, __getattr__, __dir__ = lazy_exports(__name__, {"core": ("Pipeline",)}, globals())
     """
+    extra = tuple(extra)
+    where = {name: module for module, names in exports.items() for name in names}
 
     def __getattr__(name: str) -> Any:
-        if name in exports:
-            value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+        if name in where:
+            value = getattr(importlib.import_module(f"{package}.{where[name]}"), name)
             namespace[name] = value
             return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:
-        return sorted({*exports, *(k for k in namespace if not k.startswith("_"))})
+        return sorted({*where, *extra, *(k for k in namespace if not k.startswith("_"))})
 
-    return __getattr__, __dir__
+    return sorted([*where, *extra]), __getattr__, __dir__

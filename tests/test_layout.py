@@ -52,7 +52,7 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
 
 def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The package modules ``name`` imports when it runs: every ``import``/``from … import`` at
-    any depth (type-checking-only blocks excluded), plus the lazy ``_EXPORTS`` tables of packages."""
+    any depth (type-checking-only blocks excluded), plus the submodules named by the lazy ``_EXPORTS`` tables of packages."""
     tree = ast.parse(path.read_text())
     skip = _type_checking_lines(tree)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -76,7 +76,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
                     found.add(base)
         elif isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_EXPORTS" for t in node.targets):
             if isinstance(node.value, ast.Dict):
-                found.update(f"{name}.{v.value}" for v in node.value.values if isinstance(v, ast.Constant))
+                found.update(f"{name}.{k.value}" for k in node.value.keys if isinstance(k, ast.Constant))
     found.discard(name)
     return found
 
@@ -155,3 +155,32 @@ def test_module_paths_of_the_old_flat_layout_are_gone(old: str) -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module(f"adain.{old}")
     assert not any(type(f).__module__.startswith("adain") for f in sys.meta_path)
+
+
+LAZY_PACKAGES = sorted(
+    name for name, path in _modules().items() if path.name == "__init__.py" and "_EXPORTS" in path.read_text()
+)
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_every_lazy_export_resolves(package: str) -> None:
+    """Each name a package lists in ``__all__`` is defined by the submodule its table names."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert module.__all__ == sorted(module.__all__) and module.__all__
+    for name in module.__all__:
+        value = getattr(module, name)
+        assert value is not None and name in dir(module)
+
+
+def test_lazy_exports_refuses_unknown_names() -> None:
+    from adain._lazy import lazy_exports
+
+    namespace: dict[str, object] = {}
+    names, getattr_, dir_ = lazy_exports("adain.ops", {"stats": ("calc_mean_std",)}, namespace, extra=("x",))
+    assert names == ["calc_mean_std", "x"]
+    assert callable(getattr_("calc_mean_std")) and "calc_mean_std" in namespace
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        getattr_("nope")
+    assert dir_() == ["calc_mean_std"]

@@ -8,28 +8,21 @@ from __future__ import annotations
 
 from adain._lazy import lazy_exports
 
-_EXPORTS = {
-    "ALPHAS": "grids",
-    "EVAL_LAYERS": "evaluation",
-    "EvalEncoder": "evaluation",
-    "ImageWriter": "predict",
-    "Job": "predict",
-    "JobDataset": "predict",
-    "PairMetrics": "evaluation",
-    "StylizeModule": "predict",
-    "Stylizer": "stylizer",
-    "alpha_sweep": "grids",
-    "blend_grid": "grids",
-    "content_distance": "evaluation",
-    "evaluate": "evaluation",
-    "fit_to": "grids",
-    "flicker": "video",
-    "pair_metrics": "evaluation",
-    "predict_directory": "predict",
-    "style_distances": "evaluation",
-    "stylize_video": "video",
-    "summarize": "evaluation",
-    "write_reports": "evaluation",
+_EXPORTS = {  # submodule: the names it defines
+    "grids": ("ALPHAS", "alpha_sweep", "blend_grid", "fit_to"),
+    "evaluation": (
+        "EVAL_LAYERS",
+        "EvalEncoder",
+        "PairMetrics",
+        "content_distance",
+        "evaluate",
+        "pair_metrics",
+        "style_distances",
+        "summarize",
+        "write_reports",
+    ),
+    "predict": ("ImageWriter", "Job", "JobDataset", "StylizeModule", "predict_directory"),
+    "stylizer": ("Stylizer",),
+    "video": ("flicker", "stylize_video"),
 }
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

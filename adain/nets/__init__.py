@@ -11,23 +11,18 @@ from __future__ import annotations
 
 from adain._lazy import lazy_exports
 
-_EXPORTS = {
-    "ENCODERS": "encoder",
-    "ENCODER_NAMES": "names",
-    "STAGES": "names",
-    "AdaINNet": "network",
-    "AuxHeads": "encoder",
-    "Decoder": "decoder",
-    "Encoder": "encoder",
-    "EncoderSpec": "encoder",
-    "PatchDiscriminator": "discriminator",
-    "build_decoder": "decoder",
-    "build_encoder": "encoder",
-    "decoder_widths_of": "decoder",
-    "load_decoder": "decoder",
-    "load_decoder_state_dict": "decoder",
-    "load_encoder_state_dict": "encoder",
-    "widen_decoder": "decoder",
+_EXPORTS = {  # submodule: the names it defines
+    "encoder": ("ENCODERS", "AuxHeads", "Encoder", "EncoderSpec", "build_encoder", "load_encoder_state_dict"),
+    "names": ("ENCODER_NAMES", "STAGES"),
+    "network": ("AdaINNet",),
+    "decoder": (
+        "Decoder",
+        "build_decoder",
+        "decoder_widths_of",
+        "load_decoder",
+        "load_decoder_state_dict",
+        "widen_decoder",
+    ),
+    "discriminator": ("PatchDiscriminator",),
 }
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -8,21 +8,10 @@ from __future__ import annotations
 
 from adain._lazy import lazy_exports
 
-_EXPORTS = {
-    "Pipeline": "core",
-    "COLOR_MODES": "request",
-    "StyleLike": "request",
-    "Variant": "request",
-    "check_request": "request",
-    "check_working_size": "request",
-    "is_stats": "request",
-    "adain_target": "step",
-    "code_stats": "step",
-    "pad_to_multiple": "step",
-    "MIN_TILE": "tiling",
-    "check_tile": "tiling",
-    "stylize_tiled": "tiling",
-    "tile_boxes": "tiling",
+_EXPORTS = {  # submodule: the names it defines
+    "core": ("Pipeline",),
+    "request": ("COLOR_MODES", "StyleLike", "Variant", "check_request", "check_working_size", "is_stats"),
+    "step": ("adain_target", "code_stats", "pad_to_multiple"),
+    "tiling": ("MIN_TILE", "check_tile", "stylize_tiled", "tile_boxes"),
 }
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -9,30 +9,13 @@ from __future__ import annotations
 
 from adain._lazy import lazy_exports
 
-_EXPORTS = {
-    "BACKENDS": "base",
-    "DTYPES": "torch_backend",
-    "GRAPHS": "onnx_export",
-    "GRAPH_FORMAT": "onnx_export",
-    "GraphRuntime": "graph_backend",
-    "PRECISIONS": "precision",
-    "Runtime": "base",
-    "Stats": "base",
-    "TorchRuntime": "torch_backend",
-    "available_backends": "base",
-    "compiled_dir": "graph_backend",
-    "cpu_flags": "hardware",
-    "cpu_has_fast_bf16": "hardware",
-    "default_precision": "precision",
-    "export_graph": "onnx_export",
-    "export_onnx": "onnx_export",
-    "keep_freed_memory": "hardware",
-    "make_runtime": "factory",
-    "nvidia_gpu_present": "hardware",
-    "resolve_backend": "base",
-    "resolve_device": "torch_backend",
-    "resolve_precision": "torch_backend",
-    "resolve_precision_name": "precision",
+_EXPORTS = {  # submodule: the names it defines
+    "base": ("BACKENDS", "Runtime", "Stats", "available_backends", "resolve_backend"),
+    "torch_backend": ("DTYPES", "TorchRuntime", "resolve_device", "resolve_precision"),
+    "onnx_export": ("GRAPHS", "GRAPH_FORMAT", "export_graph", "export_onnx"),
+    "graph_backend": ("GraphRuntime", "compiled_dir"),
+    "precision": ("PRECISIONS", "default_precision", "resolve_precision_name"),
+    "hardware": ("cpu_flags", "cpu_has_fast_bf16", "keep_freed_memory", "nvidia_gpu_present"),
+    "factory": ("make_runtime",),
 }
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

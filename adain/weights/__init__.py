@@ -8,33 +8,23 @@ from __future__ import annotations
 
 from adain._lazy import lazy_exports
 
-_EXPORTS = {
-    "BEST_MODEL": "registry",
-    "BUILTIN_MODEL": "registry",
-    "ENCODER_PREFIX": "loading",
-    "ENCODER_WEIGHTS": "registry",
-    "MODELS": "registry",
-    "ModelSource": "source",
-    "PretrainedModel": "registry",
-    "RANDOM": "loading",
-    "WEIGHTS": "registry",
-    "WeightSpec": "registry",
-    "cache_dir": "registry",
-    "choose_model": "registry",
-    "download_model": "download",
-    "encoder_record": "loading",
-    "file_digest": "download",
-    "is_cached": "registry",
-    "load_checkpoint_net": "loading",
-    "load_encoder": "files",
-    "load_pretrained": "loading",
-    "load_state_dict_file": "files",
-    "make_encoder": "loading",
-    "model_files": "download",
-    "packaged_file": "registry",
-    "pretrained_source": "source",
-    "resolve_weights": "download",
-    "sha256_file": "download",
+_EXPORTS = {  # submodule: the names it defines
+    "registry": (
+        "BEST_MODEL",
+        "BUILTIN_MODEL",
+        "ENCODER_WEIGHTS",
+        "MODELS",
+        "PretrainedModel",
+        "WEIGHTS",
+        "WeightSpec",
+        "cache_dir",
+        "choose_model",
+        "is_cached",
+        "packaged_file",
+    ),
+    "loading": ("ENCODER_PREFIX", "RANDOM", "encoder_record", "load_checkpoint_net", "load_pretrained", "make_encoder"),
+    "source": ("ModelSource", "pretrained_source"),
+    "download": ("download_model", "file_digest", "model_files", "resolve_weights", "sha256_file"),
+    "files": ("load_encoder", "load_state_dict_file"),
 }
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

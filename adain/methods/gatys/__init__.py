@@ -8,21 +8,10 @@ from __future__ import annotations
 
 from adain._lazy import lazy_exports
 
-_EXPORTS = {
-    "INITS": "options",
-    "LOSSES": "options",
-    "MAX_OPTIMIZE_PIXELS": "options",
-    "OPTIMIZERS": "options",
-    "OptimizeOptions": "options",
-    "check_optimize_size": "options",
-    "LossNetwork": "loss_network",
-    "loss_network_for": "loss_network",
-    "loss_network_of_pipeline": "loss_network",
-    "Objective": "optim",
-    "OptimizeResult": "optim",
-    "optimize_image": "optim",
-    "scale_sizes": "optim",
-    "stylize_optimized": "request",
+_EXPORTS = {  # submodule: the names it defines
+    "options": ("INITS", "LOSSES", "MAX_OPTIMIZE_PIXELS", "OPTIMIZERS", "OptimizeOptions", "check_optimize_size"),
+    "loss_network": ("LossNetwork", "loss_network_for", "loss_network_of_pipeline"),
+    "optim": ("Objective", "OptimizeResult", "optimize_image", "scale_sizes"),
+    "request": ("stylize_optimized",),
 }
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
