@@ -183,4 +183,4 @@ def test_lazy_exports_refuses_unknown_names() -> None:
     assert callable(getattr_("calc_mean_std")) and "calc_mean_std" in namespace
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         getattr_("nope")
-    assert dir_() == ["calc_mean_std"]
+    assert dir_() == ["calc_mean_std", "x"]
