@@ -1,6 +1,6 @@
 """Studio latency: the live preview after an alpha move, and full renders, per model and backend.
 
-Times :class:`adain.cli.studio.engine.StudioEngine` (the page's handlers, without the browser): after one
+Times :class:`adain.studio.engine.StudioEngine` (the page's handlers, without the browser): after one
 warm-up preview (which encodes the content and computes the style statistics), ``preview`` is
 called again with a new alpha — the decoder-only path a slider move takes — and ``render`` at 512
 and 1024 px (the path of ``adain-stylize``). Median of ``--repeats``. Canonical weights are random
@@ -61,8 +61,8 @@ def main() -> None:
     a = p.parse_args()
     import torch
 
-    from adain.cli.studio.engine import StudioEngine
     from adain.pipeline.caches import CodeCache, StyleStatsCache
+    from adain.studio.engine import StudioEngine
 
     print(
         f"CPU: {platform.processor() or platform.machine()}, "

@@ -26,6 +26,7 @@ LAYERS = {
     "adain.pipeline": 5,
     "adain.methods": 6,
     "adain.webapp": 6,
+    "adain.studio": 6,
     "adain.training": 7,
     "adain.cli": 8,
     "adain": 9,
@@ -52,7 +53,8 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
 
 def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The package modules ``name`` imports when it runs: every ``import``/``from … import`` at
-    any depth (type-checking-only blocks excluded), plus the submodules named by the lazy ``_EXPORTS`` tables of packages."""
+    any depth (type-checking-only blocks excluded), plus the submodules named by the lazy ``_EXPORTS``
+    tables of packages."""
     tree = ast.parse(path.read_text())
     skip = _type_checking_lines(tree)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]

@@ -40,4 +40,4 @@ def export() -> None:
 
 def studio() -> None:
     """``adain-studio`` (the ``studio`` extra: Gradio)."""
-    _launch("adain-studio", "adain.cli.studio.command")
+    _launch("adain-studio", "adain.cli.studio")

@@ -17,14 +17,13 @@ MARKER = re.compile(r"^<!-- cli: (?P<name>[\w.-]+) -->$", re.MULTILINE)
 
 def parsers() -> dict[str, Callable[[], argparse.ArgumentParser]]:
     """The documented commands and their parser builders (imported lazily)."""
-    from adain.cli import evaluate, export, stylize_options
-    from adain.cli.studio import command
+    from adain.cli import evaluate, export, studio, stylize_options
 
     return {
         "adain-stylize": stylize_options.build_parser,
         "adain-evaluate": evaluate.build_parser,
         "adain-export": export.build_parser,
-        "adain-studio": command.build_parser,
+        "adain-studio": studio.build_parser,
     }
 
 

@@ -132,7 +132,7 @@ def test_an_unregistered_encoder_file_is_checked_once_not_on_every_run(tmp_path,
 @pytest.mark.parametrize(
     "module,name",
     [("adain.cli.stylize", "adain-stylize"), ("adain.cli.evaluate", "adain-evaluate"),
-     ("adain.cli.export", "adain-export"), ("adain.cli.studio.command", "adain-studio"),
+     ("adain.cli.export", "adain-export"), ("adain.cli.studio", "adain-studio"),
      ("adain.cli.train", "adain-train"), ("adain.weights", "adain")],
 )  # fmt: skip
 def test_every_command_says_its_version(module, name):

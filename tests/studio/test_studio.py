@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adain.cli.studio.command import studio_main
-from adain.cli.studio.engine import StudioEngine, painted_mask
 from adain.errors import AdainError, ImageError, UsageError
 from adain.pipeline.core import Pipeline
 from adain.runtime.torch_backend import TorchRuntime
+from adain.studio.engine import StudioEngine, painted_mask
 from tests.helpers import make_image
 
 
@@ -169,7 +168,7 @@ def test_bad_uploads_give_a_readable_message(engine, files, tmp_path):
 
 def test_page_handlers_turn_errors_into_messages(engine, files):
     gr = pytest.importorskip("gradio")
-    from adain.cli.studio.page import _friendly
+    from adain.studio.page import _friendly
 
     @_friendly
     def handler(kind):
@@ -190,16 +189,6 @@ def test_painted_mask_reads_the_editor_layers():
     assert m.shape == (4, 6) and m.sum() == 6 and m.max() == 1.0
     assert painted_mask({"background": None, "layers": [np.zeros((4, 6, 4), np.uint8)], "composite": None}) is None
     assert painted_mask(None) is None
-
-
-def test_studio_command_refuses_bad_options_in_one_line(tmp_path, capsys):
-    assert studio_main(["--styles", str(tmp_path / "missing")]) == 2
-    assert studio_main(["--port", "70000"]) == 2
-    (tmp_path / "empty").mkdir()
-    assert studio_main(["--styles", str(tmp_path / "empty")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("adain-studio: error: ") for line in err), err
-    assert "missing" in err[0] and "70000" in err[1] and "empty" in err[2]
 
 
 def test_engine_errors_are_adain_errors():
@@ -231,7 +220,7 @@ def test_numbers_sent_as_strings_are_accepted_and_others_refused_in_one_line():
     """API clients send the size menu's values as strings ("512"); a non-number alpha is one line."""
     import gradio as gr
 
-    from adain.cli.studio.page import _number
+    from adain.studio.page import _number
 
     size = _number(gr.Dropdown([("original", 0), ("512 px", 512)], value=512), "output size", integer=True)
     assert size.preprocess("512") == 512 and size.preprocess(512) == 512
@@ -244,7 +233,7 @@ def test_numbers_sent_as_strings_are_accepted_and_others_refused_in_one_line():
 
 
 def test_live_webcam_frames_are_stylized_consistently_with_a_frame_rate(engine, files):
-    from adain.cli.studio.engine import LiveSession
+    from adain.studio.engine import LiveSession
 
     rng = np.random.default_rng(0)
     base = (rng.random((60, 140, 3)) * 255).astype(np.uint8)
@@ -266,8 +255,8 @@ def test_live_webcam_frames_are_stylized_consistently_with_a_frame_rate(engine, 
 
 @pytest.mark.slow
 def test_studio_switches_to_int8_in_the_background_where_it_is_faster(tmp_path, monkeypatch):
-    from adain.cli.studio.engine import StudioEngine
     from adain.pipeline.core import Pipeline
+    from adain.studio.engine import StudioEngine
 
     monkeypatch.setenv("ADAIN_COMPILED_DIR", str(tmp_path / "compiled"))
     c, s = make_image(tmp_path / "c.png", 64, 48, 1), make_image(tmp_path / "s.png", 48, 48, 2)
@@ -294,7 +283,7 @@ def test_image_inputs_refuse_urls_before_any_download(engine, files, monkeypatch
     gr = pytest.importorskip("gradio")
     import asyncio
 
-    from adain.cli.studio.page import NO_URLS, build_app
+    from adain.studio.page import NO_URLS, build_app
 
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_app(engine, None, "model line")
@@ -319,7 +308,7 @@ def test_a_huge_painted_mask_is_refused_from_its_headers(engine, tmp_path, monke
     from gradio.components.image_editor import EditorData
     from gradio.data_classes import FileData
 
-    from adain.cli.studio.page import build_app
+    from adain.studio.page import build_app
 
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_app(engine, None, "model line")

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipeline, size_type
-from adain.cli.studio.engine import StudioEngine
-from adain.cli.studio.page import build_app
 from adain.errors import AdainError, UsageError
 from adain.io.files import list_images
 from adain.io.images import DEFAULT_MAX_PIXELS
 from adain.runtime.offline import block_telemetry
+from adain.studio.engine import StudioEngine
+from adain.studio.page import build_app
 
 if TYPE_CHECKING:
     import gradio as gr

@@ -64,7 +64,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         [
             sys.executable,
             "-m",
-            "adain.cli.studio.command",
+            "adain.cli.studio",
             "--port",
             str(port),
             "--model",

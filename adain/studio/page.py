@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from adain.cli.studio.engine import MAX_STYLES, OUTPUT_SIZES, StudioEngine, painted_mask
 from adain.errors import AdainError, UsageError
 from adain.io.files import list_images
 from adain.io.images import probe_size
 from adain.pipeline.request import COLOR_MODES
+from adain.studio.engine import MAX_STYLES, OUTPUT_SIZES, StudioEngine, painted_mask
 
 if TYPE_CHECKING:
     import gradio as gr
