@@ -69,12 +69,12 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from adain.cli.export import export_web
+    from adain.methods.export import NetworkRef, export_web
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_web_"))
     site = Path(a.site) if a.site else tmp / "site"
     if not a.site:
-        export_web(site, "small16x", runtime=str(REPO / "web" / "node_modules"))
+        export_web(site, NetworkRef("small16x"), runtime=str(REPO / "web" / "node_modules"))
     files = [f for f in site.rglob("*") if f.is_file()]
     size = sum(f.stat().st_size for f in files)
     runtime = sum(f.stat().st_size for f in files if f.parts[-2] == "ort")

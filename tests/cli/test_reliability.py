@@ -311,7 +311,7 @@ def test_usage_errors_of_every_command_are_one_line(tmp_path):
         ("cli.export", ["onnx"]),
         ("cli.evaluate", ["--size", "x"]),
         ("cli.weights", ["fetch"]),
-        ("cli.studio.command", ["--port", "x"]),
+        ("cli.studio", ["--port", "x"]),
     ):
         code, lines = _cmd(tool, args, tmp_path)
         _one_line(code, lines, "error:", "--help")

@@ -428,7 +428,7 @@ def test_export_writes_a_small_decoder_file_that_stylizes(data, tmp_path, capsys
     stage1, _, _ = _decoder_after(data, tmp_path / "run", 2)
     ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
     dst = tmp_path / "out" / "decoder.pt"
-    assert export_main([str(ckpt), str(dst), "--half"]) == 0
+    assert export_main(["decoder", str(ckpt), str(dst), "--half"]) == 0
     sd = torch.load(dst, weights_only=True)
     assert set(sd) == set(stage1) and all(v.dtype == torch.float16 for v in sd.values())
     for k in stage1:
@@ -436,13 +436,13 @@ def test_export_writes_a_small_decoder_file_that_stylizes(data, tmp_path, capsys
     assert list(dst.parent.iterdir()) == [dst]  # no temporary file left behind
     # an existing output is kept unless --overwrite; a bad checkpoint is one line, exit 2
     before = dst.read_bytes()
-    assert export_main([str(ckpt), str(dst)]) == 2
+    assert export_main(["decoder", str(ckpt), str(dst)]) == 2
     assert dst.read_bytes() == before and "exists" in capsys.readouterr().err
-    assert export_main([str(ckpt), str(dst), "--overwrite"]) == 0
+    assert export_main(["decoder", str(ckpt), str(dst), "--overwrite"]) == 0
     assert torch.load(dst, weights_only=True)[next(iter(stage1))].dtype == torch.float32
     junk = tmp_path / "junk.ckpt"
     junk.write_bytes(b"not a checkpoint")
-    assert export_main([str(junk), str(tmp_path / "x.pt")]) == 2
+    assert export_main(["decoder", str(junk), str(tmp_path / "x.pt")]) == 2
     err = capsys.readouterr().err.strip()
     assert "junk.ckpt" in err and len(err.splitlines()) == 1 and not (tmp_path / "x.pt").exists()
 
@@ -725,7 +725,7 @@ def test_decoder_widths_warm_start_from_a_narrower_decoder(data, tmp_path):
     weights, _, _ = _decoder_after(data, tmp_path / "run", 2, None, "--model.decoder_widths=[24,48,64,128]")
     ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
     assert load_checkpoint_net(ckpt).decoder.widths == (24, 48, 64, 128)
-    assert export_main([str(ckpt), str(tmp_path / "wide.pt")]) == 0
+    assert export_main(["decoder", str(ckpt), str(tmp_path / "wide.pt")]) == 0
     sd = torch.load(tmp_path / "wide.pt", weights_only=True)
     assert sd.keys() == weights.keys()
     from adain.weights.loading import load_pretrained

@@ -35,10 +35,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if os.environ.get("ADAIN_REQUIRE_BROWSER") == "1":
             pytest.fail("ADAIN_REQUIRE_BROWSER=1 but web/node_modules is missing (npm ci --prefix web)")
         pytest.skip("the npm runtime is not installed (npm ci --prefix web)")
-    from adain.cli.export import export_web
+    from adain.methods.export import NetworkRef, export_web
 
     out = tmp_path_factory.mktemp("web") / "site"
-    export_web(out, "small16x-vgg", runtime=str(NODE_MODULES))  # the default model (multi-level)
+    export_web(out, NetworkRef("small16x-vgg"), runtime=str(NODE_MODULES))  # the default model (multi-level)
     return out
 
 
