@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adain.methods.temporal import source_motion, warping_error  # noqa: E402
-from adain.methods.video import read_frames, stylize_video  # noqa: E402
+from adain.methods.video import VideoOptions, read_frames, stylize_video  # noqa: E402
 from adain.pipeline.core import Pipeline  # noqa: E402
 
 
@@ -84,10 +84,10 @@ def main() -> None:
             for mode in a.modes:
                 out = Path(tmp) / f"{style.stem}_{mode}.mp4"
                 t = time.perf_counter()
-                stylize_video(
-                    pipe, a.video, style, out, content_size=a.size, temporal=mode, temporal_strength=a.strength,
-                    progress=False, max_frames=limit,
-                )  # fmt: skip
+                options = VideoOptions(
+                    content_size=a.size, temporal=mode, temporal_strength=a.strength, max_frames=limit
+                )
+                stylize_video(pipe, a.video, style, out, options, progress=False)
                 fps = len(src) / (time.perf_counter() - t)
                 frames = list(read_frames(out, a.size, limit))
                 we = warping_error(src, frames, motion=motion)

@@ -5,7 +5,7 @@ Bad input (missing/corrupt/huge images, wrong weights, bad flags, unwritable out
 one line on stderr and exit status 2, before any output is written; outputs are written to a
 temporary name and renamed, and existing files are only replaced with ``--overwrite``. The parsed
 options become plain values (:class:`~adain.cli.common.ModelOptions`,
-:class:`~adain.cli.stylize_jobs.Request`) that the jobs (:mod:`adain.cli.stylize_jobs`) run on.
+:class:`~adain.pipeline.request.StylizeRequest`) that the jobs (:mod:`adain.methods.jobs`) run on.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from adain.cli.common import (
     split_list,
 )
 from adain.cli.options import optimization_request, options_from_args
-from adain.cli.stylize_jobs import Job, Outcome, execute, plan
 from adain.cli.stylize_options import (
     PROG,
     build_parser,
@@ -44,6 +43,7 @@ from adain.errors import AdainError, UsageError
 from adain.io.atomic import check_writable, remove_stale_parts
 from adain.io.files import is_video, list_images
 from adain.io.images import IMAGE_EXTENSIONS, image_format_of, probe_size, read_image
+from adain.methods.jobs import Job, Outcome, execute, plan
 
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline

@@ -1,5 +1,5 @@
 """The options of ``adain-stylize``: the parser, and the checks of what was parsed (one line per
-mistake, before any output is written) that turn it into the plain :class:`~adain.cli.stylize_jobs.Request`."""
+mistake, before any output is written) that turn it into the plain :class:`~adain.pipeline.request.StylizeRequest`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 
 from adain.cli.common import Parser, add_model_options, given, size_type, split_list
 from adain.cli.options import add_optimize_options
-from adain.cli.stylize_jobs import OUT_EXTS, Request
 from adain.errors import AdainError, UsageError
 from adain.io.files import is_video, list_images
 from adain.io.images import DEFAULT_MAX_PIXELS, label_map_to_masks, probe_size, read_image, to_mask
 from adain.io.styles import resolve_style
+from adain.methods.jobs import OUT_EXTS
 from adain.ops.mixing import normalize_weights
-from adain.pipeline.request import check_working_size
+from adain.pipeline.request import StylizeRequest, check_working_size
 from adain.pipeline.strokes import check_stroke_scale
 from adain.pipeline.tiling import check_tile
 from adain.weights.registry import MODELS
@@ -186,8 +186,8 @@ def _scale_options(md: argparse._ArgumentGroup, p: argparse.ArgumentParser) -> N
     sc.add_argument("--accelerator", default="auto", help="Lightning accelerator: auto, cpu, gpu (with --devices)")
 
 
-def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> Request:
-    return Request(
+def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> StylizeRequest:
+    return StylizeRequest(
         args.alpha,
         args.style_weights,
         args.content_size,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +28,9 @@ from adain.methods.grids import alpha_sweep, blend_grid
 from adain.nets.network import AdaINNet
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import StyleLike
+
+if TYPE_CHECKING:
+    from adain.methods.video import VideoOptions
 from adain.runtime.base import Runtime
 from adain.runtime.factory import make_runtime
 from adain.runtime.torch_backend import DTYPES, TorchRuntime
@@ -274,9 +277,11 @@ class Stylizer:
         src: str | os.PathLike[str],
         style: ImageLike | Sequence[ImageLike],
         dst: str | os.PathLike[str],
-        **kwargs: Any,
+        options: VideoOptions | None = None,
+        overwrite: bool = False,
+        progress: bool = True,
     ) -> Path:
         """:func:`adain.methods.video.stylize_video` with this stylizer's model."""
         from adain.methods.video import stylize_video
 
-        return stylize_video(self.pipeline, src, style, dst, **kwargs)
+        return stylize_video(self.pipeline, src, style, dst, options, overwrite, progress)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from adain.runtime.base import Stats
 __all__ = [
     "TEMPORAL_MODES",
     "MaskFrames",
+    "VideoOptions",
     "check_mask_frames",
     "flicker",
     "is_frame_source",
@@ -273,56 +275,69 @@ class _Frames:
             self.out.mux(packet)
 
 
-def stylize_video(
-    pipe: Pipeline,
-    src: str | os.PathLike[str],
-    style: ImageLike | Sequence[ImageLike],
-    dst: str | os.PathLike[str],
-    alpha: float = 1.0,
-    weights: Sequence[float] | None = None,
-    content_size: int = 512,
-    style_size: int = 512,
-    batch_size: int = 8,
-    temporal_smoothing: float = 0.0,
-    overwrite: bool = False,
-    progress: bool = True,
-    crf: int = 18,
-    temporal: str = "flow",
-    temporal_strength: float = 0.8,
-    masks: Sequence[ImageLike] | None = None,
-    preserve_color: str = "none",
-    max_frames: int | None = None,
-) -> Path:
-    """Stylize every frame of ``src`` into an H.264 ``dst`` with the source frame rate (and audio).
+@dataclass(frozen=True)
+class VideoOptions:
+    """What :func:`stylize_video` makes of a clip, checked when made.
 
-    Args:
+    Attributes:
         temporal: ``flow`` (default), ``ema`` or ``off`` (see the module docstring).
         temporal_strength: with ``flow``, how much of the warped previous output is kept (0–1).
         temporal_smoothing: with ``ema``, β of the moving average (0.9 when not given).
         masks: one mask per style, or one label map: images (for the whole clip) or per frame,
             videos or folders of frames (:class:`MaskFrames`); resized to the frames.
         preserve_color: ``none`` or ``luminance`` (the content's chroma, per frame).
+        crf: the H.264 quality (lower is better and larger).
         max_frames: stop after this many frames (``None``: the whole clip).
 
     Raises:
-        ImageError: unreadable video, no video stream.
         UsageError: bad ``temporal``, strength, smoothing, colour mode or ``alpha``.
+    """
+
+    alpha: float = 1.0
+    weights: Sequence[float] | None = None
+    content_size: int = 512
+    style_size: int = 512
+    batch_size: int = 8
+    temporal: str = "flow"
+    temporal_strength: float = 0.8
+    temporal_smoothing: float = 0.0
+    masks: Sequence[ImageLike] | None = None
+    preserve_color: str = "none"
+    crf: int = 18
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.temporal not in TEMPORAL_MODES:
+            raise UsageError(f"temporal must be one of {', '.join(TEMPORAL_MODES)}, got {self.temporal!r}")
+        if not 0.0 <= self.temporal_smoothing < 1.0:
+            raise UsageError(f"temporal smoothing must be in [0, 1), got {self.temporal_smoothing}")
+        if self.preserve_color not in ("none", "luminance"):
+            raise UsageError(
+                f"video keeps colours with 'luminance' only (coral recolours per image), got {self.preserve_color!r}"
+            )
+        check_alpha(self.alpha)
+
+
+def stylize_video(
+    pipe: Pipeline,
+    src: str | os.PathLike[str],
+    style: ImageLike | Sequence[ImageLike],
+    dst: str | os.PathLike[str],
+    options: VideoOptions | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Stylize every frame of ``src`` into an H.264 ``dst`` with the source frame rate (and audio),
+    as ``options`` say (default: :class:`VideoOptions`).
+
+    Raises:
+        ImageError: unreadable video, no video stream, frames above the pipeline's pixel limit.
         FileExistsError: ``dst`` exists and not ``overwrite``.
     """
-    if temporal not in TEMPORAL_MODES:
-        raise UsageError(f"temporal must be one of {', '.join(TEMPORAL_MODES)}, got {temporal!r}")
-    if not 0.0 <= temporal_smoothing < 1.0:
-        raise UsageError(f"temporal smoothing must be in [0, 1), got {temporal_smoothing}")
-    if preserve_color not in ("none", "luminance"):
-        raise UsageError(
-            f"video keeps colours with 'luminance' only (coral recolours per image), got {preserve_color!r}"
-        )
-    consistency = FlowConsistency(temporal_strength) if temporal == "flow" else None
-    beta = (temporal_smoothing or 0.9) if temporal == "ema" else 0.0
-    check_alpha(alpha)
+    o = options or VideoOptions()
     src, dst = Path(src), ensure_new(dst, overwrite)  # fail before any decoding; atomic_path checks again
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    stats = [pipe.style_stats(s, style_size) for s in styles]
+    stats = [pipe.style_stats(s, o.style_size) for s in styles]
     try:
         inp = av.open(str(src))
     except (av.FFmpegError, OSError) as e:
@@ -333,71 +348,90 @@ def stylize_video(
                 raise ImageError(f"{src}: has no video stream")
             vin = inp.streams.video[0]
             ain = inp.streams.audio[0] if inp.streams.audio else None
-            h, w = vin.codec_context.height, vin.codec_context.width
-            check_working_size(h, w, content_size, False, pipe.max_pixels, str(src))  # before any decoding
-            if w * h > pipe.max_pixels:
-                raise ImageError(
-                    f"{src}: frames are {w}x{h} = {w * h / 1e6:.3g} MP, above the limit of "
-                    f"{pipe.max_pixels / 1e6:.3g} MP (raise it with --max-pixels)"
-                )
-            if masks is not None and any(is_frame_source(m) for m in masks):
-                check_mask_frames(src, masks, len(stats), max_frames, pipe.max_pixels)
+            _check_source(pipe, src, vin, o, len(stats))
             with av.open(str(tmp), "w", format="mp4") as out:
-                oh, ow = resized_shape(vin.codec_context.height, vin.codec_context.width, content_size)
-                vout = out.add_stream("libx264", rate=vin.average_rate or vin.guessed_rate or 25)
-                vout.width, vout.height = ow - ow % 2, oh - oh % 2
-                # the source's timestamps carry over (a variable-frame-rate clip keeps its length)
-                timing = vin.time_base is not None
-                if timing:
-                    vout.codec_context.time_base = vin.time_base
-                vout.pix_fmt = "yuv420p"
-                vout.options = {"crf": str(crf)}
+                vout = _video_stream(out, vin, o)
                 aout = out.add_stream_from_template(ain) if ain is not None else None
                 bar = tqdm(total=vin.frames or None, desc="frames", unit="frame", disable=not progress or None)
+                consistency = FlowConsistency(o.temporal_strength) if o.temporal == "flow" else None
+                beta = (o.temporal_smoothing or 0.9) if o.temporal == "ema" else 0.0
                 frames = _Frames(
-                    pipe,
-                    stats,
-                    weights,
-                    alpha,
-                    _Smoother(beta) if beta else None,
-                    batch_size,
-                    out,
-                    vout,
-                    bar,
-                    consistency,
-                    masks,
-                    preserve_color,
-                )
-                seen, last_pts, start = 0, None, None
-                for packet in inp.demux(*([vin] + ([ain] if ain is not None else []))):
-                    if max_frames is not None and seen >= max_frames:
-                        break
-                    if packet.stream.type == "audio":
-                        if packet.dts is not None:
-                            packet.stream = aout
-                            out.mux(packet)
-                        continue
-                    for frame in packet.decode():
-                        if max_frames is None or seen < max_frames:
-                            _check_frame(frame, pipe.max_pixels, src, seen)
-                            if (frame.height, frame.width) == (h, w):
-                                x = _even(resize_array(_frame(frame), content_size))
-                            else:  # the stream changed resolution: scaled to the output's size
-                                x = _frame(frame.reformat(width=vout.width, height=vout.height))
-                            pts = None
-                            if timing and frame.pts is not None:
-                                start = frame.pts if start is None else start
-                                pts = frame.pts - start
-                                if last_pts is not None and pts <= last_pts:
-                                    pts = last_pts + 1  # strictly increasing, as the encoder needs
-                                last_pts = pts
-                            frames.add(x, pts)
-                        seen += 1
+                    pipe, stats, o.weights, o.alpha, _Smoother(beta) if beta else None, o.batch_size, out, vout,
+                    bar, consistency, o.masks, o.preserve_color,
+                )  # fmt: skip
+                streams = [vin] + ([ain] if ain is not None else [])
+                _transcode(inp.demux(*streams), vin, frames, out, aout, vout, pipe.max_pixels, src, o)
                 frames.close()
                 bar.close()
     except av.FFmpegError as e:
         raise ImageError(f"{src}: video decoding/encoding failed ({e})") from None
     return dst
+
+
+def _check_source(pipe: Pipeline, src: Path, vin: Any, o: VideoOptions, k: int) -> None:
+    """Frames and per-frame masks within the pixel limit, before any decoding."""
+    h, w = vin.codec_context.height, vin.codec_context.width
+    check_working_size(h, w, o.content_size, False, pipe.max_pixels, str(src))
+    if w * h > pipe.max_pixels:
+        raise ImageError(
+            f"{src}: frames are {w}x{h} = {w * h / 1e6:.3g} MP, above the limit of "
+            f"{pipe.max_pixels / 1e6:.3g} MP (raise it with --max-pixels)"
+        )
+    if o.masks is not None and any(is_frame_source(m) for m in o.masks):
+        check_mask_frames(src, o.masks, k, o.max_frames, pipe.max_pixels)
+
+
+def _video_stream(out: Any, vin: Any, o: VideoOptions) -> Any:
+    """The H.264 output stream: the working size (even), the source's rate and time base."""
+    oh, ow = resized_shape(vin.codec_context.height, vin.codec_context.width, o.content_size)
+    vout = out.add_stream("libx264", rate=vin.average_rate or vin.guessed_rate or 25)
+    vout.width, vout.height = ow - ow % 2, oh - oh % 2
+    if vin.time_base is not None:  # the source's timestamps carry over (a variable-frame-rate clip keeps its length)
+        vout.codec_context.time_base = vin.time_base
+    vout.pix_fmt = "yuv420p"
+    vout.options = {"crf": str(o.crf)}
+    return vout
+
+
+def _transcode(
+    packets: Iterator[Any],
+    vin: Any,
+    frames: _Frames,
+    out: Any,
+    aout: Any,
+    vout: Any,
+    max_pixels: int,
+    src: Path,
+    o: VideoOptions,
+) -> None:
+    """Audio packets copied, video frames decoded (at the working size) into ``frames``."""
+    h, w = vin.codec_context.height, vin.codec_context.width
+    timing = vin.time_base is not None
+    seen, last_pts, start = 0, None, None
+    for packet in packets:
+        if o.max_frames is not None and seen >= o.max_frames:
+            break
+        if packet.stream.type == "audio":
+            if packet.dts is not None:
+                packet.stream = aout
+                out.mux(packet)
+            continue
+        for frame in packet.decode():
+            if o.max_frames is None or seen < o.max_frames:
+                _check_frame(frame, max_pixels, src, seen)
+                if (frame.height, frame.width) == (h, w):
+                    x = _even(resize_array(_frame(frame), o.content_size))
+                else:  # the stream changed resolution: scaled to the output's size
+                    x = _frame(frame.reformat(width=vout.width, height=vout.height))
+                pts = None
+                if timing and frame.pts is not None:
+                    start = frame.pts if start is None else start
+                    pts = frame.pts - start
+                    if last_pts is not None and pts <= last_pts:
+                        pts = last_pts + 1  # strictly increasing, as the encoder needs
+                    last_pts = pts
+                frames.add(x, pts)
+            seen += 1
 
 
 def check_mask_frames(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
@@ -18,6 +20,7 @@ from adain.runtime.base import Stats
 
 __all__ = [
     "COLOR_MODES",
+    "StylizeRequest",
     "StyleLike",
     "Variant",
     "check_request",
@@ -32,6 +35,37 @@ COLOR_MODES = ("none", "coral", "luminance")
 StyleLike = Union[ImageLike, Stats, tuple[Any, Any]]
 #: one output of a content: (style weights or None for equal, alpha)
 Variant = tuple[Union[Sequence[float], None], float]
+
+
+@dataclass(frozen=True)
+class StylizeRequest:
+    """What every output of a run is made with, as plain values: the style mix, sizes, colour,
+    masks, grid, tiles, stroke scale, video consistency; and how the run goes (batch size, pixel
+    limit, overwrite, progress). ``adain-stylize`` builds one from its options; the jobs of
+    :mod:`adain.methods.jobs` and :func:`~adain.methods.video.stylize_video` take their values from it."""
+
+    alpha: float = 1.0
+    style_weights: list[float] | None = None
+    content_size: int = 512
+    style_size: int = 512
+    crop: bool = False
+    preserve_color: str = "none"
+    masks: list[Path] | None = None
+    grid: str | None = None
+    tile: int | None = None
+    temporal_smoothing: float = 0.0
+    temporal: str = "flow"
+    temporal_strength: float = 0.8
+    batch_size: int = 4
+    max_pixels: int = 100_000_000
+    overwrite: bool = False
+    quiet: bool = False
+    stroke_scale: float = 1.0
+
+    @property
+    def plain(self) -> bool:
+        """Plain or blended stylization of images: batched, with prefetching."""
+        return self.masks is None and self.grid is None and self.preserve_color == "none" and self.stroke_scale == 1.0
 
 
 def is_stats(obj: object) -> bool:

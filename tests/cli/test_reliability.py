@@ -92,7 +92,7 @@ def test_a_video_gets_the_working_size_check_before_decoding(tmp_path, pair):
 def test_video_frames_above_the_untiled_limit_are_tiled(tmp_path, pair):
     """Frames larger than a pipeline's untiled limit go through the tiles (bounded memory), and
     the clip equals the untiled one."""
-    from adain.methods.video import stylize_video
+    from adain.methods.video import VideoOptions, stylize_video
     from adain.pipeline.core import Pipeline
     from adain.runtime.torch_backend import TorchRuntime
     from tests.helpers import small_net
@@ -109,8 +109,8 @@ def test_video_frames_above_the_untiled_limit_are_tiled(tmp_path, pair):
         return real(*a, **k)
 
     tiled.render = spy  # type: ignore[method-assign]
-    a = stylize_video(untiled, v, pair[1], tmp_path / "a.mp4", content_size=0, progress=False)
-    b = stylize_video(tiled, v, pair[1], tmp_path / "b.mp4", content_size=0, progress=False)
+    a = stylize_video(untiled, v, pair[1], tmp_path / "a.mp4", VideoOptions(content_size=0), progress=False)
+    b = stylize_video(tiled, v, pair[1], tmp_path / "b.mp4", VideoOptions(content_size=0), progress=False)
     assert calls["n"] == 3  # every frame, one by one, through the tiles
 
     def frames(p: Path) -> np.ndarray:
@@ -216,7 +216,7 @@ def test_damaged_caches_are_rebuilt_with_one_line(tmp_path, pair):
 def test_file_system_errors_are_one_line_naming_the_path(tmp_path, pair, monkeypatch, capsys):
     import errno
 
-    import adain.cli.stylize_jobs as jobs
+    import adain.methods.jobs as jobs
     from adain.cli.stylize import infer_main
 
     def full(img, path, overwrite=False):

@@ -338,8 +338,8 @@ def test_output_names_mean_what_they_say(tmp_path, pair, capsys):
 
 
 def test_video_outputs_are_named_mp4(tmp_path):
-    from adain.cli.stylize_jobs import plan
     from adain.errors import AdainError
+    from adain.methods.jobs import plan
 
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")

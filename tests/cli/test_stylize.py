@@ -229,7 +229,7 @@ def test_output_under_a_file_is_unwritable(tiny_dirs, tmp_path, model_args, caps
 
 
 def _flaky_save(monkeypatch, exc: BaseException, at: int) -> None:
-    import adain.cli.stylize_jobs as cli
+    import adain.methods.jobs as cli
 
     calls = {"n": 0}
     real = cli.save_image

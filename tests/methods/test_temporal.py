@@ -136,7 +136,7 @@ def test_flow_video_is_steadier_than_per_frame_and_evaluate_says_so(tmp_path, ca
 def test_video_takes_a_mask_and_luminance_colours(tmp_path):
     from PIL import Image
 
-    from adain.methods.video import read_frames, stylize_video
+    from adain.methods.video import VideoOptions, read_frames, stylize_video
     from adain.pipeline.core import Pipeline
     from tests.helpers import make_image
 
@@ -145,16 +145,20 @@ def test_video_takes_a_mask_and_luminance_colours(tmp_path):
     mask = tmp_path / "mask.png"
     Image.fromarray(((np.arange(64)[None, :] < 32) * 255).astype(np.uint8).repeat(48, 0)).save(mask)
     pipe = Pipeline.from_pretrained("small16x", backend="torch", precision="fp32", verbose=False)
-    plain = stylize_video(pipe, src, [s1, s2], tmp_path / "a.mp4", content_size=48, progress=False)
-    masked = stylize_video(pipe, src, [s1, s2], tmp_path / "b.mp4", content_size=48, masks=[mask], progress=False)
-    lum = stylize_video(pipe, src, s1, tmp_path / "c.mp4", content_size=48, preserve_color="luminance", progress=False)
+    plain = stylize_video(pipe, src, [s1, s2], tmp_path / "a.mp4", VideoOptions(content_size=48), progress=False)
+    masked = stylize_video(
+        pipe, src, [s1, s2], tmp_path / "b.mp4", VideoOptions(content_size=48, masks=[mask]), progress=False
+    )
+    lum = stylize_video(
+        pipe, src, s1, tmp_path / "c.mp4", VideoOptions(content_size=48, preserve_color="luminance"), progress=False
+    )
     a, b, c = (list(read_frames(p)) for p in (plain, masked, lum))
     assert len(a) == len(b) == len(c) == 4
     assert np.abs(a[0] - b[0]).mean() > 0.01  # the mask changes the picture
     with pytest.raises(UsageError, match="luminance"):
-        stylize_video(pipe, src, s1, tmp_path / "d.mp4", preserve_color="coral")
+        VideoOptions(preserve_color="coral")
     with pytest.raises(UsageError, match="temporal must be"):
-        stylize_video(pipe, src, s1, tmp_path / "d.mp4", temporal="magic")
+        VideoOptions(temporal="magic")
 
 
 def _solid(path, rgb):
@@ -175,7 +179,7 @@ def test_video_masks_per_frame_follow_the_frames(tmp_path, kind):
     """A label map per frame (a folder of PNGs or a mask video): the regions follow it frame by frame."""
     from PIL import Image
 
-    from adain.methods.video import read_frames, stylize_video
+    from adain.methods.video import VideoOptions, read_frames, stylize_video
     from adain.pipeline.core import Pipeline
 
     h, w = 48, 64
@@ -191,9 +195,8 @@ def test_video_masks_per_frame_follow_the_frames(tmp_path, kind):
     else:
         source = write_video(tmp_path / "masks.mp4", maps)
     pipe = Pipeline.from_pretrained("small16x", backend="torch", precision="fp32", verbose=False)
-    out = stylize_video(
-        pipe, src, [red, blue], tmp_path / "o.mp4", content_size=h, masks=[source], temporal="off", progress=False
-    )
+    options = VideoOptions(content_size=h, masks=[source], temporal="off")
+    out = stylize_video(pipe, src, [red, blue], tmp_path / "o.mp4", options, progress=False)
     frames = list(read_frames(out))
     assert len(frames) == 4
     for i, f in enumerate(frames):

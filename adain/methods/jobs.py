@@ -1,4 +1,4 @@
-"""The jobs of ``adain-stylize``: which outputs a run makes, and making them.
+"""The jobs of a stylization run (``adain-stylize``): which outputs it makes, and making them.
 
 :func:`plan` turns contents × styles into ``(content, styles, output)`` jobs and refuses what
 would go wrong (collisions, outputs that are inputs, existing files). :func:`execute` makes them:
@@ -26,11 +26,12 @@ from adain.errors import AdainError, OutputExistsError
 from adain.io.atomic import refuse_inputs
 from adain.io.files import VIDEO_EXTENSIONS, is_video
 from adain.io.images import IMAGE_EXTENSIONS, read_image_resized, save_image
+from adain.pipeline.request import StylizeRequest
 
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
 
-__all__ = ["OUT_EXTS", "Job", "Outcome", "Request", "execute", "plan"]
+__all__ = ["OUT_EXTS", "Job", "Outcome", "execute", "plan"]
 
 #: output formats of ``--ext``
 OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
@@ -41,34 +42,6 @@ Job = tuple[Path, list[Path], Path]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class Request:
-    """What every job of a run does, as plain values (from the parsed options)."""
-
-    alpha: float = 1.0
-    style_weights: list[float] | None = None
-    content_size: int = 512
-    style_size: int = 512
-    crop: bool = False
-    preserve_color: str = "none"
-    masks: list[Path] | None = None
-    grid: str | None = None
-    tile: int | None = None
-    temporal_smoothing: float = 0.0
-    temporal: str = "flow"
-    temporal_strength: float = 0.8
-    batch_size: int = 4
-    max_pixels: int = 100_000_000
-    overwrite: bool = False
-    quiet: bool = False
-    stroke_scale: float = 1.0
-
-    @property
-    def plain(self) -> bool:
-        """Plain or blended stylization of images: batched, with prefetching."""
-        return self.masks is None and self.grid is None and self.preserve_color == "none" and self.stroke_scale == 1.0
 
 
 def plan(
@@ -151,7 +124,7 @@ def _batched(iterable: Iterable[T], n: int) -> Iterator[list[T]]:
 
 def render_one(
     pipe: Pipeline,
-    req: Request,
+    req: StylizeRequest,
     content: Path,
     group: list[Path],
     target: Path,
@@ -160,26 +133,13 @@ def render_one(
     """One job that is not plain: a video (written here; returns its path), a grid, an optimised
     image or a masked/colour-preserved stylization (returns the image to save)."""
     if is_video(content):
-        from adain.methods.video import stylize_video
+        from adain.methods.video import VideoOptions, stylize_video
 
-        return stylize_video(
-            pipe,
-            content,
-            group,
-            target,
-            alpha=req.alpha,
-            weights=req.style_weights,
-            content_size=req.content_size,
-            style_size=req.style_size,
-            batch_size=req.batch_size,
-            temporal_smoothing=req.temporal_smoothing,
-            overwrite=req.overwrite,
-            progress=not req.quiet,
-            temporal=req.temporal,
-            temporal_strength=req.temporal_strength,
-            masks=req.masks,
-            preserve_color=req.preserve_color,
-        )
+        options = VideoOptions(
+            req.alpha, req.style_weights, req.content_size, req.style_size, req.batch_size, req.temporal,
+            req.temporal_strength, req.temporal_smoothing, req.masks, req.preserve_color,
+        )  # fmt: skip
+        return stylize_video(pipe, content, group, target, options, req.overwrite, progress=not req.quiet)
     sizes = {
         "content_size": req.content_size,
         "style_size": req.style_size,
@@ -255,7 +215,7 @@ def _progress(total: int, quiet: bool) -> Any:
 
 
 def execute(
-    pipe: Pipeline, req: Request, jobs: list[Job], optimize: Callable[[Path, list[Path]], Any] | None = None
+    pipe: Pipeline, req: StylizeRequest, jobs: list[Job], optimize: Callable[[Path, list[Path]], Any] | None = None
 ) -> Outcome:
     """Make every job (see the module docstring).
 
@@ -297,7 +257,12 @@ def execute(
 
 
 def _render_batches(
-    pipe: Pipeline, req: Request, jobs: list[Job], pool: ThreadPoolExecutor, save: Callable[[Any, Path], None], bar: Any
+    pipe: Pipeline,
+    req: StylizeRequest,
+    jobs: list[Job],
+    pool: ThreadPoolExecutor,
+    save: Callable[[Any, Path], None],
+    bar: Any,
 ) -> None:
     """Plain jobs, grouped by styles, in batches of contents decoded ahead in ``pool``."""
     groups: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
