@@ -306,7 +306,7 @@ def resize_note(report: list[dict[str, Any]], content_size: int) -> str:
 def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:
     """The --devices path: Trainer.predict over all pending (content, style) jobs, with the same
     options as the single-process path (or a one-line refusal of those it cannot honour)."""
-    from adain.methods.predict import predict_directory
+    from adain.methods.predict import DeviceRun, predict_jobs
 
     if args.mask or args.grid or args.preserve_color != "none" or args.tile:
         raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
@@ -327,35 +327,12 @@ def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Pa
     check_writable(out)
     # the network is built on the CPU; Lightning moves it
     pipe = make_pipeline(ModelOptions.from_args(args).replace(backend="torch", device="cpu"), PROG)
-    net = pipe.runtime.torch_network()
-    by_group: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
-    for content, group, target in jobs_all:
-        by_group.setdefault(tuple(group), []).append((content, target))
     devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
-    written = 0
-    for group, jobs in by_group.items():
-        stats = [pipe.style_stats(s, args.style_size, args.crop) for s in group]
-        written += len(
-            predict_directory(
-                net,
-                stats,
-                jobs,
-                args.style_weights,
-                args.alpha,
-                args.content_size,
-                args.overwrite,
-                crop=args.crop,
-                batch_size=args.batch_size,
-                run_precision=args.precision,
-                channels_last=not args.no_channels_last,
-                max_pixels=args.max_pixels,
-                devices=devices,
-                num_nodes=args.num_nodes,
-                strategy=args.strategy,
-                accelerator=args.accelerator,
-                progress=not args.quiet,
-            )
-        )
+    run = DeviceRun(
+        devices, args.num_nodes, args.strategy, args.accelerator, args.precision, not args.no_channels_last,
+        progress=not args.quiet,
+    )  # fmt: skip
+    written = predict_jobs(pipe, jobs_all, request_from_args(args, None), run)
     if not args.quiet:
         print(f"wrote {written} image(s) to {out}", file=sys.stderr)
     return 0

@@ -13,6 +13,7 @@ import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,11 @@ from adain.io.images import (
 )
 from adain.nets.network import AdaINNet
 from adain.pipeline.core import Pipeline
+from adain.pipeline.request import StylizeRequest
 from adain.runtime.base import Stats
 from adain.runtime.torch_backend import TorchRuntime
 
-__all__ = ["ImageWriter", "Job", "JobDataset", "StylizeModule", "predict_directory"]
+__all__ = ["DeviceRun", "ImageWriter", "Job", "JobDataset", "StylizeModule", "predict_directory", "predict_jobs"]
 
 
 Job = tuple[Path, Path]  # (content, output)
@@ -164,56 +166,77 @@ class _ShardingDataModule(L.LightningDataModule):
         )
 
 
+@dataclass(frozen=True)
+class DeviceRun:
+    """How ``Trainer.predict`` runs: Lightning's ``devices``, ``num_nodes``, ``strategy``,
+    ``accelerator`` and ``precision`` (keep ``32-true``); the networks run in ``run_precision``
+    (``auto``/``fp32``/``bf16``/``fp16``) and ``channels_last`` like the single-process path."""
+
+    devices: int | str = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    accelerator: str = "auto"
+    run_precision: str = "auto"
+    channels_last: bool = True
+    precision: str = "32-true"
+    num_workers: int = 0
+    progress: bool = True
+
+
 def predict_directory(
     net: AdaINNet,
     styles: Sequence[Stats],
     jobs: Sequence[Job],
-    weights: Sequence[float] | None = None,
-    alpha: float = 1.0,
-    content_size: int = 512,
-    overwrite: bool = False,
-    crop: bool = False,
-    batch_size: int = 1,
-    run_precision: str = "auto",
-    channels_last: bool = True,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    devices: int | str = 1,
-    num_nodes: int = 1,
-    strategy: str = "auto",
-    accelerator: str = "auto",
-    precision: str = "32-true",
-    num_workers: int = 0,
-    progress: bool = True,
+    request: StylizeRequest | None = None,
+    run: DeviceRun | None = None,
 ) -> list[Path]:
-    """Stylize ``jobs`` (content → output path) with ``Trainer.predict``; existing outputs are
-    skipped unless ``overwrite``. ``precision`` is Lightning's (keep ``32-true``); the networks run
-    in ``run_precision`` (``auto``/``fp32``/``bf16``/``fp16``) like the single-process path.
-    Returns the paths this process wrote."""
-    pending = [j for j in jobs if overwrite or not j[1].exists()]
+    """Stylize ``jobs`` (content → output path) with ``Trainer.predict`` as ``request`` says (alpha,
+    style weights, content size, crop, batch size, pixel limit, overwrite); existing outputs are
+    skipped unless ``request.overwrite``. Returns the paths this process wrote."""
+    req, run = request or StylizeRequest(), run or DeviceRun()
+    pending = [j for j in jobs if req.overwrite or not j[1].exists()]
     if not pending:
         return []
-    if isinstance(devices, int) and num_nodes == 1 and devices > len(pending):
+    devices = run.devices
+    if isinstance(devices, int) and run.num_nodes == 1 and devices > len(pending):
         devices = len(pending)  # a process without an image would stop on an empty loader
-    dataset = JobDataset(pending, content_size, max_pixels, crop)
-    writer = ImageWriter(dataset, overwrite)
-    module = StylizeModule(net, styles, weights, alpha, run_precision, channels_last)
-    with _lightning_output(progress):
+    dataset = JobDataset(pending, req.content_size, req.max_pixels, req.crop)
+    writer = ImageWriter(dataset, req.overwrite)
+    module = StylizeModule(net, styles, req.style_weights, req.alpha, run.run_precision, run.channels_last)
+    with _lightning_output(run.progress):
         trainer = L.Trainer(
-            accelerator=accelerator,
+            accelerator=run.accelerator,
             devices=devices,
-            num_nodes=num_nodes,
-            strategy=strategy,
-            precision=precision,
+            num_nodes=run.num_nodes,
+            strategy=run.strategy,
+            precision=run.precision,
             logger=False,
             callbacks=[writer],
-            enable_progress_bar=progress,
+            enable_progress_bar=run.progress,
             enable_model_summary=False,
             use_distributed_sampler=False,
             default_root_dir=None,
         )
-        data = _ShardingDataModule(dataset, num_workers, batch_size)
+        data = _ShardingDataModule(dataset, run.num_workers, req.batch_size)
         trainer.predict(module, datamodule=data, return_predictions=False)
     return writer.written
+
+
+def predict_jobs(
+    pipe: Pipeline, jobs: Sequence[tuple[Path, list[Path], Path]], request: StylizeRequest, run: DeviceRun
+) -> int:
+    """Every (content, styles, output) job of a run through :func:`predict_directory`, one
+    prediction per style group (its statistics computed once); returns how many outputs were
+    written. ``pipe`` runs the torch backend on the CPU (Lightning moves the network)."""
+    net = pipe.runtime.torch_network()
+    by_group: dict[tuple[Path, ...], list[tuple[Path, Path]]] = {}
+    for content, group, target in jobs:
+        by_group.setdefault(tuple(group), []).append((content, target))
+    written = 0
+    for group, pairs in by_group.items():
+        stats = [pipe.style_stats(s, request.style_size, request.crop) for s in group]
+        written += len(predict_directory(net, stats, pairs, request, run))
+    return written
 
 
 @contextmanager
