@@ -188,6 +188,7 @@ def _run(args: argparse.Namespace) -> int:
 
         from adain.cli.options import optimization_request, options_from_args
         from adain.methods.gatys.request import stylize_optimized
+        from adain.pipeline.request import StylizeRequest
 
         request = optimization_request(args)
         label = args.label or (Path(args.checkpoint).stem if args.checkpoint else args.model)
@@ -198,9 +199,10 @@ def _run(args: argparse.Namespace) -> int:
         else:
             options = options_from_args(args, request[1])
             net = st.loss_network(args.loss_heads)
+            originals = StylizeRequest(content_size=0, style_size=0)
 
             def fn(c: Tensor, s: Tensor) -> Tensor:
-                out = stylize_optimized(st.pipeline, net, c, s, request[0], options, content_size=0, style_size=0)
+                out = stylize_optimized(st.pipeline, net, c, s, request[0], options, originals)
                 return torch.from_numpy(out)
 
             label = args.label or (

@@ -102,19 +102,9 @@ def _optimizer(
     options = options_from_args(args, request[1])
     loss_net = loss_network_of_pipeline(pipe, args.loss_heads)
     options.validate(loss_net.layers)
-    kw = {"alpha": args.alpha, "content_size": args.content_size, "style_size": args.style_size, "crop": args.crop}
+    req = request_from_args(args, masks)
     return lambda content, group: stylize_optimized(
-        pipe,
-        loss_net,
-        content,
-        group,
-        init=request[0],
-        options=options,
-        weights=args.style_weights,
-        preserve_color=args.preserve_color,
-        masks=masks,
-        progress=not args.quiet,
-        **kw,
+        pipe, loss_net, content, group, request[0], options, req, progress=not args.quiet
     )
 
 

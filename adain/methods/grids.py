@@ -8,6 +8,7 @@ five decoder passes, and a 5×5 blend grid one encoder pass and 25 decoder passe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ from adain.errors import UsageError
 from adain.io.images import ImageLike
 from adain.ops.stats import bilinear_weights
 from adain.pipeline.core import Pipeline
-from adain.pipeline.request import Variant, check_request, is_stats
+from adain.pipeline.request import StylizeRequest, Variant, is_stats
 
 __all__ = ["ALPHAS", "alpha_sweep", "blend_grid", "fit_to", "labelled", "style_sheet"]
 
@@ -67,19 +68,18 @@ def alpha_sweep(
     content: ImageLike,
     style: ImageLike,
     alphas: Sequence[float] = ALPHAS,
-    content_size: int = 512,
-    style_size: int = 512,
-    crop: bool = False,
-    preserve_color: str = "none",
-    tile: int | None = None,
+    request: StylizeRequest | None = None,
+    **fields: Any,
 ) -> Tensor:
-    """One row: content, style, then the stylization at each ``alpha``. Returns ``(3, H', W')``."""
+    """One row: content, style, then the stylization at each ``alpha`` (the request's sizes, crop,
+    colour and tiles; its ``alpha`` is not used). Returns ``(3, H', W')``."""
+    r = StylizeRequest.make(request, **fields)
     for a in alphas:
-        check_request(style, a, None, preserve_color, tile, None)
-    x = pipe.load(content, content_size, crop)
-    s = pipe.load(style, style_size, crop)
-    stats = pipe.stats_for([s[0]], 0, False, preserve_color, x)
-    outs = _cells(pipe, x, stats, [(None, a) for a in alphas], preserve_color, tile)
+        StylizeRequest.make(r, alpha=a).styles_of(style)
+    x = pipe.load(content, r.content_size, r.crop)
+    s = pipe.load(style, r.style_size, r.crop)
+    stats = pipe.stats_for([s[0]], 0, False, r.preserve_color, x)
+    outs = _cells(pipe, x, stats, [(None, a) for a in alphas], r.preserve_color, r.tile)
     h, w = outs[0].shape[-2:]
     cells = [fit_to(torch.from_numpy(x[0]), h, w), fit_to(torch.from_numpy(s[0]), h, w), *outs]
     names = ["content", "style", *(f"alpha {a:g}" for a in alphas)]
@@ -91,23 +91,20 @@ def blend_grid(
     content: ImageLike,
     styles: Sequence[ImageLike],
     n: int = 5,
-    alpha: float = 1.0,
-    content_size: int = 512,
-    style_size: int = 512,
-    crop: bool = False,
-    preserve_color: str = "none",
-    tile: int | None = None,
+    request: StylizeRequest | None = None,
+    **fields: Any,
 ) -> Tensor:
     """The paper's style-interpolation figure: an ``n×n`` grid bilinearly blending four styles at
-    the corners (top-left, top-right, bottom-left, bottom-right)."""
+    the corners (top-left, top-right, bottom-left, bottom-right), at the request's alpha."""
     if len(styles) != 4:
         raise UsageError(f"a blend grid needs exactly 4 styles, got {len(styles)}")
-    check_request(list(styles), alpha, None, preserve_color, tile, None)
-    x = pipe.load(content, content_size, crop)
-    stats = pipe.stats_for(list(styles), style_size, crop, preserve_color, x)
+    r = StylizeRequest.make(request, **fields)
+    r.styles_of(list(styles))
+    x = pipe.load(content, r.content_size, r.crop)
+    stats = pipe.stats_for(list(styles), r.style_size, r.crop, r.preserve_color, x)
     weights = bilinear_weights(n)
-    variants = [(weights[i, j].tolist(), alpha) for i in range(n) for j in range(n)]
-    cells = _cells(pipe, x, stats, variants, preserve_color, tile)
+    variants = [(weights[i, j].tolist(), r.alpha) for i in range(n) for j in range(n)]
+    cells = _cells(pipe, x, stats, variants, r.preserve_color, r.tile)
     names = [" ".join(f"s{k + 1} {w:.2f}" for k, w in enumerate(ws) if w > 1e-6) for ws, _ in variants]
     return make_grid(torch.stack(labelled(cells, names)), nrow=n, padding=4, pad_value=1.0)
 
@@ -117,23 +114,20 @@ def style_sheet(
     content: ImageLike,
     styles: Sequence[ImageLike],
     names: Sequence[str],
-    alpha: float = 1.0,
-    content_size: int = 512,
-    style_size: int = 512,
-    crop: bool = False,
-    preserve_color: str = "none",
-    tile: int | None = None,
+    request: StylizeRequest | None = None,
     columns: int = 4,
+    **fields: Any,
 ) -> Tensor:
     """A contact sheet: the content, then the content under each style (the painting inset in a
     corner), each labelled with the style's name. Returns ``(3, H', W')``."""
     if len(names) != len(styles):
         raise UsageError(f"got {len(names)} names for {len(styles)} styles")
-    check_request(list(styles), alpha, None, preserve_color, tile, None)
-    x = pipe.load(content, content_size, crop)
-    stats = pipe.stats_for(list(styles), style_size, crop, preserve_color, x)
+    r = StylizeRequest.make(request, **fields)
+    r.styles_of(list(styles))
+    x = pipe.load(content, r.content_size, r.crop)
+    stats = pipe.stats_for(list(styles), r.style_size, r.crop, r.preserve_color, x)
     one_hot = np.eye(len(stats)).tolist()  # one variant per style: the content is encoded once
-    outs = _cells(pipe, x, stats, [(ws, alpha) for ws in one_hot], preserve_color, tile)
+    outs = _cells(pipe, x, stats, [(ws, r.alpha) for ws in one_hot], r.preserve_color, r.tile)
     h, w = x.shape[-2:]
     inset_h, inset_w = max(1, h // 4), max(1, w // 4)
     for style, out in zip(styles, outs):

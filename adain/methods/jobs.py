@@ -136,34 +136,25 @@ def render_one(
         from adain.methods.video import VideoOptions, stylize_video
 
         options = VideoOptions(
-            req.alpha, req.style_weights, req.content_size, req.style_size, req.batch_size, req.temporal,
+            req.alpha, req.weights, req.content_size, req.style_size, req.batch_size, req.temporal,
             req.temporal_strength, req.temporal_smoothing, req.masks, req.preserve_color,
         )  # fmt: skip
         return stylize_video(pipe, content, group, target, options, req.overwrite, progress=not req.quiet)
-    sizes = {
-        "content_size": req.content_size,
-        "style_size": req.style_size,
-        "crop": req.crop,
-        "preserve_color": req.preserve_color,
-        "tile": req.tile,
-    }
     if req.grid == "alpha":
         from adain.methods.grids import alpha_sweep
 
-        return alpha_sweep(pipe, content, group[0], **sizes)
+        return alpha_sweep(pipe, content, group[0], request=req)
     if req.grid == "blend":
         from adain.methods.grids import blend_grid
 
-        return blend_grid(pipe, content, group, alpha=req.alpha, **sizes)
+        return blend_grid(pipe, content, group, request=req)
     if req.grid == "styles":
         from adain.methods.grids import style_sheet
 
-        return style_sheet(pipe, content, group, [style_name(s) for s in group], alpha=req.alpha, **sizes)
+        return style_sheet(pipe, content, group, [style_name(s) for s in group], req)
     if optimize is not None:
         return optimize(content, group)
-    return pipe.stylize(
-        content, group, req.alpha, req.style_weights, masks=req.masks, stroke_scale=req.stroke_scale, **sizes
-    )
+    return pipe.stylize(content, group, req)
 
 
 def style_name(path: Path) -> str:
@@ -279,7 +270,7 @@ def _render_batches(
                 [img for _, img in chunk],
                 list(group),
                 alpha=req.alpha,
-                weights=req.style_weights,
+                weights=req.weights,
                 content_size=req.content_size,
                 style_size=req.style_size,
                 crop=req.crop,

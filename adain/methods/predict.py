@@ -202,7 +202,7 @@ def predict_directory(
         devices = len(pending)  # a process without an image would stop on an empty loader
     dataset = JobDataset(pending, req.content_size, req.max_pixels, req.crop)
     writer = ImageWriter(dataset, req.overwrite)
-    module = StylizeModule(net, styles, req.style_weights, req.alpha, run.run_precision, run.channels_last)
+    module = StylizeModule(net, styles, req.weights, req.alpha, run.run_precision, run.channels_last)
     with _lightning_output(run.progress):
         trainer = L.Trainer(
             accelerator=run.accelerator,

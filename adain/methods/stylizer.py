@@ -11,6 +11,7 @@ and reused for every content of the run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from adain.methods.gatys.request import stylize_optimized
 from adain.methods.grids import alpha_sweep, blend_grid
 from adain.nets.network import AdaINNet
 from adain.pipeline.core import Pipeline
-from adain.pipeline.request import StyleLike
+from adain.pipeline.request import StyleLike, StylizeRequest
 
 if TYPE_CHECKING:
     from adain.methods.video import VideoOptions
@@ -147,43 +148,22 @@ class Stylizer:
         self,
         content: ImageLike,
         style: StyleLike | Sequence[StyleLike],
-        alpha: float = 1.0,
-        weights: Sequence[float] | None = None,
-        content_size: int = 512,
-        style_size: int = 512,
-        crop: bool = False,
-        preserve_color: str = "none",
-        masks: Sequence[ImageLike] | None = None,
-        tile: int | None = None,
-        stroke_scale: float = 1.0,
+        request: StylizeRequest | None = None,
+        **fields: Any,
     ) -> Tensor:
         """Stylize one content image with one style, or a weighted blend of several.
 
         Args:
             content: path, PIL image, array or ``(3, H, W)`` tensor in [0, 1].
             style: one style (path, PIL, array, tensor or precomputed stats) or a list of them.
-            alpha: 0 = content code only, 1 = full style (paper Eq. 14); in [0, 1].
-            weights: blending weights for several styles (normalised to sum 1); default equal.
-            content_size: shorter side of the content before encoding; 0 keeps the original.
-            style_size: shorter side of each style before encoding; 0 keeps the original.
-            crop: centre-crop content and styles to squares.
-            preserve_color: ``none``; ``coral`` (style re-coloured to the content's colour mean and
-                covariance before stylizing, as in the paper); ``luminance`` (stylize, then keep
-                the content's chroma, YCbCr).
-            masks: spatial control — one mask per style (region k gets style k; uncovered pixels
-                keep the content), or one label map with one grey level per style.
-            tile: stylize in tiles of this size (bounded memory for huge images); ``None`` tiles
-                automatically above :attr:`Pipeline.max_untiled_pixels`; 0 never tiles.
-            stroke_scale: strokes this many times as large at the same output size (0.25 to 8;
-                :mod:`adain.pipeline.strokes`): 2 paints on a canvas half the size, 0.5 on one
-                twice the size (4× the time).
+            request: how (:class:`~adain.pipeline.request.StylizeRequest`: alpha, blend weights,
+                sizes, crop, colour, masks, tiles, stroke scale); default its defaults.
+            **fields: fields of the request to change, e.g. ``alpha=0.5, content_size=0``.
 
         Returns:
             ``(3, H, W)`` float tensor in [0, 1], on the CPU, the content's (resized) size.
         """
-        out = self.pipeline.stylize(
-            content, style, alpha, weights, content_size, style_size, crop, preserve_color, masks, tile, stroke_scale
-        )
+        out = self.pipeline.stylize(content, style, request, **fields)
         return torch.from_numpy(np.ascontiguousarray(out))
 
     def stylize_batch(
@@ -218,49 +198,32 @@ class Stylizer:
         style: StyleLike | Sequence[StyleLike],
         iterations: int = 50,
         init: str = "adain",
-        alpha: float = 1.0,
-        weights: Sequence[float] | None = None,
-        content_size: int = 512,
-        style_size: int = 512,
-        crop: bool = False,
-        preserve_color: str = "none",
-        masks: Sequence[ImageLike] | None = None,
+        request: StylizeRequest | None = None,
         heads: str = "auto",
         progress: bool = False,
-        **options: Any,
+        **fields: Any,
     ) -> Tensor:
         """Optimisation-based stylization (Gatys et al. 2016), by default started from the AdaIN output.
 
-        ``init="adain"`` refines :meth:`stylize`'s result (same arguments) with ``iterations`` L-BFGS
+        ``init="adain"`` refines :meth:`stylize`'s result (same request) with ``iterations`` L-BFGS
         steps; ``init="content"`` or ``"noise"`` runs the full method of Gatys et al. Blends become
         weighted targets, masks masked statistics; ``coral`` recolours the styles first, ``luminance``
         keeps the content's chroma. ``iterations=0`` with ``init="adain"`` is exactly :meth:`stylize`.
 
         Args:
             heads: small16x loss network through its distillation heads (``auto``/``on``/``off``).
-            **options: fields of :class:`~adain.methods.gatys.options.OptimizeOptions` (``style_weight``,
-                ``tv_weight``, ``loss``, ``optimizer``, ``style_layers``, ``scales``, ``seed`` …).
+            **fields: fields of the :class:`~adain.pipeline.request.StylizeRequest` (``alpha``,
+                ``content_size`` …) and of :class:`~adain.methods.gatys.options.OptimizeOptions`
+                (``style_weight``, ``tv_weight``, ``loss``, ``optimizer``, ``style_layers``,
+                ``scales``, ``seed`` …).
 
         Returns:
             ``(3, H, W)`` float tensor in [0, 1], on the CPU.
         """
-        opts = OptimizeOptions(iterations=iterations, **options)
-        out = stylize_optimized(
-            self.pipeline,
-            self.loss_network(heads),
-            content,
-            style,
-            init,
-            opts,
-            alpha,
-            weights,
-            content_size,
-            style_size,
-            crop,
-            preserve_color,
-            masks,
-            progress,
-        )
+        names = {f.name for f in dataclasses.fields(StylizeRequest)}
+        req = StylizeRequest.make(request, **{k: v for k, v in fields.items() if k in names})
+        opts = OptimizeOptions(iterations=iterations, **{k: v for k, v in fields.items() if k not in names})
+        out = stylize_optimized(self.pipeline, self.loss_network(heads), content, style, init, opts, req, progress)
         return torch.from_numpy(np.ascontiguousarray(out))
 
     # ------------------------------------------------------------------ pictures and video

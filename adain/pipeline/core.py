@@ -37,6 +37,7 @@ from adain.ops.mixing import check_alpha, mix_stats
 from adain.pipeline.caches import CodeCache, FileKeys, StyleStatsCache
 from adain.pipeline.request import (
     StyleLike,
+    StylizeRequest,
     Variant,
     check_request,
     check_working_size,
@@ -45,7 +46,7 @@ from adain.pipeline.request import (
     to_np_stats,
 )
 from adain.pipeline.step import adain_target, pad_to_multiple
-from adain.pipeline.strokes import canvas_shape, check_stroke_scale, restore_scale
+from adain.pipeline.strokes import canvas_shape, restore_scale
 from adain.pipeline.tiling import stylize_tiled
 from adain.runtime.base import Runtime, Stats
 from adain.runtime.factory import make_runtime
@@ -276,37 +277,31 @@ class Pipeline:
         self,
         content: ImageLike,
         style: StyleLike | Sequence[StyleLike],
-        alpha: float = 1.0,
-        weights: Sequence[float] | None = None,
-        content_size: int = 512,
-        style_size: int = 512,
-        crop: bool = False,
-        preserve_color: str = "none",
-        masks: Sequence[ImageLike] | None = None,
-        tile: int | None = None,
-        stroke_scale: float = 1.0,
+        request: StylizeRequest | None = None,
+        **fields: Any,
     ) -> np.ndarray:
         """Stylize one content with one style or a weighted blend; ``(3, H, W)`` in [0, 1].
 
-        See :meth:`adain.methods.stylizer.Stylizer.stylize` for the arguments.
+        ``request`` (default: :class:`~adain.pipeline.request.StylizeRequest`'s defaults) with
+        ``fields`` changed (``alpha=0.5``, ``content_size=0``, …) says how.
         """
-        styles = check_request(style, alpha, weights, preserve_color, tile, masks)
-        check_stroke_scale(stroke_scale)
-        x = self.load(content, content_size, crop)
-        stats = self.stats_for(styles, style_size, crop, preserve_color, x)
+        r = StylizeRequest.make(request, **fields)
+        styles = r.styles_of(style)
+        x = self.load(content, r.content_size, r.crop)
+        stats = self.stats_for(styles, r.style_size, r.crop, r.preserve_color, x)
         canvas = x
-        if stroke_scale != 1.0:  # paint on a smaller (bigger strokes) or larger canvas
-            ch, cw = canvas_shape(*x.shape[-2:], stroke_scale)
+        if r.stroke_scale != 1.0:  # paint on a smaller (bigger strokes) or larger canvas
+            ch, cw = canvas_shape(*x.shape[-2:], r.stroke_scale)
             check_working_size(ch, cw, 0, False, self.max_pixels, source_name(content))
             canvas = resize_planes(x, ch, cw)
-        if masks is not None:
-            m = self.load_masks(masks, len(stats), canvas.shape[-2:])
-            out = self.run(canvas, stats, alpha=alpha, masks=m)[0]
+        if r.masks is not None:
+            m = self.load_masks(r.masks, len(stats), canvas.shape[-2:])
+            out = self.run(canvas, stats, alpha=r.alpha, masks=m)[0]
         else:
-            out = self.render(canvas, stats, [(weights, alpha)], tile)[0]
+            out = self.render(canvas, stats, [(r.weights, r.alpha)], r.tile)[0]
         if canvas is not x:
             out = restore_scale(out, x[0])
-        return self.finish(out, x[0], preserve_color)
+        return self.finish(out, x[0], r.preserve_color)
 
     def stats_for(
         self, styles: Sequence[StyleLike], size: int, crop: bool, preserve_color: str, content: np.ndarray

@@ -4,10 +4,10 @@ CLIs: alpha, weights, colour mode, tiles and masks, and the working size after r
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy as np
 from adain.errors import ImageError, UsageError
 from adain.io.images import ImageLike, is_tensor
 from adain.ops.mixing import check_alpha, normalize_weights
+from adain.pipeline.strokes import check_stroke_scale
 from adain.pipeline.tiling import check_tile
 from adain.runtime.base import Stats
 
@@ -39,28 +40,73 @@ Variant = tuple[Union[Sequence[float], None], float]
 
 @dataclass(frozen=True)
 class StylizeRequest:
-    """What every output of a run is made with, as plain values: the style mix, sizes, colour,
-    masks, grid, tiles, stroke scale, video consistency; and how the run goes (batch size, pixel
-    limit, overwrite, progress). ``adain-stylize`` builds one from its options; the jobs of
-    :mod:`adain.methods.jobs` and :func:`~adain.methods.video.stylize_video` take their values from it."""
+    """What a stylization makes, as plain values, for the library and every command alike.
+
+    Attributes:
+        alpha: 0 = content code only, 1 = full style (paper Eq. 14); in [0, 1].
+        weights: blending weights for several styles (normalised to sum 1); default equal.
+        content_size: shorter side of the content before encoding; 0 keeps the original.
+        style_size: shorter side of each style before encoding; 0 keeps the original.
+        crop: centre-crop content and styles to squares.
+        preserve_color: ``none``; ``coral`` (style re-coloured to the content's colour mean and
+            covariance before stylizing, as in the paper); ``luminance`` (stylize, then keep the
+            content's chroma, YCbCr).
+        masks: spatial control — one mask per style (region k gets style k; uncovered pixels keep
+            the content), or one label map with one grey level per style.
+        tile: stylize in tiles of this size (bounded memory for huge images); ``None`` tiles
+            automatically above :attr:`Pipeline.max_untiled_pixels`; 0 never tiles.
+        stroke_scale: strokes this many times as large at the same output size (0.25 to 8;
+            :mod:`adain.pipeline.strokes`): 2 paints on a canvas half the size, 0.5 on one twice
+            the size (4× the time).
+        grid: ``alpha``, ``blend`` or ``styles`` for a grid instead of one image (runs only).
+        temporal, temporal_strength, temporal_smoothing: video consistency
+            (:class:`~adain.methods.video.VideoOptions`).
+        batch_size, max_pixels, overwrite, quiet: how a run of many outputs goes.
+
+    ``alpha``, the colour mode, tiles, stroke scale and masks are checked when a request is made
+    (:class:`~adain.errors.UsageError`); what depends on the styles, by :meth:`styles_of`.
+    """
 
     alpha: float = 1.0
-    style_weights: list[float] | None = None
+    weights: Sequence[float] | None = None
     content_size: int = 512
     style_size: int = 512
     crop: bool = False
     preserve_color: str = "none"
-    masks: list[Path] | None = None
-    grid: str | None = None
+    masks: Sequence[Any] | None = None
     tile: int | None = None
-    temporal_smoothing: float = 0.0
+    stroke_scale: float = 1.0
+    grid: str | None = None
     temporal: str = "flow"
     temporal_strength: float = 0.8
+    temporal_smoothing: float = 0.0
     batch_size: int = 4
     max_pixels: int = 100_000_000
     overwrite: bool = False
     quiet: bool = False
-    stroke_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_alpha(self.alpha)
+        if self.preserve_color not in COLOR_MODES:
+            raise UsageError(f"preserve_color must be none, coral or luminance, got {self.preserve_color!r}")
+        check_tile(self.tile)
+        check_stroke_scale(self.stroke_scale)
+        if self.masks is not None and self.tile:
+            raise UsageError("masks and tiling cannot be combined")
+        if self.masks is not None and self.weights is not None:
+            raise UsageError("masks assign one style per region; they cannot be combined with style weights")
+
+    @classmethod
+    def make(cls, request: StylizeRequest | None = None, **fields: Any) -> StylizeRequest:
+        """``request`` (default: the defaults) with ``fields`` changed; an unknown name is refused."""
+        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise UsageError(f"unknown stylization option(s): {', '.join(unknown)}")
+        return dataclasses.replace(request or cls(), **fields)
+
+    def styles_of(self, style: Any) -> list[Any]:
+        """``style`` (one, or a list) as a list, checked against the request (one weight per style)."""
+        return check_request(style, self.alpha, self.weights, self.preserve_color, self.tile, self.masks)
 
     @property
     def plain(self) -> bool:

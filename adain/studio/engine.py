@@ -293,8 +293,8 @@ class StudioEngine:
             out = self.pipeline.stylize(
                 content,
                 paths,
-                alpha,
-                None if masks else wts,
+                alpha=alpha,
+                weights=None if masks else wts,
                 content_size=size,
                 style_size=self.style_size,
                 preserve_color=color,

@@ -252,7 +252,12 @@ def test_browser_matches_python_openvino_fp32(browser: Any, origin: str, shared:
             s_files.append(tmp_path / f"s_{s_name}.png")
             save_image(torch.from_numpy(read_image_resized(shared / "images/style" / s_name, 512)), s_files[-1])
         expected = pipe.stylize(
-            str(c), [str(s) for s in s_files], alpha, weights, 0, 512, preserve_color="luminance" if keep else "none"
+            str(c),
+            [str(s) for s in s_files],
+            alpha=alpha,
+            weights=weights,
+            content_size=0,
+            preserve_color="luminance" if keep else "none",
         )
         app = App(browser, origin)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ from adain.methods.gatys.loss_network import LossNetwork
 from adain.methods.gatys.optim import optimize_image
 from adain.methods.gatys.options import INITS, OptimizeOptions, check_optimize_size
 from adain.ops.color import coral
+from adain.pipeline.request import StylizeRequest
 
 __all__ = ["stylize_optimized"]
 
@@ -25,60 +25,43 @@ def stylize_optimized(
     style: Any,
     init: str = "adain",
     options: OptimizeOptions | None = None,
-    alpha: float = 1.0,
-    weights: Sequence[float] | None = None,
-    content_size: int = 512,
-    style_size: int = 512,
-    crop: bool = False,
-    preserve_color: str = "none",
-    masks: Sequence[Any] | None = None,
+    request: StylizeRequest | None = None,
     progress: bool = False,
 ) -> np.ndarray:
     """One request through the optimiser: ``init="adain"`` refines the pipeline's AdaIN output
-    (the same as :meth:`~adain.pipeline.core.Pipeline.stylize` with the same options), ``content`` or
-    ``noise`` run the full method of Gatys et al. Returns ``(3, H, W)`` float32 in [0, 1].
+    (the same as :meth:`~adain.pipeline.core.Pipeline.stylize` with the same ``request``),
+    ``content`` or ``noise`` run the full method of Gatys et al. Returns ``(3, H, W)`` float32 in [0, 1].
 
     Colour: ``coral`` recolours the styles to the content before their statistics are taken;
     ``luminance`` keeps the content's chroma of the result.
     """
-    from adain.pipeline.request import check_request, source_name
+    from adain.pipeline.request import source_name
 
     options = (options or OptimizeOptions()).validate(net.layers)
     if init not in INITS:
         raise UsageError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-    styles = check_request(style, alpha, weights, preserve_color, None, masks)
+    r = request or StylizeRequest()
+    styles = r.styles_of(style)
     if any(isinstance(s, tuple) for s in styles):
         raise UsageError("optimisation needs style images, not precomputed statistics")
-    x = pipeline.load(content, content_size, crop)
+    crop = r.crop
+    x = pipeline.load(content, r.content_size, crop)
     h, w = x.shape[-2:]
     check_optimize_size(h, w, source_name(content))
     c = torch.from_numpy(x)
-    style_imgs = [torch.from_numpy(pipeline.load(s, style_size, crop)) for s in styles]
-    if preserve_color == "coral":
+    style_imgs = [torch.from_numpy(pipeline.load(s, r.style_size, crop)) for s in styles]
+    if r.preserve_color == "coral":
         style_imgs = [coral(s[0], c[0]).clamp(0, 1)[None] for s in style_imgs]
     m = None
-    if masks is not None:
-        m = torch.from_numpy(pipeline.load_masks(masks, len(styles), (h, w)))
+    if r.masks is not None:
+        m = torch.from_numpy(pipeline.load_masks(r.masks, len(styles), (h, w)))
     if init == "adain":  # exactly what adain-stylize makes (the content is already loaded and resized)
-        start: Tensor | str = torch.from_numpy(
-            np.ascontiguousarray(
-                pipeline.stylize(
-                    x[0],
-                    styles,
-                    alpha=alpha,
-                    weights=weights,
-                    content_size=0,
-                    style_size=style_size,
-                    crop=crop,
-                    preserve_color=preserve_color,
-                    masks=masks,
-                )
-            )
-        )[None]
+        adain_out = pipeline.stylize(x[0], styles, r, content_size=0)
+        start: Tensor | str = torch.from_numpy(np.ascontiguousarray(adain_out))[None]
         if options.iterations == 0:
             return start[0].numpy()  # type: ignore[index]
     else:
         start = init
-    result = optimize_image(net, c, style_imgs, start, options, weights, m, progress)
+    result = optimize_image(net, c, style_imgs, start, options, r.weights, m, progress)
     out = result.image[0].cpu().numpy()
-    return pipeline.finish(out, x[0], preserve_color)
+    return pipeline.finish(out, x[0], r.preserve_color)
