@@ -28,6 +28,7 @@ _EXPORTS = {  # submodule: the names it defines
     "ops.mixing": ("normalize_weights",),
     "methods.stylizer": ("Stylizer",),
     "pipeline.core": ("Pipeline",),
+    "pipeline.request": ("StylizeRequest",),
     "io.files": ("list_images",),
     "io.images": ("load_image", "save_image"),
     "weights.loading": ("load_pretrained",),
