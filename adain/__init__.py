@@ -20,20 +20,20 @@ from adain._lazy import lazy_exports
 from adain._version import __version__ as __version__
 
 _EXPORTS = {  # submodule: the names it defines
-    "nets.decoder": ("Decoder", "build_decoder", "load_decoder_state_dict"),
-    "nets.encoder": ("ENCODERS", "STAGES", "Encoder", "build_encoder", "load_encoder_state_dict"),
-    "nets.network": ("AdaINNet",),
-    "errors": ("AdainError", "ImageError", "UsageError", "WeightsError"),
-    "ops.stats": ("adain", "adain_from_stats", "blend_stats", "calc_mean_std"),
-    "ops.mixing": ("normalize_weights",),
-    "methods.stylizer": ("Stylizer",),
-    "pipeline.core": ("Pipeline",),
-    "pipeline.request": ("StylizeRequest",),
-    "io.files": ("list_images",),
-    "io.images": ("load_image", "save_image"),
-    "weights.loading": ("load_pretrained",),
-    "weights.registry": ("MODELS", "WEIGHTS", "WeightSpec"),
-    "weights.download": ("resolve_weights",),
+    "nets.decoder": "Decoder build_decoder load_decoder_state_dict",
+    "nets.encoder": "ENCODERS STAGES Encoder build_encoder load_encoder_state_dict",
+    "nets.network": "AdaINNet",
+    "errors": "AdainError ImageError UsageError WeightsError",
+    "ops.stats": "adain adain_from_stats blend_stats calc_mean_std",
+    "ops.mixing": "normalize_weights",
+    "methods.stylizer": "Stylizer",
+    "pipeline.core": "Pipeline",
+    "pipeline.request": "StylizeRequest",
+    "io.files": "list_images",
+    "io.images": "load_image save_image",
+    "weights.loading": "load_pretrained",
+    "weights.registry": "MODELS WEIGHTS WeightSpec",
+    "weights.download": "resolve_weights",
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), extra=("__version__",))

@@ -16,22 +16,22 @@ __all__ = ["lazy_exports"]
 
 def lazy_exports(
     package: str,
-    exports: Mapping[str, Iterable[str]],
+    exports: Mapping[str, str],
     namespace: dict[str, Any],
     extra: Iterable[str] = (),
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
     """``__all__``, ``__getattr__`` and ``__dir__`` for ``package``.
 
-    ``exports`` maps each submodule (relative to ``package``) to the public names it defines; a
-    name is imported on first use and then kept in ``namespace`` (the package's globals).
+    ``exports`` maps each submodule (relative to ``package``) to the public names it defines
+    (separated by spaces); a name is imported on first use and then kept in ``namespace`` (the package's globals).
     ``extra`` names what the package defines itself (listed in ``__all__`` only).
 
     Example::
 
-        __all__, __getattr__, __dir__ = lazy_exports(__name__, {"core": ("Pipeline",)}, globals())
+        __all__, __getattr__, __dir__ = lazy_exports(__name__, {"core": "Pipeline"}, globals())
     """
     extra = tuple(extra)
-    where = {name: module for module, names in exports.items() for name in names}
+    where = {name: module for module, names in exports.items() for name in names.split()}
 
     def __getattr__(name: str) -> Any:
         if name in where:

@@ -180,7 +180,7 @@ def test_lazy_exports_refuses_unknown_names() -> None:
     from adain._lazy import lazy_exports
 
     namespace: dict[str, object] = {}
-    names, getattr_, dir_ = lazy_exports("adain.ops", {"stats": ("calc_mean_std",)}, namespace, extra=("x",))
+    names, getattr_, dir_ = lazy_exports("adain.ops", {"stats": "calc_mean_std"}, namespace, extra=("x",))
     assert names == ["calc_mean_std", "x"]
     assert callable(getattr_("calc_mean_std")) and "calc_mean_std" in namespace
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

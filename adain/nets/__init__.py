@@ -12,17 +12,10 @@ from __future__ import annotations
 from adain._lazy import lazy_exports
 
 _EXPORTS = {  # submodule: the names it defines
-    "encoder": ("ENCODERS", "AuxHeads", "Encoder", "EncoderSpec", "build_encoder", "load_encoder_state_dict"),
-    "names": ("ENCODER_NAMES", "STAGES"),
-    "network": ("AdaINNet",),
-    "decoder": (
-        "Decoder",
-        "build_decoder",
-        "decoder_widths_of",
-        "load_decoder",
-        "load_decoder_state_dict",
-        "widen_decoder",
-    ),
-    "discriminator": ("PatchDiscriminator",),
+    "encoder": "ENCODERS AuxHeads Encoder EncoderSpec build_encoder load_encoder_state_dict",
+    "names": "ENCODER_NAMES STAGES",
+    "network": "AdaINNet",
+    "decoder": "Decoder build_decoder decoder_widths_of load_decoder load_decoder_state_dict widen_decoder",
+    "discriminator": "PatchDiscriminator",
 }
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -9,17 +9,9 @@ from __future__ import annotations
 from adain._lazy import lazy_exports
 
 _EXPORTS = {  # submodule: the names it defines
-    "core": ("Pipeline",),
-    "request": (
-        "COLOR_MODES",
-        "StyleLike",
-        "StylizeRequest",
-        "Variant",
-        "check_request",
-        "check_working_size",
-        "is_stats",
-    ),
-    "step": ("adain_target", "code_stats", "pad_to_multiple"),
-    "tiling": ("MIN_TILE", "check_tile", "stylize_tiled", "tile_boxes"),
+    "core": "Pipeline",
+    "request": "COLOR_MODES StyleLike StylizeRequest Variant check_request check_working_size is_stats",
+    "step": "adain_target code_stats pad_to_multiple",
+    "tiling": "MIN_TILE check_tile stylize_tiled tile_boxes",
 }
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

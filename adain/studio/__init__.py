@@ -9,7 +9,7 @@ from __future__ import annotations
 from adain._lazy import lazy_exports
 
 _EXPORTS = {  # submodule: the names it defines
-    "engine": ("MAX_STYLES", "OUTPUT_SIZES", "StudioEngine", "painted_mask"),
-    "page": ("build_app",),
+    "engine": "MAX_STYLES OUTPUT_SIZES StudioEngine painted_mask",
+    "page": "build_app",
 }
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
