@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -222,19 +223,27 @@ def _decode(path: str | os.PathLike[str], max_pixels: int, convert: Callable[[Im
     p = Path(path)
     if not p.is_file():
         raise ImageError(f"{p}: no such file")
+    with _image_errors(p), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        _allow_pixels(max_pixels)
+        with Image.open(p) as img:
+            _check_pixels(img.width, img.height, max_pixels, str(p))
+            return convert(img)
+
+
+@contextmanager
+def _image_errors(p: Path) -> Iterator[None]:
+    """Every failure of Pillow on ``p`` as one :class:`ImageError` naming the file."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            _allow_pixels(max_pixels)
-            with Image.open(p) as img:
-                _check_pixels(img.width, img.height, max_pixels, str(p))
-                return convert(img)
+        yield
     except ImageError:
         raise
     except Image.DecompressionBombError as e:
-        raise ImageError(f"{p}: refused as a decompression bomb ({e})") from None
+        raise ImageError(f"{p}: refused as a decompression bomb ({e}); raise --max-pixels if it is real") from None
     except _NotFinite:
         raise ImageError(f"{p}: holds pixel values that are not numbers (NaN or infinity)") from None
+    except FileNotFoundError:
+        raise ImageError(f"{p}: no such file") from None
     except UnidentifiedImageError:
         raise ImageError(f"{p}: not an image file (or a format Pillow cannot read)") from None
     except (OSError, SyntaxError, ValueError) as e:
@@ -250,7 +259,7 @@ def probe_size(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
     """
     p = Path(path)
     _allow_pixels(max_pixels)
-    try:
+    with _image_errors(p):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(p)
@@ -260,16 +269,6 @@ def probe_size(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
             if img.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated by 90° on display
                 w, h = h, w
             return h, w
-    except ImageError:
-        raise
-    except Image.DecompressionBombError as e:
-        raise ImageError(f"{p}: refused as a decompression bomb ({e}); raise --max-pixels if it is real") from None
-    except FileNotFoundError:
-        raise ImageError(f"{p}: no such file") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{p}: not an image file (or a format Pillow cannot read)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{p}: corrupt or truncated image ({e})") from None
 
 
 def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> Tensor:
