@@ -28,6 +28,7 @@ from adain.weights.registry import MODELS, choose_model
 
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
+    from adain.runtime.config import RunConfig
 
 __all__ = [
     "ModelOptions",
@@ -364,21 +365,27 @@ class ModelOptions:
     def replace(self, **changes: Any) -> ModelOptions:
         return dataclasses.replace(self, **changes)
 
+    @property
+    def run(self) -> RunConfig:
+        """How the model runs (:class:`~adain.runtime.config.RunConfig`)."""
+        from adain.runtime.config import RunConfig
+
+        return RunConfig(
+            self.backend,
+            self.device,
+            self.precision,
+            self.channels_last,
+            self.compile,
+            self.calibration,
+            not self.quiet,
+        )
+
 
 def make_pipeline(opts: ModelOptions, prog: str) -> Pipeline:
     """The pipeline for the model options (prints which model ``--model auto`` chose)."""
     from adain.pipeline.core import Pipeline  # not for --help
 
-    kw = {
-        "backend": opts.backend,
-        "device": opts.device,
-        "precision": opts.precision,
-        "channels_last": opts.channels_last,
-        "compile": opts.compile,
-        "max_pixels": opts.max_pixels,
-        "verbose": not opts.quiet,
-        "calibration": opts.calibration,
-    }
+    kw = {"run": opts.run, "max_pixels": opts.max_pixels}
     if opts.checkpoint:
         return Pipeline.from_checkpoint(opts.checkpoint, opts.encoder_weights, **kw)
     model, note = choose_model(opts.model, bool(opts.encoder_weights or opts.decoder_weights))

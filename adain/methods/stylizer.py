@@ -33,6 +33,7 @@ from adain.pipeline.request import StyleLike, StylizeRequest
 if TYPE_CHECKING:
     from adain.methods.video import VideoOptions
 from adain.runtime.base import Runtime
+from adain.runtime.config import RunConfig
 from adain.runtime.factory import make_runtime
 from adain.runtime.torch_backend import DTYPES, TorchRuntime
 from adain.weights.source import ModelSource
@@ -65,11 +66,11 @@ class Stylizer:
         compile: bool = False,
         backend: str = "torch",
     ) -> None:
-        dev = str(device) if isinstance(device, torch.device) else device
-        if backend == "torch":
+        run = RunConfig(backend, str(device), precision, channels_last, compile)
+        if backend == "torch":  # this very network (it may be the one being trained), not a copy
             runtime: Runtime = TorchRuntime(model, device, precision, channels_last=channels_last, compile=compile)
         else:
-            runtime = make_runtime(ModelSource.from_net(model), backend, dev, precision, channels_last, compile)
+            runtime = make_runtime(ModelSource.from_net(model), run)
         self.pipeline = Pipeline(runtime, max_pixels)
 
     @classmethod

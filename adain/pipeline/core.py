@@ -49,6 +49,7 @@ from adain.pipeline.step import adain_target, pad_to_multiple
 from adain.pipeline.strokes import canvas_shape, restore_scale
 from adain.pipeline.tiling import stylize_tiled
 from adain.runtime.base import Runtime, Stats
+from adain.runtime.config import RunConfig
 from adain.runtime.factory import make_runtime
 from adain.weights.source import checkpoint_source, pretrained_source
 
@@ -104,19 +105,15 @@ class Pipeline:
     def from_source(
         cls,
         source: ModelSource,
-        backend: str = "auto",
-        device: str = "auto",
-        precision: str = "auto",
-        channels_last: bool = True,
-        compile: bool = False,
+        run: RunConfig | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
-        verbose: bool = True,
-        calibration: str | os.PathLike[str] | None = None,
+        **fields: Any,
     ) -> Pipeline:
-        """A pipeline for ``source`` on a backend (see :func:`adain.runtime.factory.make_runtime`;
-        ``calibration``: images for ``precision="int8"``)."""
-        runtime = make_runtime(source, backend, device, precision, channels_last, compile, verbose, calibration)
-        return cls(runtime, max_pixels)
+        """A pipeline for ``source`` as ``run`` says, with ``fields`` of the
+        :class:`~adain.runtime.config.RunConfig` changed (``backend``, ``device``, ``precision``,
+        ``channels_last``, ``compile``, ``calibration``, ``verbose``); see
+        :func:`adain.runtime.factory.make_runtime`."""
+        return cls(make_runtime(source, run, **fields), max_pixels)
 
     @classmethod
     def from_pretrained(

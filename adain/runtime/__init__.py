@@ -10,11 +10,12 @@ from __future__ import annotations
 from adain._lazy import lazy_exports
 
 _EXPORTS = {  # submodule: the names it defines
-    "base": "BACKENDS Runtime Stats available_backends resolve_backend",
+    "base": "BACKENDS Runtime Stats available_backends check_backend resolve_backend",
     "torch_backend": "DTYPES TorchRuntime resolve_device resolve_precision",
     "onnx_export": "GRAPHS GRAPH_FORMAT export_graph export_onnx",
     "graph_backend": "GraphRuntime compiled_dir",
-    "precision": "PRECISIONS default_precision resolve_precision_name",
+    "precision": "PRECISIONS check_precision default_precision resolve_precision_name",
+    "config": "RunConfig",
     "hardware": "cpu_flags cpu_has_fast_bf16 keep_freed_memory nvidia_gpu_present",
     "factory": "make_runtime",
 }

@@ -29,7 +29,7 @@ from adain.runtime.hardware import nvidia_gpu_present
 if TYPE_CHECKING:
     from adain.nets.network import AdaINNet
 
-__all__ = ["BACKENDS", "Runtime", "Stats", "available_backends", "resolve_backend"]
+__all__ = ["BACKENDS", "Runtime", "Stats", "available_backends", "check_backend", "resolve_backend"]
 
 
 Stats = tuple[np.ndarray, np.ndarray]
@@ -97,6 +97,13 @@ def available_backends() -> list[str]:
     return [b for b, mod in names.items() if importlib.util.find_spec(mod) is not None]
 
 
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`, else a :class:`UsageError`."""
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    return backend
+
+
 def resolve_backend(backend: str, device: str = "auto") -> str:
     """``auto`` → OpenVINO for CPU work when it is installed, torch for GPUs (or without OpenVINO).
 
@@ -104,8 +111,7 @@ def resolve_backend(backend: str, device: str = "auto") -> str:
         UsageError: unknown backend, a backend that is not installed, or a GPU device asked of a
             CPU-only backend.
     """
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    check_backend(backend)
     installed = available_backends()
     wants_gpu = device not in ("auto", "cpu") or (device == "auto" and nvidia_gpu_present())
     if backend == "auto":

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adain.runtime.base import Runtime, resolve_backend
+from adain.runtime.config import RunConfig
 
 if TYPE_CHECKING:
     from adain.weights.source import ModelSource
@@ -13,29 +13,18 @@ if TYPE_CHECKING:
 __all__ = ["make_runtime"]
 
 
-def make_runtime(
-    source: ModelSource,
-    backend: str = "auto",
-    device: str = "auto",
-    precision: str = "auto",
-    channels_last: bool = True,
-    compile: bool = False,
-    verbose: bool = True,
-    calibration: str | os.PathLike[str] | None = None,
-) -> Runtime:
-    """A runtime for a model (see :class:`adain.weights.source.ModelSource`) on the chosen backend.
-
-    ``verbose``: say on stderr when a model is converted for a graph backend (first run only).
-    ``calibration``: a folder of images to calibrate ``precision="int8"`` on (default: the
-    package's synthetic set; see :mod:`adain.runtime.quantize`).
-    """
-    name = resolve_backend(backend, device)
+def make_runtime(source: ModelSource, run: RunConfig | None = None, **fields: Any) -> Runtime:
+    """A runtime for a model (see :class:`adain.weights.source.ModelSource`) as ``run`` says
+    (default: :class:`~adain.runtime.config.RunConfig`'s defaults) with ``fields`` changed
+    (``backend="torch"``, ``precision="fp32"``, …)."""
+    r = RunConfig.make(run, **fields)
+    name = resolve_backend(r.backend, r.device)
     if name == "torch":
         from adain.runtime.torch_backend import TorchRuntime
 
         return TorchRuntime(
-            source.build(), device, precision, channels_last=channels_last, compile=compile, label=source.label
+            source.build(), r.device, r.precision, channels_last=r.channels_last, compile=r.compile, label=source.label
         )
     from adain.runtime.graph_backend import GraphRuntime
 
-    return GraphRuntime(source, name, precision, announce=verbose, calibration=calibration)
+    return GraphRuntime(source, name, r.precision, announce=r.verbose, calibration=r.calibration)

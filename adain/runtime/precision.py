@@ -9,12 +9,19 @@ from __future__ import annotations
 from adain.errors import UsageError
 from adain.runtime.hardware import cpu_has_fast_bf16, nvidia_gpu_present
 
-__all__ = ["PRECISIONS", "default_precision", "resolve_precision_name"]
+__all__ = ["PRECISIONS", "check_precision", "default_precision", "resolve_precision_name"]
 
 
 #: precision names accepted everywhere (``--precision``, ``precision=``); ``int8`` runs on the
 #: OpenVINO backend only (see :mod:`adain.runtime.quantize`)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else a :class:`UsageError`."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    return precision
 
 
 def resolve_precision_name(precision: str, device_type: str, cuda_bf16: bool = True) -> str:
@@ -28,8 +35,7 @@ def resolve_precision_name(precision: str, device_type: str, cuda_bf16: bool = T
     Raises:
         UsageError: unknown precision.
     """
-    if precision not in PRECISIONS:
-        raise UsageError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    check_precision(precision)
     if precision != "auto":
         return precision
     if device_type == "cuda" and cuda_bf16:

@@ -238,7 +238,9 @@ def test_browser_matches_python_openvino_fp32(browser: Any, origin: str, shared:
     from adain.runtime.factory import make_runtime
     from adain.weights.source import pretrained_source
 
-    pipe = Pipeline(make_runtime(pretrained_source("small16x-vgg"), "openvino", precision="fp32", verbose=False))
+    pipe = Pipeline(
+        make_runtime(pretrained_source("small16x-vgg"), backend="openvino", precision="fp32", verbose=False)
+    )
     cases = [
         (["cornell.jpg"], ["woman_with_hat_matisse.jpg"], None, 1.0, False),
         (["lenna.jpg"], ["en_campo_gris.jpg"], None, 1.0, False),
