@@ -357,7 +357,7 @@ class ModelOptions:
             ns.precision,
             ns.compile,
             not ns.no_channels_last,
-            ns.max_pixels,
+            getattr(ns, "max_pixels", DEFAULT_MAX_PIXELS),
             bool(ns.quiet),
             getattr(ns, "calibration", None),
         )

@@ -7,32 +7,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
-
-from adain.cli.common import Parser, model_ref, run_command
+from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipeline, run_command
 from adain.errors import AdainError, UsageError
-from adain.io.atomic import refuse_inputs
-from adain.io.files import list_images
-from adain.methods.evaluation import (
-    EVAL_LAYERS,
-    EvalEncoder,
-    _default_eval_weights,
-    evaluate,
-    report_label,
-    report_paths,
-    summarize,
-    write_reports,
-)
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 __all__ = ["build_parser", "evaluate_main", "main"]
 
-
+PROG = "adain-evaluate"
 #: the largest shorter side scored (4096² float images and their VGG features already need ~3 GB)
 MAX_EVAL_SIZE = 4096
+EVAL_LAYERS = "relu1_1,relu2_1,relu3_1"  # adain.methods.evaluation.EVAL_LAYERS (not imported for --help)
 
 
 def eval_size(text: str) -> int:
@@ -44,10 +34,9 @@ def eval_size(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="adain-evaluate",
-        description=__doc__.split("\n\n")[0],
-    )
+    from adain.cli.options import add_optimize_options
+
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("--content", nargs="+", help="content images/directories (required unless --video)")
     p.add_argument("--style", nargs="+", help="style images/directories (with --video: the clips' style, optional)")
     p.add_argument(
@@ -57,21 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="temporal consistency instead: the warping error of each STYLIZED clip against SOURCE's "
         "motion (and of SOURCE itself, the floor), plus the style loss over sampled frames with --style",
     )
-    p.add_argument(
-        "--video-size", type=eval_size, default=360, help="with --video: shorter side the clips are scored at"
-    )
+    p.add_argument("--video-size", type=eval_size, default=360, help="with --video: shorter side of the clips")
     p.add_argument("--max-frames", type=int, default=None, help="with --video: score only the first N frames")
-    p.add_argument("--model", default="small16x", type=model_ref, metavar="MODEL", help="name, model folder or Hub id")
-    p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
-    p.add_argument("--encoder-weights", help="model encoder weights")
-    p.add_argument("--decoder-weights", help="model decoder weights (e.g. a reconstruction decoder for a baseline)")
     p.add_argument(
         "--reference", choices=["content", "style"], help="score the content/style image itself instead of a model"
     )
     p.add_argument(
         "--eval-weights", help="genuine normalised VGG-19 for measuring (default: cached vgg_normalised.pth)"
     )
-    p.add_argument("--eval-layers", default=",".join(EVAL_LAYERS), help="comma-separated evaluation layers")
+    p.add_argument("--eval-layers", default=EVAL_LAYERS, help="comma-separated evaluation layers")
     p.add_argument(
         "--size", type=eval_size, default=512, help=f"shorter side of contents and styles (16 to {MAX_EVAL_SIZE})"
     )
@@ -80,53 +63,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--label", default=None, help="name of the reports (default: model/reference name)")
     p.add_argument("--output", default="evaluation", help="directory for CSV, markdown and grid")
-    p.add_argument("--device", default="auto")
-    p.add_argument(
-        "--precision",
-        default="fp32",
-        choices=["auto", "fp32", "bf16", "fp16", "int8"],
-        help="of the stylization network (int8: --backend openvino)",
-    )
-    p.add_argument("--calibration", metavar="DIR", help="images to calibrate --precision int8 on")
-    p.add_argument(
-        "--backend",
-        default="torch",
-        choices=["auto", "torch", "openvino", "onnxruntime"],
-        help="runtime of the stylization network (the evaluator always runs in torch fp32)",
-    )
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
-    from adain.cli.options import add_optimize_options
-
+    add_model_options(p)
     add_optimize_options(p)
     return p
 
 
+def _layers(args: argparse.Namespace) -> list[str]:
+    layers = [x.strip() for x in args.eval_layers.split(",") if x.strip()]
+    if not layers:
+        raise UsageError("--eval-layers names no layer (e.g. relu1_1,relu2_1,relu3_1)")
+    return layers
+
+
+def _eval_weights(args: argparse.Namespace, what: str) -> str | Path:
+    from adain.methods.evaluation import default_eval_weights
+
+    weights = args.eval_weights or default_eval_weights()
+    if weights is None:
+        raise AdainError(
+            f"no evaluation VGG {what}: pass --eval-weights PATH (vgg_normalised.pth or its first 18 modules)"
+        )
+    return weights
+
+
 def _run_video(args: argparse.Namespace) -> int:
-    from adain.methods.evaluation import evaluate_video
+    from adain.io.files import list_images
+    from adain.methods.evaluation import EvalEncoder, evaluate_video
 
     if len(args.video) < 2:
         raise UsageError("--video needs the source clip and at least one stylized clip")
-    if args.video_size < 16 or (args.max_frames is not None and args.max_frames < 2):
-        raise UsageError("--video-size must be >= 16 and --max-frames >= 2")
+    if args.max_frames is not None and args.max_frames < 2:
+        raise UsageError("--max-frames must be >= 2")
     for clip in args.video:
         if not Path(clip).is_file():
             raise AdainError(f"{clip}: no such video")
     evaluator, style = None, None
     if args.style:
         style = list_images(args.style)[0]
-        weights = args.eval_weights or _default_eval_weights()
-        if weights is None:
-            raise AdainError("no evaluation VGG for the style loss: pass --eval-weights PATH (or drop --style)")
-        evaluator = EvalEncoder(weights, [x for x in args.eval_layers.split(",") if x])
+        evaluator = EvalEncoder(_eval_weights(args, "for the style loss (or drop --style)"), _layers(args))
     rows = evaluate_video(args.video[0], args.video[1:], args.video_size, args.max_frames, style, evaluator)
-    floor = float(rows[0]["warping_error"])
-    print("| clip | warping error (×10⁻³) | × source |" + (" style loss |" if style else ""))
-    print("|---|---|---|" + ("---|" if style else ""))
     if args.json:
         for row in rows:
             print(json.dumps({k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}))
         return 0
+    floor = float(rows[0]["warping_error"])
+    print("| clip | warping error (×10⁻³) | × source |" + (" style loss |" if style else ""))
+    print("|---|---|---|" + ("---|" if style else ""))
     for k, row in enumerate(rows):
         we = float(row["warping_error"])
         sl = f" {float(row['style_loss']):.3f} |" if "style_loss" in row else (" – |" if style else "")
@@ -135,88 +119,53 @@ def _run_video(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _stylize_fn(args: argparse.Namespace) -> tuple[Callable[[Tensor, Tensor], Tensor], str]:
+    """What is scored (the model's output, or a reference image) and the report's label."""
+    if args.reference:
+        ref = args.reference
+        return (lambda c, s: c) if ref == "content" else (lambda c, s: s), args.label or f"reference_{ref}"
+    import torch
+
+    from adain.cli.options import optimization_request, options_from_args
+    from adain.methods.gatys.request import stylize_optimized
     from adain.methods.stylizer import Stylizer
+    from adain.pipeline.request import StylizeRequest
+
+    st = Stylizer.from_pipeline(make_pipeline(ModelOptions.from_args(args), PROG))
+    label = args.label or (Path(args.checkpoint).stem if args.checkpoint else args.model)
+    originals = StylizeRequest(content_size=0, style_size=0)  # the evaluation resized them already
+    request = optimization_request(args)
+    if request is None:
+        return lambda c, s: st.stylize(c, s, originals), label
+    init, iterations = request
+    options, net = options_from_args(args, iterations), st.loss_network(args.loss_heads)
+    kind = f"refine{iterations}" if args.method == "adain" else f"gatys_{init}{iterations}"
+    fn = lambda c, s: torch.from_numpy(stylize_optimized(st.pipeline, net, c, s, init, options, originals))  # noqa: E731
+    return fn, args.label or f"{label}_{kind}"
+
+
+def _run(args: argparse.Namespace) -> int:
+    from adain.io.files import list_images
+    from adain.methods.evaluation import (
+        EvalEncoder,
+        check_report_paths,
+        evaluate,
+        report_label,
+        summarize,
+        write_reports,
+    )
     from adain.runtime.torch_backend import resolve_device
 
     if args.video:
         return _run_video(args)
     if not args.content or not args.style:
-        from adain.errors import UsageError
-
         raise UsageError("--content and --style are required (or --video SOURCE STYLIZED…)")
     contents, styles = list_images(args.content), list_images(args.style)
-    eval_weights = args.eval_weights or _default_eval_weights()
-    if eval_weights is None:
-        raise AdainError(
-            "no evaluation VGG: pass --eval-weights PATH (vgg_normalised.pth or vgg_normalised_conv3_1.pth)"
-        )
-    device = resolve_device(args.device)
-    evaluator = EvalEncoder(eval_weights, [s for s in args.eval_layers.split(",") if s], device)
-    if args.reference == "content":
-
-        def fn(c: Tensor, s: Tensor) -> Tensor:
-            return c
-
-        label = args.label or "reference_content"
-    elif args.reference == "style":
-
-        def fn(c: Tensor, s: Tensor) -> Tensor:
-            return s
-
-        label = args.label or "reference_style"
-    else:
-        if args.checkpoint:
-            st = Stylizer.from_checkpoint(
-                args.checkpoint,
-                args.encoder_weights,
-                device=str(device),
-                precision=args.precision,
-                backend=args.backend,
-                calibration=args.calibration,
-            )
-        else:
-            st = Stylizer.from_pretrained(
-                args.model,
-                args.encoder_weights,
-                args.decoder_weights,
-                device=str(device),
-                precision=args.precision,
-                backend=args.backend,
-                calibration=args.calibration,
-            )
-
-        from adain.cli.options import optimization_request, options_from_args
-        from adain.methods.gatys.request import stylize_optimized
-        from adain.pipeline.request import StylizeRequest
-
-        request = optimization_request(args)
-        label = args.label or (Path(args.checkpoint).stem if args.checkpoint else args.model)
-        if request is None:
-
-            def fn(c: Tensor, s: Tensor) -> Tensor:
-                return st.stylize(c, s, content_size=0, style_size=0)
-        else:
-            options = options_from_args(args, request[1])
-            net = st.loss_network(args.loss_heads)
-            originals = StylizeRequest(content_size=0, style_size=0)
-
-            def fn(c: Tensor, s: Tensor) -> Tensor:
-                out = stylize_optimized(st.pipeline, net, c, s, request[0], options, originals)
-                return torch.from_numpy(out)
-
-            label = args.label or (
-                f"{label}_refine{request[1]}" if args.method == "adain" else f"{label}_gatys_{request[0]}{request[1]}"
-            )
-    out_dir = Path(args.output)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise AdainError(f"{out_dir}: --output is a file; give a folder for the reports")
-    for out in report_paths(out_dir, label).values():  # before the long part
-        refuse_inputs(
-            out, [*contents, *styles, args.checkpoint, args.encoder_weights, args.decoder_weights, eval_weights]
-        )
-        if out.exists() and not args.overwrite:
-            raise AdainError(f"{out}: exists (use --overwrite, or --label for another name)")
+    eval_weights = _eval_weights(args, "")
+    evaluator = EvalEncoder(eval_weights, _layers(args), resolve_device(args.device))
+    fn, label = _stylize_fn(args)
+    inputs = [*contents, *styles, args.checkpoint, args.encoder_weights, args.decoder_weights, eval_weights]
+    check_report_paths(Path(args.output), label, inputs, args.overwrite)  # before the long part
     label = report_label(label)
     rows, grid = evaluate(fn, contents, styles, evaluator, args.size, progress=not args.quiet)
     try:
@@ -227,29 +176,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         summary = {"label": label, "pairs": len(rows), **{k: float(v) for k, v in mean.items()}}
         print(json.dumps({**summary, "reports": {k: str(v) for k, v in paths.items()}}))
-        return 0
-    print(
-        f"{label}: {len(rows)} pairs  content {mean['content_loss']:.3f}  style {mean['style_loss']:.3f}  "
-        f"gram {mean['gram_loss']:.3f}  colour {mean['color_distance']:.3f}  {mean['seconds']:.3f} s/image  "
-        f"-> {paths['md']}"
-    )
+    else:
+        print(
+            f"{label}: {len(rows)} pairs  content {mean['content_loss']:.3f}  style {mean['style_loss']:.3f}  "
+            f"gram {mean['gram_loss']:.3f}  colour {mean['color_distance']:.3f}  {mean['seconds']:.3f} s/image  "
+            f"-> {paths['md']}"
+        )
     return 0
-
-
-def _check(args: argparse.Namespace) -> None:
-    """Option mistakes that argparse cannot see, in one line before any work."""
-    if not [x for x in args.eval_layers.split(",") if x.strip()]:
-        raise UsageError("--eval-layers names no layer (e.g. relu1_1,relu2_1,relu3_1)")
 
 
 def evaluate_main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
-
-    def body() -> int:
-        _check(ns)
-        return _run(ns)
-
-    return run_command("adain-evaluate", body)
+    return run_command(PROG, lambda: (_layers(ns), _run(ns))[1])
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -35,7 +36,7 @@ from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
 from adain.errors import AdainError
-from adain.io.atomic import atomic_write
+from adain.io.atomic import atomic_write, refuse_inputs
 from adain.io.images import load_image, resize_image, save_image
 from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
 from adain.ops.losses import gram_matrix
@@ -51,8 +52,12 @@ __all__ = [
     "EvalEncoder",
     "PairMetrics",
     "content_distance",
+    "check_report_paths",
+    "default_eval_weights",
     "evaluate",
     "pair_metrics",
+    "report_label",
+    "report_paths",
     "style_distances",
     "summarize",
     "write_reports",
@@ -202,6 +207,17 @@ def report_label(label: str) -> str:
     return text[:120]
 
 
+def check_report_paths(out_dir: Path, label: str, inputs: Sequence[Any], overwrite: bool) -> None:
+    """Before an evaluation: ``out_dir`` is a folder (or will be), and no report would replace an
+    input or (without ``overwrite``) an existing file."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AdainError(f"{out_dir}: --output is a file; give a folder for the reports")
+    for out in report_paths(out_dir, label).values():
+        refuse_inputs(out, list(inputs))
+        if out.exists() and not overwrite:
+            raise AdainError(f"{out}: exists (use --overwrite, or --label for another name)")
+
+
 def report_paths(out_dir: Path, label: str) -> dict[str, Path]:
     """The files :func:`write_reports` writes (named after :func:`report_label`)."""
     label = report_label(label)
@@ -245,7 +261,8 @@ def write_reports(
     return paths
 
 
-def _default_eval_weights() -> Path | None:
+def default_eval_weights() -> Path | None:
+    """The cached canonical ``vgg_normalised.pth``, the default evaluation VGG (``None`` if absent)."""
     full = cache_dir() / "vgg_normalised.pth"
     return full if full.is_file() else None
 
