@@ -110,9 +110,10 @@ def _optimizer(
 
 def _run(args: argparse.Namespace) -> int:
     if args.info:
-        from adain.cli.info import print_info
+        from adain.runtime.info import format_info, gather_info
 
-        return print_info(args.json)
+        print(format_info(gather_info(), args.json), flush=True)
+        return 0
     if args.list_styles:
         from adain.io.styles import named_styles
 

@@ -8,7 +8,6 @@ adain-train fit --config runs/…/config.yaml --ckpt_path runs/…/checkpoints/l
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 import lightning as L
@@ -20,16 +19,10 @@ from adain.runtime.precision import default_precision
 from adain.training.callbacks import StepProgressBar
 from adain.training.data import ContentStyleDataModule
 from adain.training.module import AdaINLitModule
+from adain.training.runs import last_checkpoints, refuse_foreign_run_folder
 from adain.weights.loading import check_training_checkpoint
 
-__all__ = [
-    "AdainCLI",
-    "check_training_checkpoint",
-    "checkpoint_dirs",
-    "main",
-    "refuse_foreign_run_folder",
-    "train_main",
-]
+__all__ = ["AdainCLI", "main", "train_main"]
 
 
 class AdainCLI(LightningCLI):
@@ -48,15 +41,15 @@ class AdainCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.set_defaults({"trainer.precision": default_precision()})
 
-    def _parse_ckpt_path(self) -> None:
-        # LightningCLI reads the checkpoint's hyper-parameters here, before any hook, and a bad file
-        # would end in its traceback: check it first (one line), then let Lightning read it.
+    def parse_arguments(self, parser: Any, args: Any) -> None:
+        # LightningCLI reads the checkpoint's hyper-parameters right after parsing, before any hook,
+        # and a bad file would end in its traceback: check it here first (one line).
+        super().parse_arguments(parser, args)
         sub = self.config.get("subcommand")
         cfg = self.config.get(sub) if sub else self.config
         ckpt = cfg.get("ckpt_path") if cfg is not None else None
         if ckpt and str(ckpt) not in ("last", "best", "hpc", "registry"):
             check_training_checkpoint(str(ckpt))
-        super()._parse_ckpt_path()
 
     def before_fit(self) -> None:
         # ``--ckpt_path last`` names a file only the trainer can find: check it the same way, now
@@ -87,48 +80,6 @@ def _one_line_error(message: str, ex: Exception | None = None) -> NoReturn:
         text = text[:397] + "..."
     print(f"adain-train: error: {text} (see adain-train fit --help)", file=sys.stderr)
     sys.exit(2)
-
-
-def checkpoint_dirs(trainer: L.Trainer) -> list[Path]:
-    """The folders the run's checkpoint callbacks write to (their ``dirpath``, else Lightning's
-    ``<default_root_dir>/checkpoints``)."""
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
-    return sorted(
-        {
-            Path(cb.dirpath) if cb.dirpath else Path(trainer.default_root_dir) / "checkpoints"
-            for cb in trainer.checkpoint_callbacks
-            if isinstance(cb, ModelCheckpoint)
-        }
-    )
-
-
-def refuse_foreign_run_folder(trainer: L.Trainer, ckpt_path: str) -> None:
-    """One run per folder: a fresh run (or a resume of a checkpoint from elsewhere) into a folder
-    that already holds checkpoints would mix two runs (``last.ckpt`` replaced, ``last-v1.ckpt``
-    beside it, the config of the other run); it is refused in one line, before anything is written.
-    Resuming a checkpoint of that folder (or ``--ckpt_path last``) continues the same run."""
-    if ckpt_path == "last" or trainer.fast_dev_run:  # (a fast_dev_run writes no checkpoints)
-        return
-    resumed = Path(ckpt_path).resolve() if ckpt_path else None
-    for folder in checkpoint_dirs(trainer):
-        held = sorted(folder.glob("*.ckpt")) if folder.is_dir() else []
-        if held and (resumed is None or resumed.parent != folder.resolve()):
-            raise AdainError(
-                f"{folder}: holds the checkpoints of another run ({len(held)} files); resume that run with "
-                f"--ckpt_path {folder / 'last.ckpt'} (and its config.yaml), or give a new --trainer.default_root_dir"
-            )
-
-
-def last_checkpoints(trainer: L.Trainer) -> list[str]:
-    """The files ``ckpt_path="last"`` may resume from (Lightning picks the newest of them)."""
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
-    found: set[str] = set()
-    for cb in trainer.checkpoint_callbacks:
-        if isinstance(cb, ModelCheckpoint):
-            found |= {str(p) for p in cb._find_last_checkpoints(trainer)}  # what Lightning itself looks at
-    return sorted(found)
 
 
 def train_main(args: list[str] | None = None, run: bool = True) -> LightningCLI:

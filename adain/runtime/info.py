@@ -1,4 +1,4 @@
-"""``adain-stylize --info``: what this install can do, without importing the heavy packages.
+"""What this install can do (``adain-stylize --info``), without importing the heavy packages.
 
 Versions, the CPU features that decide ``--precision auto`` and what it picks, the backends and
 what ``--backend auto`` picks, the models available offline, the named styles and the cache
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 from importlib import metadata
 from typing import Any
 
-__all__ = ["PACKAGES", "format_info", "gather_info", "print_info"]
+__all__ = ["PACKAGES", "format_info", "gather_info"]
 
 #: the distributions whose versions are reported (absent ones as ``None``)
 PACKAGES = ("torch", "torchvision", "lightning", "openvino", "onnxruntime", "numpy", "pillow")
@@ -92,9 +91,3 @@ def format_info(info: dict[str, Any], as_json: bool = False) -> str:
     lines.append(f"cache: {info['cache']}")
     lines.append(f"compiled graphs: {info['compiled_graphs']}")
     return "\n".join(lines)
-
-
-def print_info(as_json: bool = False) -> int:
-    print(format_info(gather_info(), as_json))
-    sys.stdout.flush()
-    return 0
