@@ -41,9 +41,9 @@ from adain.cli.stylize_options import (
 )
 from adain.errors import AdainError, UsageError
 from adain.io.atomic import check_writable, remove_stale_parts
-from adain.io.files import is_video, list_images
-from adain.io.images import IMAGE_EXTENSIONS, image_format_of, probe_size, read_image
-from adain.methods.jobs import Job, Outcome, execute, plan
+from adain.io.files import is_video, list_images, read_stdin_image
+from adain.io.images import IMAGE_EXTENSIONS, read_image
+from adain.methods.jobs import Job, Outcome, describe, execute, plan, resize_note
 
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
@@ -148,27 +148,12 @@ def _stdio(args: argparse.Namespace, stack: ExitStack) -> tuple[argparse.Namespa
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="adain-stdio-")))
     changes: dict[str, Any] = {}
     if reads:
-        changes["content"] = [str(read_stdin_image(tmp))]
+        changes["content"] = [str(read_stdin_image(sys.stdin, tmp))]
     stdout_file = None
     if writes:
         stdout_file = tmp / "out" / f"stdout.{args.ext or 'png'}"
         changes["output"] = str(stdout_file)
     return argparse.Namespace(**{**vars(args), **changes}), stdout_file
-
-
-def read_stdin_image(folder: Path) -> Path:
-    """The image piped into stdin, saved as ``folder/stdin.<format>``."""
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UsageError("-: stdin is a terminal; pipe an image into it (cat photo.jpg | adain-stylize - painting.jpg)")
-    data = sys.stdin.buffer.read()
-    if not data:
-        raise UsageError("-: stdin is empty; pipe an image into it (cat photo.jpg | adain-stylize - painting.jpg)")
-    ext = image_format_of(data)
-    if ext is None:
-        raise UsageError("-: what came on stdin is not an image (JPEG, PNG, WebP, BMP or TIFF)")
-    path = folder / f"stdin.{ext}"
-    path.write_bytes(data)
-    return path
 
 
 def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
@@ -204,9 +189,10 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
     created = [d for d in out_dirs if check_writable(d)]
     for d in out_dirs:  # temporary files of earlier runs that were killed
         remove_stale_parts(d)
+    request = request_from_args(args, masks)
     started = time.perf_counter()
     try:
-        outcome = execute(pipe, request_from_args(args, masks), jobs, optimizer)
+        outcome = execute(pipe, request, jobs, optimizer)
     except BaseException as e:
         for d in created:  # only if this run made it and left nothing in it
             try:
@@ -222,7 +208,7 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
         raise
     seconds = (time.perf_counter() - started) / max(1, len(outcome.written))
     written = set(outcome.written)
-    report = [_describe(args, pipe, job, seconds) for job in jobs if job[2] in written]
+    report = [describe(pipe, request, job, seconds, args.grid is not None) for job in jobs if job[2] in written]
     if stdout_file is not None:
         sys.stdout.buffer.write(stdout_file.read_bytes())
         sys.stdout.flush()
@@ -231,30 +217,6 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
             print(json.dumps(entry))
         sys.stdout.flush()
     return _summary(args, outcome, out_dirs, report, stdout_file is not None)
-
-
-def _describe(args: argparse.Namespace, pipe: Pipeline, job: Job, seconds: float) -> dict[str, Any]:
-    """One output as plain data (the ``--json`` object; the result line's resize note)."""
-    content, group, target = job
-    entry: dict[str, Any] = {
-        "content": str(content),
-        "styles": [str(s) for s in group],
-        "style_weights": args.style_weights,
-        "alpha": args.alpha,
-        "output": str(target),
-        "model": pipe.runtime.label,
-        "backend": pipe.runtime.backend,
-        "precision": pipe.runtime.precision,
-        "seconds": round(seconds, 4),
-    }
-    if is_video(content):
-        return entry
-    out_h, out_w = probe_size(target, args.max_pixels)
-    entry["size"] = [out_w, out_h]
-    if args.grid is None:
-        in_h, in_w = probe_size(content, args.max_pixels)
-        entry["resized_from"] = [in_w, in_h] if (in_h, in_w) != (out_h, out_w) else None
-    return entry
 
 
 def _summary(
@@ -279,19 +241,6 @@ def _summary(
             f"wrote {len(written)} image(s) to {where}{taken}{resize_note(report, args.content_size)}", file=sys.stderr
         )
     return 0
-
-
-def resize_note(report: list[dict[str, Any]], content_size: int) -> str:
-    """`` (683x512, resized from 4032x3024; --content-size 0 keeps the original size)`` when the
-    outputs do not have their contents' sizes."""
-    resized = [e for e in report if e.get("resized_from")]
-    if not resized:
-        return ""
-    keep = "--content-size 0 keeps the original size"
-    if len(report) == 1:
-        (w, h), (w0, h0) = resized[0]["size"], resized[0]["resized_from"]
-        return f" ({w}x{h}, resized from {w0}x{h0}; {keep})"
-    return f" ({len(resized)} of {len(report)} resized to a {content_size} px shorter side; {keep})"
 
 
 def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:

@@ -4,7 +4,6 @@ mistake, before any output is written) that turn it into the plain :class:`~adai
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from adain.cli.common import Parser, add_model_options, given, size_type, split_list
@@ -302,41 +301,13 @@ def check_options(args: argparse.Namespace) -> None:
     if not 1 <= args.num_nodes <= 100_000:
         raise UsageError(f"--num-nodes must be between 1 and 100000, got {args.num_nodes}")
     if args.devices is not None:
-        check_devices_request(args.devices, args.num_nodes, args.strategy, args.accelerator)
+        from adain.methods.predict import check_devices
+
+        check_devices(args.num_nodes, args.strategy, args.accelerator)
     videos = [c for c in args.content if is_video(c)]
     if videos and len(args.content) > 1:
         raise AdainError(
             f"{videos[0]}: a video must be the only --content (stylize images and videos in separate runs)"
-        )
-
-
-#: the environment a multi-node launch sets (torchrun / SLURM / Lightning's own launcher)
-_CLUSTER_VARS = ("MASTER_ADDR", "SLURM_NTASKS", "LOCAL_RANK", "NODE_RANK")
-#: Lightning's strategies that fit stylizing (DDP family; ``auto``)
-_STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "fsdp", "deepspeed", "single_device")
-
-
-def check_devices_request(devices: str, num_nodes: int, strategy: str, accelerator: str) -> None:
-    """``--devices``/``--num-nodes``/``--strategy``/``--accelerator`` against what this machine has,
-    before Lightning sees them (a second node that never comes would hang the run forever)."""
-    import os
-
-    from adain.runtime.hardware import nvidia_gpu_present
-
-    if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps", "tpu"):
-        raise UsageError(f"--accelerator must be auto, cpu, gpu, cuda or mps, got {accelerator!r}")
-    if accelerator in ("gpu", "cuda") and not nvidia_gpu_present():
-        raise UsageError(f"--accelerator {accelerator}: this machine has no NVIDIA GPU (use cpu or auto)")
-    if accelerator == "tpu":
-        raise UsageError("--accelerator tpu is not supported (use cpu, gpu or auto)")
-    if accelerator == "mps" and sys.platform != "darwin":
-        raise UsageError("--accelerator mps exists on Apple silicon only (use cpu, gpu or auto)")
-    if strategy.split("_find_unused")[0] not in _STRATEGIES:
-        raise UsageError(f"--strategy must be one of {', '.join(_STRATEGIES)}, got {strategy!r}")
-    if num_nodes > 1 and not any(os.environ.get(v) for v in _CLUSTER_VARS):
-        raise UsageError(
-            f"--num-nodes {num_nodes}: no cluster launcher here (torchrun or SLURM set MASTER_ADDR/SLURM_NTASKS); "
-            "run one node, or start this command on every node through the launcher"
         )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
-from adain.errors import ImageError
+from adain.errors import ImageError, UsageError
 from adain.io.images import IMAGE_EXTENSIONS
 
 __all__ = ["VIDEO_EXTENSIONS", "is_video", "list_images"]
@@ -67,3 +68,25 @@ def read_text_file(path: str | os.PathLike[str], what: str = "text file", limit:
 def is_video(path: str | os.PathLike[str]) -> bool:
     """A video file, by its extension."""
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def read_stdin_image(stdin: IO[str] | None, folder: Path) -> Path:
+    """The image piped into ``stdin``, saved as ``folder/stdin.<format>``.
+
+    Raises:
+        UsageError: stdin is a terminal, empty, or not an image.
+    """
+    from adain.io.images import image_format_of
+
+    hint = "pipe an image into it (cat photo.jpg | adain-stylize - painting.jpg)"
+    if stdin is None or stdin.isatty():
+        raise UsageError(f"-: stdin is a terminal; {hint}")
+    data = stdin.buffer.read()  # type: ignore[attr-defined]
+    if not data:
+        raise UsageError(f"-: stdin is empty; {hint}")
+    ext = image_format_of(data)
+    if ext is None:
+        raise UsageError("-: what came on stdin is not an image (JPEG, PNG, WebP, BMP or TIFF)")
+    path = folder / f"stdin.{ext}"
+    path.write_bytes(data)
+    return path

@@ -31,7 +31,7 @@ from adain.pipeline.request import StylizeRequest
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
 
-__all__ = ["OUT_EXTS", "Job", "Outcome", "execute", "plan"]
+__all__ = ["OUT_EXTS", "Job", "Outcome", "describe", "execute", "plan", "resize_note"]
 
 #: output formats of ``--ext``
 OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
@@ -280,3 +280,44 @@ def _render_batches(
             for ((_, target), _), out in zip(chunk, outs):
                 save(out, target)
             bar.update(len(chunk))
+
+
+def describe(pipe: Pipeline, request: StylizeRequest, job: Job, seconds: float, grid: bool = False) -> dict[str, Any]:
+    """One output as plain data (``adain-stylize --json``; the result line's resize note): inputs,
+    output, model, backend, precision, seconds, and for images its size and the content's size
+    when they differ."""
+    from adain.io.images import probe_size
+
+    content, group, target = job
+    entry: dict[str, Any] = {
+        "content": str(content),
+        "styles": [str(s) for s in group],
+        "style_weights": None if request.weights is None else list(request.weights),
+        "alpha": request.alpha,
+        "output": str(target),
+        "model": pipe.runtime.label,
+        "backend": pipe.runtime.backend,
+        "precision": pipe.runtime.precision,
+        "seconds": round(seconds, 4),
+    }
+    if is_video(content):
+        return entry
+    out_h, out_w = probe_size(target, request.max_pixels)
+    entry["size"] = [out_w, out_h]
+    if not grid:
+        in_h, in_w = probe_size(content, request.max_pixels)
+        entry["resized_from"] = [in_w, in_h] if (in_h, in_w) != (out_h, out_w) else None
+    return entry
+
+
+def resize_note(report: list[dict[str, Any]], content_size: int) -> str:
+    """`` (683x512, resized from 4032x3024; --content-size 0 keeps the original size)`` when the
+    outputs do not have their contents' sizes."""
+    resized = [e for e in report if e.get("resized_from")]
+    if not resized:
+        return ""
+    keep = "--content-size 0 keeps the original size"
+    if len(report) == 1:
+        (w, h), (w0, h0) = resized[0]["size"], resized[0]["resized_from"]
+        return f" ({w}x{h}, resized from {w0}x{h0}; {keep})"
+    return f" ({len(resized)} of {len(report)} resized to a {content_size} px shorter side; {keep})"

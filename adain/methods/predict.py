@@ -10,6 +10,8 @@ stopped.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from adain.errors import UsageError
 from adain.io.images import (
     DEFAULT_MAX_PIXELS,
     probe_size,
@@ -38,7 +41,16 @@ from adain.pipeline.request import StylizeRequest
 from adain.runtime.base import Stats
 from adain.runtime.torch_backend import TorchRuntime
 
-__all__ = ["DeviceRun", "ImageWriter", "Job", "JobDataset", "StylizeModule", "predict_directory", "predict_jobs"]
+__all__ = [
+    "DeviceRun",
+    "ImageWriter",
+    "Job",
+    "JobDataset",
+    "StylizeModule",
+    "check_devices",
+    "predict_directory",
+    "predict_jobs",
+]
 
 
 Job = tuple[Path, Path]  # (content, output)
@@ -163,6 +175,34 @@ class _ShardingDataModule(L.LightningDataModule):
     def predict_dataloader(self) -> DataLoader:
         return DataLoader(
             self.dataset, batch_sampler=_SameSizeBatches(self.dataset, self.batch_size), num_workers=self.num_workers
+        )
+
+
+#: the environment a multi-node launch sets (torchrun / SLURM / Lightning's own launcher)
+_CLUSTER_VARS = ("MASTER_ADDR", "SLURM_NTASKS", "LOCAL_RANK", "NODE_RANK")
+#: Lightning's strategies that fit stylizing (DDP family; ``auto``)
+_STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "fsdp", "deepspeed", "single_device")
+
+
+def check_devices(num_nodes: int, strategy: str, accelerator: str) -> None:
+    """``--devices``/``--num-nodes``/``--strategy``/``--accelerator`` against what this machine has,
+    before Lightning sees them (a second node that never comes would hang the run forever)."""
+    from adain.runtime.hardware import nvidia_gpu_present
+
+    if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps", "tpu"):
+        raise UsageError(f"--accelerator must be auto, cpu, gpu, cuda or mps, got {accelerator!r}")
+    if accelerator in ("gpu", "cuda") and not nvidia_gpu_present():
+        raise UsageError(f"--accelerator {accelerator}: this machine has no NVIDIA GPU (use cpu or auto)")
+    if accelerator == "tpu":
+        raise UsageError("--accelerator tpu is not supported (use cpu, gpu or auto)")
+    if accelerator == "mps" and sys.platform != "darwin":
+        raise UsageError("--accelerator mps exists on Apple silicon only (use cpu, gpu or auto)")
+    if strategy.split("_find_unused")[0] not in _STRATEGIES:
+        raise UsageError(f"--strategy must be one of {', '.join(_STRATEGIES)}, got {strategy!r}")
+    if num_nodes > 1 and not any(os.environ.get(v) for v in _CLUSTER_VARS):
+        raise UsageError(
+            f"--num-nodes {num_nodes}: no cluster launcher here (torchrun or SLURM set MASTER_ADDR/SLURM_NTASKS); "
+            "run one node, or start this command on every node through the launcher"
         )
 
 

@@ -634,15 +634,15 @@ def test_device_flags_are_checked_before_lightning(tmp_path, flags, match, monke
 
 
 def test_gpu_accelerator_without_a_gpu_is_one_line(tmp_path, monkeypatch):
-    from adain.cli.stylize_options import check_devices_request
     from adain.errors import UsageError
+    from adain.methods.predict import check_devices
 
     monkeypatch.setattr("adain.runtime.hardware.nvidia_gpu_present", lambda: False)
     with pytest.raises(UsageError, match="no NVIDIA GPU"):
-        check_devices_request("1", 1, "auto", "gpu")
-    check_devices_request("1", 1, "ddp", "cpu")  # what this machine has passes
+        check_devices(1, "auto", "gpu")
+    check_devices(1, "ddp", "cpu")  # what this machine has passes
     monkeypatch.setenv("MASTER_ADDR", "10.0.0.1")
-    check_devices_request("2", 2, "ddp", "cpu")  # under a launcher, several nodes are fine
+    check_devices(2, "ddp", "cpu")  # under a launcher, several nodes are fine
 
 
 def test_an_unwritable_cache_home_runs_without_a_cache(tmp_path, pair):

@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 from adain.cli.common import DefaultsOnceFormatter, plain_text
-from adain.cli.stylize import build_parser, infer_main, resize_note, variant_name
+from adain.cli.stylize import build_parser, infer_main, variant_name
 from adain.io.images import image_format_of
 from adain.io.styles import named_styles, resolve_style
+from adain.methods.jobs import resize_note
 from adain.runtime.info import format_info, gather_info
 from tests.helpers import MODEL, REPO, bad_run, child_env, listing, make_image, run
 
