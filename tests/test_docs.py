@@ -28,7 +28,7 @@ def _hook():
 
 def _quick_start() -> tuple[list[str], str, str]:
     """The quick start's command, the stderr line it shows and the output it names."""
-    text = README.read_text()
+    text = README.read_text(encoding="utf-8")
     section = text[text.index("## Quick start") :]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
     (lang_cmd, cmd), (lang_out, shown) = blocks[0], blocks[1]
@@ -40,7 +40,7 @@ def _quick_start() -> tuple[list[str], str, str]:
 
 
 def test_readme_is_a_short_page_for_users():
-    text = README.read_text()
+    text = README.read_text(encoding="utf-8")
     assert len(text.encode()) <= 15_000
     assert "../shared" not in text and "shared/" not in text
     assert "pip install ." in text and "python -m pytest -q" in text  # install; run the tests
@@ -103,4 +103,4 @@ def test_docs_build_strict(tmp_path):
         timeout=600,
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "adain-stylize" in (tmp_path / "site" / "reference" / "cli" / "index.html").read_text()
+    assert "adain-stylize" in (tmp_path / "site" / "reference" / "cli" / "index.html").read_text(encoding="utf-8")

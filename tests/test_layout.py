@@ -55,7 +55,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The package modules ``name`` imports when it runs: every ``import``/``from … import`` at
     any depth (type-checking-only blocks excluded), plus the submodules named by the lazy ``_EXPORTS``
     tables of packages."""
-    tree = ast.parse(path.read_text())
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     skip = _type_checking_lines(tree)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
@@ -160,7 +160,9 @@ def test_module_paths_of_the_old_flat_layout_are_gone(old: str) -> None:
 
 
 LAZY_PACKAGES = sorted(
-    name for name, path in _modules().items() if path.name == "__init__.py" and "_EXPORTS" in path.read_text()
+    name
+    for name, path in _modules().items()
+    if path.name == "__init__.py" and "_EXPORTS" in path.read_text(encoding="utf-8")
 )
 
 

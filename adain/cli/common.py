@@ -1,50 +1,31 @@
 """What every command shares: the entry wrapper (one line and exit 2 for a user's mistake,
-SIGTERM handled like Ctrl-C), option types, and the model options with the pipeline they build.
+SIGTERM handled like Ctrl-C, the package's log on stderr). Parsing: :mod:`adain.cli.parser`; the
+model options: :mod:`adain.cli.model_options`.
 
-Commands parse their arguments, turn them into plain values (:class:`ModelOptions`) and pass those
-down; nothing writes into a parsed namespace.
+Commands parse their arguments, turn them into plain values and pass those down; nothing writes
+into a parsed namespace.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import difflib
 import logging
-import re
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from adain.errors import AdainError, missing_dependency
-from adain.io.images import DEFAULT_MAX_PIXELS, MAX_SIZE
-from adain.runtime.base import BACKENDS
-from adain.runtime.precision import PRECISIONS
-from adain.weights.registry import MODELS, choose_model
 
 if TYPE_CHECKING:
-    from adain.pipeline.core import Pipeline
-    from adain.runtime.config import RunConfig
+    pass
 
 __all__ = [
-    "ModelOptions",
-    "Parser",
-    "DefaultsOnceFormatter",
     "describe_os_error",
-    "given",
-    "plain_text",
-    "add_model_options",
     "command_logging",
-    "make_pipeline",
-    "model_ref",
     "report_interrupt",
     "run_command",
-    "size_type",
-    "split_list",
     "terminate_as_interrupt",
 ]
 
@@ -163,239 +144,3 @@ def report_interrupt(prog: str, e: KeyboardInterrupt) -> int:
             file=sys.stderr,
         )
     return 128 + int(signum)
-
-
-# ----------------------------------------------------------------------------- option types
-class DefaultsOnceFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """``--help`` with each default said once: none for options without one (``None``, off
-    switches) or whose help already says it; reST markup of docstrings shown as plain text."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        default = action.default
-        if default is None or default is False or default == argparse.SUPPRESS or not action.option_strings:
-            return text
-        if "default" in text or f"({default})" in text or "%(default)" in text:
-            return text
-        return super()._get_help_string(action)
-
-    def format_help(self) -> str:
-        return plain_text(super().format_help())
-
-
-def plain_text(text: str) -> str:
-    """reST roles and literals (``:mod:`adain.x```, ````x````) as plain text."""
-    text = re.sub(r":\w+:`~?([^`<]+?)(?:\s*<[^>]+>)?`", r"\1", text)
-    return text.replace("``", "")
-
-
-class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose mistakes are one line (and where to look), not the usage block:
-    ``adain-stylize: error: argument --alpha: invalid float value: 'abc' (see adain-stylize --help)``.
-
-    Options are never abbreviated (``--iter`` is a mistake with a suggestion, not ``--iterations``),
-    so :func:`given` can tell which options the user typed."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("allow_abbrev", False)
-        kwargs.setdefault("formatter_class", DefaultsOnceFormatter)
-        super().__init__(*args, **kwargs)
-        from adain._version import __version__
-
-        self.add_argument(
-            "--version",
-            action="version",
-            version=f"adain {__version__}"
-            if self.prog.startswith("python")
-            else f"{self.prog.split()[0]} {__version__}",
-        )
-
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        argv = list(sys.argv[1:] if args is None else args)
-        ns, rest = super().parse_known_args(argv, namespace)
-        ns._given = frozenset(self._typed(argv))
-        return ns, rest
-
-    def _typed(self, argv: list[str]) -> Iterator[str]:
-        """The destinations of the options that appear in ``argv`` (before a bare ``--``)."""
-        owner = {o: a.dest for a in self._actions for o in a.option_strings}
-        for token in argv:
-            if token == "--":
-                return
-            name = token.split("=", 1)[0] if token.startswith("--") else token
-            if name in owner:
-                yield owner[name]
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
-
-    def _suggestion(self, message: str) -> str:
-        """``; did you mean --style-weights?`` for a mistyped option (the closest known one)."""
-        if not message.startswith("unrecognized arguments:"):
-            return ""
-        known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
-        for word in message.split(":", 1)[1].split():
-            if word.startswith("--"):
-                name = word.split("=", 1)[0]
-                close = [k for k in known if k.startswith(name)][:3]  # an abbreviation (not accepted)
-                close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-                if close:
-                    return f"; did you mean {' or '.join(close)}?"
-        return ""
-
-
-def given(ns: argparse.Namespace, dest: str) -> bool:
-    """Whether the user typed the option stored in ``dest`` (not just its default)."""
-    return dest in getattr(ns, "_given", frozenset())
-
-
-def size_type(text: str) -> int:
-    """A shorter-side size: 0 (keep the original) up to :data:`adain.io.images.MAX_SIZE`."""
-    v = int(text)
-    if not 0 <= v <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SIZE}, got {v}")
-    return v
-
-
-def model_ref(text: str) -> str:
-    """``--model``: ``auto``, a registered name, a model folder, or a Hub id ``owner/name[@revision]``."""
-    from adain.weights.registry import is_model_ref
-
-    if text == "auto" or text in MODELS or is_model_ref(text):
-        return text
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not a model: choose auto, {', '.join(sorted(MODELS))}, a model folder or a Hub id (owner/name)"
-    )
-
-
-def split_list(values: Sequence[str]) -> list[str]:
-    """Accept both ``--style a.jpg b.jpg`` and ``--style a.jpg,b.jpg``."""
-    out: list[str] = []
-    for v in values:
-        out.extend(p for p in v.split(",") if p)
-    return out
-
-
-# ----------------------------------------------------------------------------- the model
-def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """The model options shared by ``adain-stylize`` and ``adain-studio`` (read by :meth:`ModelOptions.from_args`)."""
-    md = p.add_argument_group("model")
-    md.add_argument(
-        "--model",
-        default="auto",
-        type=model_ref,
-        metavar="MODEL",
-        help="auto (canonical when its files are cached, else the built-in small16x), canonical, small16x, "
-        "a model folder (adain-export hub) or a Hugging Face Hub id owner/name[@revision]",
-    )
-    md.add_argument(
-        "--backend",
-        default="auto",
-        choices=list(BACKENDS),
-        help="where the networks run; auto = OpenVINO on CPU when installed, torch on GPUs",
-    )
-    md.add_argument("--checkpoint", metavar="CKPT", help="an adain-train checkpoint instead of --model")
-    md.add_argument("--encoder-weights", metavar="PATH", help="encoder weights file (default: cache, then download)")
-    md.add_argument("--decoder-weights", metavar="PATH", help="decoder weights file (default: cache, then download)")
-    md.add_argument("--no-download", action="store_true", help="never download weights; fail if not cached")
-    md.add_argument(
-        "--custom-weights",
-        action="store_true",
-        help="an --encoder-weights file that intentionally differs from the registered one (no warning)",
-    )
-    md.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    md.add_argument(
-        "--precision",
-        default="auto",
-        choices=list(PRECISIONS),
-        help="precision of the convolutions (statistics and AdaIN stay fp32); auto = bf16 on "
-        "CUDA GPUs with bf16 and on CPUs with AMX/AVX512-BF16, else fp32; int8 (OpenVINO): quantized "
-        "with NNCF behind a quality gate, fp32 if it fails; auto then picks int8 where it passed",
-    )
-    md.add_argument(
-        "--calibration",
-        metavar="DIR",
-        help="images to calibrate --precision int8 on (default: the package's synthetic set)",
-    )
-    md.add_argument("--compile", action="store_true", help="torch.compile the networks (pays off on long runs)")
-    md.add_argument("--no-channels-last", action="store_true", help="keep NCHW memory format")
-    return md
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    """The model and where it runs, as plain values (see :func:`add_model_options`)."""
-
-    model: str = "auto"
-    checkpoint: str | None = None
-    encoder_weights: str | None = None
-    decoder_weights: str | None = None
-    download: bool = True
-    custom_weights: bool = False
-    backend: str = "auto"
-    device: str = "auto"
-    precision: str = "auto"
-    compile: bool = False
-    channels_last: bool = True
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    quiet: bool = False
-    calibration: str | None = None
-
-    @classmethod
-    def from_args(cls, ns: argparse.Namespace) -> ModelOptions:
-        return cls(
-            ns.model,
-            ns.checkpoint,
-            ns.encoder_weights,
-            ns.decoder_weights,
-            not ns.no_download,
-            ns.custom_weights,
-            ns.backend,
-            ns.device,
-            ns.precision,
-            ns.compile,
-            not ns.no_channels_last,
-            getattr(ns, "max_pixels", DEFAULT_MAX_PIXELS),
-            bool(ns.quiet),
-            getattr(ns, "calibration", None),
-        )
-
-    def replace(self, **changes: Any) -> ModelOptions:
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def run(self) -> RunConfig:
-        """How the model runs (:class:`~adain.runtime.config.RunConfig`)."""
-        from adain.runtime.config import RunConfig
-
-        return RunConfig(
-            self.backend,
-            self.device,
-            self.precision,
-            self.channels_last,
-            self.compile,
-            self.calibration,
-            not self.quiet,
-        )
-
-
-def make_pipeline(opts: ModelOptions, prog: str) -> Pipeline:
-    """The pipeline for the model options (prints which model ``--model auto`` chose)."""
-    from adain.pipeline.core import Pipeline  # not for --help
-
-    kw = {"run": opts.run, "max_pixels": opts.max_pixels}
-    if opts.checkpoint:
-        return Pipeline.from_checkpoint(opts.checkpoint, opts.encoder_weights, **kw)
-    model, note = choose_model(opts.model, bool(opts.encoder_weights or opts.decoder_weights))
-    if note and not opts.quiet:
-        print(f"{prog}: {note}", file=sys.stderr)
-    return Pipeline.from_pretrained(
-        model,
-        opts.encoder_weights,
-        opts.decoder_weights,
-        download=opts.download,
-        weights_check="off" if opts.custom_weights else "warn",
-        **kw,
-    )

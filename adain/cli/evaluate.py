@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipeline, run_command
+from adain.cli.common import run_command
+from adain.cli.model_options import ModelOptions, add_model_options, make_pipeline
+from adain.cli.parser import Parser
 from adain.errors import AdainError, UsageError
 
 if TYPE_CHECKING:

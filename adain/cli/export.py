@@ -18,7 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from adain.cli.common import Parser, model_ref, run_command
+from adain.cli.common import run_command
+from adain.cli.parser import Parser, model_ref
 from adain.io.atomic import remove_stale_parts
 from adain.methods.export import HubExport, NetworkRef, export_decoder, export_hub, export_onnx_graphs, export_web
 

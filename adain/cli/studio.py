@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adain.cli.common import ModelOptions, Parser, add_model_options, make_pipeline, size_type
+from adain.cli.model_options import ModelOptions, add_model_options, make_pipeline
+from adain.cli.parser import Parser, size_type
 from adain.errors import AdainError, UsageError
 from adain.io.files import list_images
 from adain.io.images import DEFAULT_MAX_PIXELS

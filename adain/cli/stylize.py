@@ -16,58 +16,35 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adain.cli.common import (
-    ModelOptions,
-    describe_os_error,
-    make_pipeline,
-    run_command,
-    split_list,
-)
+from adain.cli.common import describe_os_error, run_command
+from adain.cli.model_options import ModelOptions, make_pipeline
 from adain.cli.options import optimization_request, options_from_args
-from adain.cli.stylize_options import (
-    PROG,
-    build_parser,
+from adain.cli.parser import split_list
+from adain.cli.stylize_checks import (
     check_creative,
-    check_inputs,
+    check_devices_run,
     check_options,
+    method_tag,
     refuse_unused,
     request_from_args,
     resolve_inputs,
 )
+from adain.cli.stylize_options import PROG, build_parser
 from adain.errors import AdainError, UsageError
 from adain.io.atomic import check_writable, remove_stale_parts
 from adain.io.files import is_video, list_images, read_stdin_image
-from adain.io.images import IMAGE_EXTENSIONS, read_image
-from adain.methods.jobs import Job, Outcome, describe, execute, plan, resize_note
+from adain.io.images import read_image
+from adain.methods.jobs import Job, Outcome, check_inputs, describe, execute, plan, resize_note, variant_name
 
 if TYPE_CHECKING:
-    from adain.pipeline.core import Pipeline
+    pass
 
 __all__ = ["PROG", "build_parser", "infer_main", "main"]
-
-
-def variant_name(args: argparse.Namespace) -> str:
-    """What a run changes from the defaults, for output names: ``a0.5``, ``w0.3-0.7``, ``coral``,
-    ``gatys``, ``refine10`` joined by ``_`` (empty for the defaults)."""
-    parts = []
-    if args.alpha != 1.0 and args.grid != "alpha":
-        parts.append(f"a{args.alpha:g}")
-    if args.style_weights is not None:
-        parts.append("w" + "-".join(f"{w:g}" for w in args.style_weights))
-    if args.preserve_color != "none":
-        parts.append(args.preserve_color)
-    if args.stroke_scale != 1.0:
-        parts.append(f"s{args.stroke_scale:g}")
-    if args.method == "gatys":
-        parts.append("gatys")
-    elif args.refine:
-        parts.append(f"refine{args.refine}")
-    return "_".join(parts)
 
 
 def _plan(
@@ -89,22 +66,7 @@ def _plan(
         overwrite=args.overwrite if overwrite is None else overwrite,
         skip_existing=args.skip_existing,
         inputs=inputs,
-        variant=variant_name(args),
-    )
-
-
-def _optimizer(
-    args: argparse.Namespace, pipe: Pipeline, request: tuple[str, int], masks: list[Path] | None
-) -> Callable[[Path, list[Path]], Any]:
-    """(content, styles) → the optimised image (``--refine`` / ``--method gatys``)."""
-    from adain.methods.gatys import loss_network_of_pipeline, stylize_optimized
-
-    options = options_from_args(args, request[1])
-    loss_net = loss_network_of_pipeline(pipe, args.loss_heads)
-    options.validate(loss_net.layers)
-    req = request_from_args(args, masks)
-    return lambda content, group: stylize_optimized(
-        pipe, loss_net, content, group, request[0], options, req, progress=not args.quiet
+        variant=variant_name(request_from_args(args, None), method_tag(args)),
     )
 
 
@@ -181,11 +143,16 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
             print(f"{PROG}: nothing to do: every output already exists (--skip-existing)", file=sys.stderr)
         return 0
     out_dirs = sorted({t.parent for _, _, t in jobs})
-    check_inputs(args, contents, styles, optimize is not None)
+    check_inputs(contents, styles, request_from_args(args, None), optimize is not None)
     pipe = make_pipeline(ModelOptions.from_args(args), PROG)
     # the backend loads and compiles while the inputs are decoded (one photo: about 0.1 s sooner)
     threading.Thread(target=pipe.runtime.warm_up, name="adain-warm-up", daemon=True).start()
-    optimizer = _optimizer(args, pipe, optimize, masks) if optimize is not None else None
+    optimizer = None
+    if optimize is not None:
+        from adain.methods.gatys.request import optimizer_for
+
+        options, request = options_from_args(args, optimize[1]), request_from_args(args, masks)
+        optimizer = optimizer_for(pipe, args.loss_heads, optimize[0], options, request, progress=not args.quiet)
     created = [d for d in out_dirs if check_writable(d)]
     for d in out_dirs:  # temporary files of earlier runs that were killed
         remove_stale_parts(d)
@@ -248,19 +215,8 @@ def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Pa
     options as the single-process path (or a one-line refusal of those it cannot honour)."""
     from adain.methods.predict import DeviceRun, predict_jobs
 
-    if args.mask or args.grid or args.preserve_color != "none" or args.tile:
-        raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
-    if args.backend not in ("auto", "torch"):
-        raise UsageError(f"--devices runs the torch backend; drop --backend {args.backend}")
-    if args.device != "auto":
-        raise UsageError("--devices picks devices with --accelerator; drop --device")
-    if args.compile:
-        raise UsageError("--devices does not support --compile")
-    if any(is_video(c) for c in contents):
-        raise UsageError("--devices handles images, not video")
+    check_devices_run(args, contents)
     out = Path(args.output).expanduser()
-    if out.suffix.lower() in IMAGE_EXTENSIONS:
-        raise UsageError(f"{out}: with --devices, --output must be a directory")
     jobs_all = _plan(args, contents, styles, overwrite=True)  # existing outputs are skipped, not errors
     for f in dict.fromkeys([*contents, *styles]):
         read_image(f, args.max_pixels)

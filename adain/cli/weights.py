@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from adain.cli.common import Parser, run_command
+from adain.cli.common import run_command
+from adain.cli.parser import Parser
 from adain.weights.download import download_model
 from adain.weights.registry import MODELS, is_cached
 

@@ -31,7 +31,17 @@ from adain.pipeline.request import StylizeRequest
 if TYPE_CHECKING:
     from adain.pipeline.core import Pipeline
 
-__all__ = ["OUT_EXTS", "Job", "Outcome", "describe", "execute", "plan", "resize_note"]
+__all__ = [
+    "OUT_EXTS",
+    "Job",
+    "Outcome",
+    "check_inputs",
+    "describe",
+    "execute",
+    "plan",
+    "resize_note",
+    "variant_name",
+]
 
 #: output formats of ``--ext``
 OUT_EXTS = ("jpg", "png", "webp", "bmp", "tif")
@@ -321,3 +331,44 @@ def resize_note(report: list[dict[str, Any]], content_size: int) -> str:
         (w, h), (w0, h0) = resized[0]["size"], resized[0]["resized_from"]
         return f" ({w}x{h}, resized from {w0}x{h0}; {keep})"
     return f" ({len(resized)} of {len(report)} resized to a {content_size} px shorter side; {keep})"
+
+
+def variant_name(request: StylizeRequest, method: str = "") -> str:
+    """What a run changes from the defaults, for output names: ``a0.5``, ``w0.3-0.7``, ``coral``,
+    ``s2`` (stroke scale) and ``method`` (``gatys``, ``refine10``) joined by ``_`` (empty for the
+    defaults), so that variants of one pair in one folder never collide."""
+    parts = []
+    if request.alpha != 1.0 and request.grid != "alpha":
+        parts.append(f"a{request.alpha:g}")
+    if request.weights is not None:
+        parts.append("w" + "-".join(f"{w:g}" for w in request.weights))
+    if request.preserve_color != "none":
+        parts.append(request.preserve_color)
+    if request.stroke_scale != 1.0:
+        parts.append(f"s{request.stroke_scale:g}")
+    if method:
+        parts.append(method)
+    return "_".join(parts)
+
+
+def check_inputs(contents: Sequence[Path], styles: Sequence[Path], request: StylizeRequest, optimizing: bool) -> None:
+    """Before anything is written: every style decodes, and every input's working size (after
+    resizing) is within ``request.max_pixels``, so a bad file or a huge request fails the run up
+    front (``optimizing``: also within what the optimiser accepts)."""
+    from adain.io.images import probe_size, read_image
+    from adain.methods.gatys.options import check_optimize_size
+    from adain.pipeline.request import check_working_size
+
+    limit = request.max_pixels
+    for f in dict.fromkeys(styles):
+        check_working_size(*probe_size(f, limit), request.style_size, request.crop, limit, str(f))
+        read_image(f, limit)
+    for f in contents:
+        if is_video(f):
+            from adain.methods.video import probe_video_size
+
+            check_working_size(*probe_video_size(f), request.content_size, False, limit, str(f))
+        else:
+            nh, nw = check_working_size(*probe_size(f, limit), request.content_size, request.crop, limit, str(f))
+            if optimizing:
+                check_optimize_size(nh, nw, str(f))

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from adain.cli.common import DefaultsOnceFormatter, plain_text
-from adain.cli.stylize import build_parser, infer_main, variant_name
+from adain.cli.parser import DefaultsOnceFormatter, plain_text
+from adain.cli.stylize import build_parser, infer_main
+from adain.cli.stylize_checks import method_tag, request_from_args
 from adain.io.images import image_format_of
 from adain.io.styles import named_styles, resolve_style
-from adain.methods.jobs import resize_note
+from adain.methods.jobs import resize_note, variant_name
 from adain.runtime.info import format_info, gather_info
 from tests.helpers import MODEL, REPO, bad_run, child_env, listing, make_image, run
 
@@ -32,13 +33,17 @@ def _args(*argv: str):
 
 
 # ----------------------------------------------------------------------------- pure pieces
+def _variant(ns):
+    return variant_name(request_from_args(ns, None), method_tag(ns))
+
+
 def test_variant_names_carry_what_differs_from_the_defaults():
-    assert variant_name(_args("c", "s")) == ""
-    assert variant_name(_args("c", "s", "--alpha", "0.5")) == "a0.5"
-    assert variant_name(_args("c", "s", "--style-weights", "0.3", "0.7")) == "w0.3-0.7"
-    assert variant_name(_args("c", "s", "--preserve-color", "coral", "--alpha", "0.25")) == "a0.25_coral"
-    assert variant_name(_args("c", "s", "--refine", "10")) == "refine10"
-    assert variant_name(_args("c", "s", "--grid", "alpha", "--alpha", "0.5")) == ""  # the grid sweeps alpha
+    assert _variant(_args("c", "s")) == ""
+    assert _variant(_args("c", "s", "--alpha", "0.5")) == "a0.5"
+    assert _variant(_args("c", "s", "--style-weights", "0.3", "0.7")) == "w0.3-0.7"
+    assert _variant(_args("c", "s", "--preserve-color", "coral", "--alpha", "0.25")) == "a0.25_coral"
+    assert _variant(_args("c", "s", "--refine", "10")) == "refine10"
+    assert _variant(_args("c", "s", "--grid", "alpha", "--alpha", "0.5")) == ""  # the grid sweeps alpha
 
 
 def test_resize_note_names_sizes_and_how_to_keep_them():
@@ -202,7 +207,7 @@ def test_options_of_other_modes_are_refused(tmp_path, pair, capsys, extra, match
 
 def test_options_in_their_mode_are_accepted():
     args = _args("c", "s", "--refine", "3", "--style-weight", "5")
-    from adain.cli.stylize_options import refuse_unused
+    from adain.cli.stylize_checks import refuse_unused
 
     refuse_unused(args, video=False)
     refuse_unused(_args("c.mp4", "s", "--temporal-strength", "0.5"), video=True)

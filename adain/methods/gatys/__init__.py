@@ -12,6 +12,6 @@ _EXPORTS = {  # submodule: the names it defines
     "options": "INITS LOSSES MAX_OPTIMIZE_PIXELS OPTIMIZERS OptimizeOptions check_optimize_size",
     "loss_network": "LossNetwork loss_network_for loss_network_of_pipeline",
     "optim": "Objective OptimizeResult optimize_image scale_sizes",
-    "request": "stylize_optimized",
+    "request": "optimizer_for stylize_optimized",
 }
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

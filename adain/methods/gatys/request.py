@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from adain.methods.gatys.options import INITS, OptimizeOptions, check_optimize_s
 from adain.ops.color import coral
 from adain.pipeline.request import StylizeRequest
 
-__all__ = ["stylize_optimized"]
+__all__ = ["optimizer_for", "stylize_optimized"]
 
 
 def stylize_optimized(
@@ -65,3 +66,15 @@ def stylize_optimized(
     result = optimize_image(net, c, style_imgs, start, options, r.weights, m, progress)
     out = result.image[0].cpu().numpy()
     return pipeline.finish(out, x[0], r.preserve_color)
+
+
+def optimizer_for(
+    pipeline: Any, heads: str, init: str, options: OptimizeOptions, request: StylizeRequest, progress: bool = False
+) -> Callable[[Any, Any], np.ndarray]:
+    """``(content, styles) →`` :func:`stylize_optimized` with the pipeline's loss network (built
+    once, through its distillation heads per ``heads``) and ``options`` checked against it now."""
+    from adain.methods.gatys.loss_network import loss_network_of_pipeline
+
+    net = loss_network_of_pipeline(pipeline, heads)
+    options.validate(net.layers)
+    return lambda content, styles: stylize_optimized(pipeline, net, content, styles, init, options, request, progress)

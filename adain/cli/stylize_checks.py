@@ -1,0 +1,245 @@
+"""The checks of what ``adain-stylize`` parsed (one line per mistake, before any output is
+written), and the :class:`~adain.pipeline.request.StylizeRequest` they turn it into."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from adain.cli.parser import given, split_list
+from adain.errors import AdainError, UsageError
+from adain.io.files import is_video, list_images
+from adain.io.images import IMAGE_EXTENSIONS, label_map_to_masks, to_mask
+from adain.io.styles import resolve_style
+from adain.ops.mixing import normalize_weights
+from adain.pipeline.request import StylizeRequest
+from adain.pipeline.strokes import check_stroke_scale
+from adain.pipeline.tiling import check_tile
+
+__all__ = [
+    "check_creative",
+    "check_devices_run",
+    "check_options",
+    "refuse_unused",
+    "request_from_args",
+    "resolve_inputs",
+    "method_tag",
+    "temporal_mode",
+]
+
+
+def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> StylizeRequest:
+    return StylizeRequest(
+        alpha=args.alpha,
+        weights=args.style_weights,
+        content_size=args.content_size,
+        style_size=args.style_size,
+        crop=args.crop,
+        preserve_color=args.preserve_color,
+        masks=masks,
+        tile=args.tile,
+        stroke_scale=args.stroke_scale,
+        grid=args.grid,
+        temporal=temporal_mode(args),
+        temporal_strength=args.temporal_strength,
+        temporal_smoothing=args.temporal_smoothing,
+        batch_size=args.batch_size,
+        max_pixels=args.max_pixels,
+        overwrite=args.overwrite,
+        quiet=bool(args.quiet),
+    )
+
+
+#: options only the optimisation reads (``--method gatys``, ``--refine N``)
+OPTIMIZE_ONLY = (
+    "loss",
+    "style_weight",
+    "content_weight",
+    "tv_weight",
+    "optimizer",
+    "lr",
+    "style_layers",
+    "scales",
+    "seed",
+    "loss_heads",
+)
+#: options of ``--method gatys`` alone
+GATYS_ONLY = ("iterations", "init")
+#: options of the ``--devices`` path alone
+DEVICES_ONLY = ("num_nodes", "strategy", "accelerator")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def resolve_inputs(args: argparse.Namespace) -> argparse.Namespace:
+    """A copy of ``args`` with the positional ``CONTENT STYLE`` moved into ``--content``/``--style``
+    and named styles (``matisse``) turned into the shipped files."""
+    content, style, pos = args.content, args.style, list(args.inputs)
+    if pos:
+        if content is None and style is None and len(pos) == 2:
+            content, style = [pos[0]], [pos[1]]
+        elif content is None and style is not None and len(pos) == 1:
+            content = [pos[0]]
+        else:
+            raise UsageError(
+                f"positional inputs are CONTENT STYLE, or CONTENT with --style; got {len(pos)} "
+                f"({' '.join(pos)}); use --content and --style for several"
+            )
+    if style:
+        style = [resolve_style(s) for s in split_list(style)]
+    return argparse.Namespace(**{**vars(args), "content": content, "style": style, "inputs": []})
+
+
+def refuse_unused(args: argparse.Namespace, video: bool) -> None:
+    """An option the chosen mode would ignore is a mistake, said in one line with the mode it belongs to."""
+    for dest in GATYS_ONLY:
+        if given(args, dest) and args.method != "gatys":
+            raise UsageError(f"{_flag(dest)} applies to --method gatys only (this run is --method {args.method})")
+    if args.method == "adain" and not args.refine:
+        for dest in OPTIMIZE_ONLY:
+            if given(args, dest):
+                hint = "; did you mean --style-weights (the blend of several styles)?" if dest == "style_weight" else ""
+                raise UsageError(
+                    f"{_flag(dest)} is a setting of the optimisation (--method gatys or --refine N); "
+                    f"plain AdaIN would ignore it{hint}"
+                )
+    if args.devices is None:
+        for dest in DEVICES_ONLY:
+            if given(args, dest):
+                raise UsageError(f"{_flag(dest)} applies with --devices only (Lightning's Trainer.predict)")
+    if given(args, "temporal_strength") and not (video and temporal_mode(args) == "flow"):
+        raise UsageError("--temporal-strength applies to a video with --temporal flow only")
+
+
+def temporal_mode(args: argparse.Namespace) -> str:
+    """``--temporal``, else ``ema`` when only ``--temporal-smoothing`` is given, else ``flow``."""
+    return args.temporal or ("ema" if args.temporal_smoothing else "flow")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    if not args.content or not args.style:
+        raise UsageError("--content and --style are required (or --download MODEL)")
+    if not 0.0 <= args.alpha <= 1.0:
+        raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
+    check_stroke_scale(args.stroke_scale, "--stroke-scale")
+    if args.max_pixels < 1:
+        raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.skip_existing and args.overwrite:
+        raise UsageError("--skip-existing and --overwrite contradict each other; choose one")
+    check_tile(args.tile, "--tile")
+    if not 0.0 <= args.temporal_smoothing < 1.0:
+        raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
+    if not 0.0 <= args.temporal_strength < 1.0:
+        raise UsageError(f"--temporal-strength must be in [0, 1), got {args.temporal_strength}")
+    if args.temporal in ("flow", "off") and args.temporal_smoothing:
+        raise UsageError(f"--temporal-smoothing is the ema mode's beta; it contradicts --temporal {args.temporal}")
+    if args.devices is not None and not (
+        args.devices in ("auto", "-1") or (args.devices.isdigit() and 1 <= int(args.devices) <= 1024)
+    ):
+        raise UsageError(f"--devices must be a device count from 1 to 1024, -1 (all) or auto, got {args.devices!r}")
+    if not 1 <= args.num_nodes <= 100_000:
+        raise UsageError(f"--num-nodes must be between 1 and 100000, got {args.num_nodes}")
+    if args.devices is not None:
+        from adain.methods.predict import check_devices
+
+        check_devices(args.num_nodes, args.strategy, args.accelerator)
+    videos = [c for c in args.content if is_video(c)]
+    if videos and len(args.content) > 1:
+        raise AdainError(
+            f"{videos[0]}: a video must be the only --content (stylize images and videos in separate runs)"
+        )
+
+
+def check_creative(
+    args: argparse.Namespace, contents: list[Path], styles: list[Path], optimize: tuple[str, int] | None
+) -> list[Path] | None:
+    """Checks of the creative flags against the inputs; returns the mask files (or None)."""
+    videos = [c for c in contents if is_video(c)]
+    if videos and len(contents) > 1:
+        raise AdainError(f"{videos[0]}: a video must be the only --content")
+    if videos and (args.grid or args.preserve_color == "coral"):
+        raise AdainError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
+    if not videos and (args.temporal_smoothing or args.temporal):
+        raise AdainError("--temporal and --temporal-smoothing apply to video contents only")
+    if args.stroke_scale != 1.0:
+        clashes = {
+            "a video": bool(videos),
+            "--grid": bool(args.grid),
+            "--refine/--method gatys": optimize is not None,
+            "--devices": args.devices is not None,
+        }
+        for other in (k for k, used in clashes.items() if used):
+            raise UsageError(f"--stroke-scale works on single images; it cannot be combined with {other}")
+    if optimize is not None:
+        what = "--refine" if args.method == "adain" else "--method gatys"
+        if videos:
+            raise AdainError(f"{videos[0]}: {what} works on images; video stays AdaIN-only (drop {what})")
+        if args.grid or args.tile or args.devices is not None:
+            raise UsageError(
+                f"{what} makes one optimised image per output; it cannot be combined with --grid, --tile or --devices"
+            )
+    if args.grid == "blend" and len(styles) != 4:
+        raise AdainError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
+    if args.grid and (args.mask or args.style_weights is not None):
+        raise AdainError("--grid cannot be combined with --mask or --style-weights")
+    if args.style_weights is not None:
+        try:
+            normalize_weights(args.style_weights, len(styles))
+        except UsageError as e:
+            raise UsageError(f"--style-weights: {e}") from None
+    if args.mask is None:
+        return None
+    if args.style_weights is not None:
+        raise AdainError("--mask assigns one style per region; it cannot be combined with --style-weights")
+    if args.tile:
+        raise AdainError("--mask cannot be combined with --tile")
+    raw = split_list(args.mask)
+    if videos and any(Path(m).is_dir() or is_video(m) for m in raw):  # masks per frame
+        if len(raw) not in (1, len(styles)):
+            raise AdainError(
+                f"{raw[0]}: got {len(raw)} mask sources for {len(styles)} styles (one per style, or one label map)"
+            )
+        for m in raw:
+            if not (Path(m).is_dir() or is_video(m)):
+                raise AdainError(f"{m}: per-frame masks are videos or folders of frames; give all masks that way")
+            if Path(m).is_dir():
+                list_images([m])  # a folder without frames fails here
+        from adain.methods.video import check_mask_frames
+
+        check_mask_frames(videos[0], [Path(m) for m in raw], len(styles), None, args.max_pixels)  # before any work
+        return [Path(m) for m in raw]
+    masks = list_images(raw)
+    loaded = [to_mask(m, args.max_pixels) for m in masks]
+    if len(masks) == 1 and len(styles) > 1:
+        label_map_to_masks(loaded[0], len(styles), str(masks[0]))
+    elif len(masks) != len(styles):
+        raise AdainError(
+            f"{masks[0]}: got {len(masks)} masks for {len(styles)} styles (one per style, or one label map)"
+        )
+    return masks
+
+
+def method_tag(args: argparse.Namespace) -> str:
+    """The optimisation in output names: ``gatys``, ``refine10``, or nothing."""
+    return "gatys" if args.method == "gatys" else f"refine{args.refine}" if args.refine else ""
+
+
+def check_devices_run(args: argparse.Namespace, contents: list[Path]) -> None:
+    """What ``--devices`` (Trainer.predict) cannot honour, refused in one line."""
+    if args.mask or args.grid or args.preserve_color != "none" or args.tile:
+        raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
+    if args.backend not in ("auto", "torch"):
+        raise UsageError(f"--devices runs the torch backend; drop --backend {args.backend}")
+    if args.device != "auto":
+        raise UsageError("--devices picks devices with --accelerator; drop --device")
+    if args.compile:
+        raise UsageError("--devices does not support --compile")
+    if any(is_video(c) for c in contents):
+        raise UsageError("--devices handles images, not video")
+    out = Path(args.output).expanduser()
+    if out.suffix.lower() in IMAGE_EXTENSIONS:
+        raise UsageError(f"{out}: with --devices, --output must be a directory")
