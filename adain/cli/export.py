@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from adain.cli.common import run_command
 from adain.cli.parser import Parser, model_ref
@@ -44,17 +46,21 @@ def _add_model_source(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description="Export a trained decoder, or a model's ONNX graphs.")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("decoder", help="an adain-train checkpoint's decoder as a small weights file")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object per output on stdout")
+    d = sub.add_parser("decoder", parents=[common], help="an adain-train checkpoint's decoder as a small weights file")
     d.add_argument("checkpoint", help="an adain-train checkpoint (.ckpt)")
     d.add_argument("output", help="decoder file to write (parent folders are created)")
     d.add_argument("--half", action="store_true", help="store fp16 (half the size)")
     d.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    o = sub.add_parser("onnx", help="ONNX graphs (stats, stylize, encode, decode) of a model")
+    o = sub.add_parser("onnx", parents=[common], help="ONNX graphs (stats, stylize, encode, decode) of a model")
     o.add_argument("output", help="directory for <graph>.onnx")
     _add_model_source(o)
     o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
     o.add_argument("--overwrite", action="store_true", help="replace existing files")
-    w = sub.add_parser("web", help="the static browser app (page, graphs, ONNX Runtime Web) for any static host")
+    w = sub.add_parser(
+        "web", parents=[common], help="the static browser app (page, graphs, ONNX Runtime Web) for any static host"
+    )
     w.add_argument("output", help="the folder to write (served as is: python -m http.server -d FOLDER)")
     _add_model_source(w)
     w.add_argument(
@@ -66,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--overwrite", action="store_true", help="replace a folder adain-export web wrote before")
     h = sub.add_parser(
         "hub",
+        parents=[common],
         help="a model folder to share (config.json, model.safetensors, README.md): "
         "load it with --model DIR, or push it to the Hugging Face Hub",
     )
@@ -107,24 +114,50 @@ def _run(a: argparse.Namespace) -> int:
     for d in (out.parent, out):  # what an export killed earlier left beside the output or inside it
         if d.is_dir():
             remove_stale_parts(d)
-    if a.command == "hub":
-        sample = tuple(a.sample) if a.sample else None
-        options = HubExport(a.name, a.eval, sample, a.push, a.private, a.include_encoder, a.half, a.overwrite)  # type: ignore[arg-type]
-        for path in export_hub(a.output, _ref(a), options):
-            print(f"wrote {path}" if isinstance(path, Path) else f"pushed to {path}")
-    elif a.command == "web":
-        info = export_web(a.output, _ref(a), a.runtime, not a.no_webgpu, a.overwrite)
-        print(f"wrote {a.output} ({len(info['files'])} files, {info['bytes'] / 1e6:.1f} MB; {info['model']})")
+    rows = _export(a)
+    for row in rows:
+        if a.json:
+            print(json.dumps(row))
+        elif "pushed" in row:
+            print(f"pushed to {row['pushed']}")
+        else:
+            print(f"wrote {row['output']} ({_size(row['bytes'])}{row.get('note', '')})")
+    if a.command == "web" and not a.json:
         print(
             f"try it: python -m http.server --bind 127.0.0.1 --directory {a.output} 8000, then open http://127.0.0.1:8000/"
         )
-    elif a.command == "decoder":
-        path = export_decoder(a.checkpoint, a.output, a.half, a.overwrite)
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-    else:
-        for path in export_onnx_graphs(a.output, _ref(a), a.graphs, a.overwrite):
-            print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     return 0
+
+
+def _export(a: argparse.Namespace) -> list[dict[str, Any]]:
+    """What the subcommand wrote: one row per output (``command``, ``output``, ``bytes``)."""
+
+    def row(path: Path, **extra: Any) -> dict[str, Any]:
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+        return {"command": a.command, "output": str(path), "bytes": size, **extra}
+
+    if a.command == "hub":
+        sample = tuple(a.sample) if a.sample else None
+        options = HubExport(a.name, a.eval, sample, a.push, a.private, a.include_encoder, a.half, a.overwrite)  # type: ignore[arg-type]
+        written = export_hub(a.output, _ref(a), options)
+        return [row(p) if isinstance(p, Path) else {"command": "hub", "pushed": p} for p in written]
+    if a.command == "web":
+        info = export_web(a.output, _ref(a), a.runtime, not a.no_webgpu, a.overwrite)
+        return [
+            row(
+                Path(a.output),
+                files=len(info["files"]),
+                model=info["model"],
+                note=f", {len(info['files'])} files; {info['model']}",
+            )
+        ]
+    if a.command == "decoder":
+        return [row(export_decoder(a.checkpoint, a.output, a.half, a.overwrite))]
+    return [row(p) for p in export_onnx_graphs(a.output, _ref(a), a.graphs, a.overwrite)]
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 1024:.0f} KiB"
 
 
 if __name__ == "__main__":

@@ -195,24 +195,14 @@ class _Frames:
     """Stylizes frames in batches of ``batch_size``, makes them consistent in order, and encodes
     them into ``stream`` of ``out``."""
 
-    def __init__(
-        self,
-        pipe: Pipeline,
-        stats: list[Stats],
-        weights: Sequence[float] | None,
-        alpha: float,
-        smooth: _Smoother | None,
-        batch_size: int,
-        out: Any,
-        stream: Any,
-        bar: Any,
-        consistency: FlowConsistency | None = None,
-        masks: Sequence[ImageLike] | None = None,
-        preserve_color: str = "none",
-    ) -> None:
-        self.pipe, self.stats, self.weights, self.alpha, self.smooth = pipe, stats, weights, alpha, smooth
-        self.batch_size, self.out, self.stream, self.bar = batch_size, out, stream, bar
-        self.consistency, self.masks, self.preserve_color = consistency, masks, preserve_color
+    def __init__(self, pipe: Pipeline, stats: list[Stats], o: VideoOptions, out: Any, stream: Any, bar: Any) -> None:
+        beta = (o.temporal_smoothing or 0.9) if o.temporal == "ema" else 0.0
+        self.pipe, self.stats, self.weights, self.alpha = pipe, stats, o.weights, o.alpha
+        self.smooth = _Smoother(beta) if beta else None
+        self.consistency = FlowConsistency(o.temporal_strength) if o.temporal == "flow" else None
+        self.batch_size, self.out, self.stream, self.bar = o.batch_size, out, stream, bar
+        masks = self.masks = o.masks
+        self.preserve_color = o.preserve_color
         self.per_frame = masks is not None and any(is_frame_source(m) for m in masks)
         if self.per_frame and not all(is_frame_source(m) for m in masks or ()):
             raise UsageError("masks: give images (one for the whole clip) or frame sources (videos/folders), not both")
@@ -353,12 +343,7 @@ def stylize_video(
                 vout = _video_stream(out, vin, o)
                 aout = out.add_stream_from_template(ain) if ain is not None else None
                 bar = tqdm(total=vin.frames or None, desc="frames", unit="frame", disable=not progress or None)
-                consistency = FlowConsistency(o.temporal_strength) if o.temporal == "flow" else None
-                beta = (o.temporal_smoothing or 0.9) if o.temporal == "ema" else 0.0
-                frames = _Frames(
-                    pipe, stats, o.weights, o.alpha, _Smoother(beta) if beta else None, o.batch_size, out, vout,
-                    bar, consistency, o.masks, o.preserve_color,
-                )  # fmt: skip
+                frames = _Frames(pipe, stats, o, out, vout, bar)
                 streams = [vin] + ([ain] if ain is not None else [])
                 _transcode(inp.demux(*streams), vin, frames, out, aout, vout, pipe.max_pixels, src, o)
                 frames.close()

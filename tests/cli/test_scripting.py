@@ -356,3 +356,14 @@ def test_video_outputs_are_named_mp4(tmp_path):
                  overwrite=False, skip_existing=False)  # fmt: skip
     assert plan([video], [style], str(tmp_path / "x.mp4"), together=False, kind="stylized", ext=None,
                 overwrite=False, skip_existing=False)[0][2].name == "x.mp4"  # fmt: skip
+
+
+def test_export_json_names_every_output(tmp_path, capsys):
+    from adain.cli.export import main as export_main
+
+    out = tmp_path / "graphs"
+    assert export_main(["onnx", str(out), "--model", "small16x", "--graphs", "stats", "encode", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(Path(r["output"]).name for r in rows) == ["encode.onnx", "stats.onnx"]
+    for r in rows:
+        assert r["command"] == "onnx" and r["bytes"] == Path(r["output"]).stat().st_size > 0

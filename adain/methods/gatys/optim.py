@@ -267,6 +267,20 @@ def _run_scale(
     return torch.sigmoid(best_z), run
 
 
+def _start_image(init: Tensor | str, content: Tensor, seed: int) -> Tensor:
+    """The image the optimisation starts from: given, the content, or seeded noise."""
+    if isinstance(init, str):
+        if init == "content":
+            return content.clone()
+        if init == "noise":
+            gen = torch.Generator().manual_seed(seed)
+            return torch.rand(content.shape, generator=gen).to(content.device)
+        raise UsageError(f"init must be a tensor, content or noise, got {init!r}")
+    if init.shape != content.shape:
+        raise UsageError(f"init has shape {tuple(init.shape)}, content {tuple(content.shape)}")
+    return init.to(content.device, torch.float32)
+
+
 def optimize_image(
     net: LossNetwork,
     content: Tensor,
@@ -304,18 +318,7 @@ def optimize_image(
     device = next(net.encoder.parameters()).device
     content = content.to(device, torch.float32)
     styles = [s.to(device, torch.float32) for s in styles]
-    if isinstance(init, str):
-        if init == "content":
-            start = content.clone()
-        elif init == "noise":
-            gen = torch.Generator().manual_seed(options.seed)
-            start = torch.rand(content.shape, generator=gen).to(device)
-        else:
-            raise UsageError(f"init must be a tensor, content or noise, got {init!r}")
-    else:
-        if init.shape != content.shape:
-            raise UsageError(f"init has shape {tuple(init.shape)}, content {tuple(content.shape)}")
-        start = init.to(device, torch.float32)
+    start = _start_image(init, content, options.seed)
     result = OptimizeResult(start.clamp(0, 1))
     if options.iterations == 0:
         return result
