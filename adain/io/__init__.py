@@ -4,58 +4,15 @@ resize, saving), the one atomic writer (:mod:`~adain.io.atomic`) and input disco
 
 from __future__ import annotations
 
-from adain.io.atomic import atomic_path, atomic_write, check_writable, ensure_new, remove_stale_parts
-from adain.io.files import VIDEO_EXTENSIONS, is_video, list_images
-from adain.io.images import (
-    DEFAULT_MAX_PIXELS,
-    IMAGE_EXTENSIONS,
-    MAX_SIZE,
-    ImageLike,
-    is_tensor,
-    label_map_to_masks,
-    load_image,
-    pil_to_array,
-    pil_to_tensor,
-    probe_size,
-    read_image,
-    read_image_u8,
-    resize_array,
-    resize_image,
-    resized_shape,
-    save_image,
-    tensor_to_pil,
-    to_array,
-    to_mask,
-    to_pil,
-)
+from adain._lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_MAX_PIXELS",
-    "IMAGE_EXTENSIONS",
-    "MAX_SIZE",
-    "VIDEO_EXTENSIONS",
-    "ImageLike",
-    "atomic_path",
-    "atomic_write",
-    "check_writable",
-    "ensure_new",
-    "is_tensor",
-    "is_video",
-    "label_map_to_masks",
-    "list_images",
-    "load_image",
-    "pil_to_array",
-    "pil_to_tensor",
-    "probe_size",
-    "read_image",
-    "read_image_u8",
-    "remove_stale_parts",
-    "resize_array",
-    "resize_image",
-    "resized_shape",
-    "save_image",
-    "tensor_to_pil",
-    "to_array",
-    "to_mask",
-    "to_pil",
-]
+_EXPORTS = {  # submodule: the names it defines
+    "atomic": "atomic_path atomic_write check_writable ensure_new remove_stale_parts",
+    "files": "VIDEO_EXTENSIONS is_video list_images",
+    "images": (
+        "DEFAULT_MAX_PIXELS IMAGE_EXTENSIONS MAX_SIZE ImageLike is_tensor label_map_to_masks load_image pil_to_array "
+        "pil_to_tensor probe_size read_image read_image_u8 resize_array resize_image resized_shape save_image "
+        "tensor_to_pil to_array to_mask to_pil"
+    ),
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

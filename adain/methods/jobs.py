@@ -276,17 +276,7 @@ def _render_batches(
 
         loaded = _prefetch(pool, read, items, min(2 * req.batch_size, PREFETCH_LIMIT))
         for chunk in _batched(zip(items, loaded), req.batch_size):
-            outs = pipe.stylize_batch(
-                [img for _, img in chunk],
-                list(group),
-                alpha=req.alpha,
-                weights=req.weights,
-                content_size=req.content_size,
-                style_size=req.style_size,
-                crop=req.crop,
-                batch_size=req.batch_size,
-                tile=req.tile,
-            )
+            outs = pipe.stylize_batch([img for _, img in chunk], list(group), req)
             for ((_, target), _), out in zip(chunk, outs):
                 save(out, target)
             bar.update(len(chunk))

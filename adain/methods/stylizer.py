@@ -15,7 +15,7 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,9 +29,6 @@ from adain.methods.grids import alpha_sweep, blend_grid
 from adain.nets.network import AdaINNet
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import StyleLike, StylizeRequest
-
-if TYPE_CHECKING:
-    from adain.methods.video import VideoOptions
 from adain.runtime.base import Runtime
 from adain.runtime.config import RunConfig
 from adain.runtime.factory import make_runtime
@@ -171,19 +168,15 @@ class Stylizer:
         self,
         contents: Sequence[ImageLike],
         style: StyleLike | Sequence[StyleLike],
-        alpha: float = 1.0,
-        weights: Sequence[float] | None = None,
-        content_size: int = 512,
-        style_size: int = 512,
-        crop: bool = False,
-        batch_size: int = 8,
+        request: StylizeRequest | None = None,
+        **fields: Any,
     ) -> list[Tensor]:
         """Like :meth:`stylize` for many contents: contents of the same (resized) size run as batches.
 
         Returns:
             One ``(3, H, W)`` tensor per content, in input order.
         """
-        outs = self.pipeline.stylize_batch(contents, style, alpha, weights, content_size, style_size, crop, batch_size)
+        outs = self.pipeline.stylize_batch(contents, style, request, **fields)
         return [torch.from_numpy(np.ascontiguousarray(o)) for o in outs]
 
     def loss_network(self, heads: str = "auto") -> LossNetwork:
@@ -236,16 +229,9 @@ class Stylizer:
         """:func:`adain.methods.grids.blend_grid` with this stylizer's model."""
         return blend_grid(self.pipeline, content, styles, **kwargs)
 
-    def stylize_video(
-        self,
-        src: str | os.PathLike[str],
-        style: ImageLike | Sequence[ImageLike],
-        dst: str | os.PathLike[str],
-        options: VideoOptions | None = None,
-        overwrite: bool = False,
-        progress: bool = True,
-    ) -> Path:
-        """:func:`adain.methods.video.stylize_video` with this stylizer's model."""
+    def stylize_video(self, *args: Any, **kwargs: Any) -> Path:
+        """:func:`adain.methods.video.stylize_video` with this stylizer's model (``src``, ``style``,
+        ``dst``, then a :class:`~adain.methods.video.VideoOptions`, ``overwrite``, ``progress``)."""
         from adain.methods.video import stylize_video
 
-        return stylize_video(self.pipeline, src, style, dst, options, overwrite, progress)
+        return stylize_video(self.pipeline, *args, **kwargs)

@@ -39,7 +39,6 @@ from adain.pipeline.request import (
     StyleLike,
     StylizeRequest,
     Variant,
-    check_request,
     check_working_size,
     is_stats,
     source_name,
@@ -326,22 +325,25 @@ class Pipeline:
         self,
         contents: Sequence[ImageLike],
         style: StyleLike | Sequence[StyleLike],
-        alpha: float = 1.0,
-        weights: Sequence[float] | None = None,
-        content_size: int = 512,
-        style_size: int = 512,
-        crop: bool = False,
-        batch_size: int = 8,
-        tile: int | None = None,
+        request: StylizeRequest | None = None,
+        **fields: Any,
     ) -> list[np.ndarray]:
         """:meth:`stylize` for many contents: contents of the same (resized) size run as batches of
         at most ``batch_size`` and at most :attr:`max_untiled_pixels` in all (the network's memory
-        budget); images that :meth:`tile_size` tiles run one by one. Outputs in input order."""
-        styles = check_request(style, alpha, weights, "none", tile, None)
+        budget); images that :meth:`tile_size` tiles run one by one. Outputs in input order.
+
+        ``request``/``fields``: as :meth:`stylize` (alpha, weights, sizes, crop, tiles; colour
+        modes, masks and stroke scale are per image: :meth:`stylize`), and ``batch_size``."""
+        if request is None:
+            fields.setdefault("batch_size", 8)
+        r = StylizeRequest.make(request, **fields)
+        if r.preserve_color != "none" or r.masks is not None or r.stroke_scale != 1.0:
+            raise UsageError("stylize_batch runs plain and blended stylization; use stylize for colour, masks, strokes")
+        styles, weights, alpha, tile, batch_size = r.styles_of(style), r.weights, r.alpha, r.tile, r.batch_size
         if batch_size < 1:
             raise UsageError(f"batch size must be >= 1, got {batch_size}")
-        stats = [self.style_stats(s, style_size, crop) for s in styles]
-        images = [self.load(c, content_size, crop) for c in contents]
+        stats = [self.style_stats(s, r.style_size, r.crop) for s in styles]
+        images = [self.load(c, r.content_size, r.crop) for c in contents]
         results: list[np.ndarray | None] = [None] * len(images)
         by_size: dict[tuple[int, int], list[int]] = {}
         for i, img in enumerate(images):

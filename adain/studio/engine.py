@@ -243,6 +243,21 @@ class StudioEngine:
         return self._coral[key]
 
     # ------------------------------------------------------------------ handlers
+    def _inputs(
+        self,
+        content: str | None,
+        styles: Sequence[str | None],
+        weights: Sequence[float] | None,
+        color: str,
+        mask: np.ndarray | None,
+    ) -> tuple[str, list[str], list[float], list[np.ndarray] | None]:
+        """What a preview or a render stylizes, checked: the content, the styles and their
+        weights, the painted masks (the colour mode is checked too)."""
+        content = self._content(content)
+        paths, wts = self._styles(styles, weights)
+        _check_color(color)
+        return content, paths, wts, self._masks(content, mask, len(paths))
+
     def preview(
         self,
         content: str | None,
@@ -257,10 +272,7 @@ class StudioEngine:
         Only the decoder runs on a slider move: the content's code and the styles' statistics are
         cached by file (:meth:`Pipeline.content_code`, :meth:`Pipeline.style_stats`).
         """
-        content = self._content(content)
-        paths, wts = self._styles(styles, weights)
-        _check_color(color)
-        masks = self._masks(content, mask, len(paths))
+        content, paths, wts, masks = self._inputs(content, styles, weights, color, mask)
         with self._lock:
             size = self.preview_shape(content)
             x, code = self.pipeline.content_code(content, size)
@@ -283,11 +295,8 @@ class StudioEngine:
     ) -> Path:
         """The full-size result through the path of ``adain-stylize`` (tiles for huge images),
         written as a PNG under :attr:`output_dir`; returns its path."""
-        content = self._content(content)
-        paths, wts = self._styles(styles, weights)
-        _check_color(color)
+        content, paths, wts, masks = self._inputs(content, styles, weights, color, mask)
         size = self.render_size(content, size)[0]
-        masks = self._masks(content, mask, len(paths))
         _report(progress, 0.0, "stylizing")
         with self._lock:
             out = self.pipeline.stylize(
