@@ -12,38 +12,27 @@ median time of a 512×512 stylization and of a decode (the studio's slider path)
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-
-def median_ms(fn, repeats: int = 5) -> float:  # noqa: ANN001
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+from _harness import Table, header, median_seconds, parser
 
 
 def _ms(t: dict, precision: str, k: int) -> str:
     return f"{t[precision][k]:.0f}" if precision in t else "–"
 
 
+def median_ms(fn, repeats: int) -> float:  # noqa: ANN001
+    return 1e3 * median_seconds(fn, repeats)
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--shared", default=str(REPO.parent / "shared"))
+    p = parser(__doc__)
+    p.add_argument("--shared", default="../shared")
     p.add_argument("--pairs", type=int, default=20)
     p.add_argument("--models", nargs="+", default=["small16x", "canonical"])
     p.add_argument("--calibration", help="a folder of images (default: the package's synthetic set)")
@@ -108,27 +97,29 @@ def main() -> None:
         for prec, pipe in pipes.items():
             code = pipe.runtime.encode(x)
             timing[prec] = (
-                median_ms(lambda pipe=pipe: pipe.run(x, stats)),
-                median_ms(lambda pipe=pipe, code=code: pipe.runtime.decode(code)),
+                median_ms(lambda pipe=pipe: pipe.run(x, stats), a.repeats),
+                median_ms(lambda pipe=pipe, code=code: pipe.runtime.decode(code), a.repeats),
             )
         rows.append((model, gate, ran, psnrs, timing))
 
     flags = cpu_flags()
     kind = "AMX" if "amx_int8" in flags else "AVX512-VNNI" if "avx512_vnni" in flags else "AVX2"
-    print(f"\n# int8 vs fp32, OpenVINO, 512 px, {len(pairs)} pairs from {shared / 'images'}; CPU: {kind}")
-    print(
-        "| model | gate | int8 graphs | PSNR vs fp32 median / min | 512² fp32 / bf16 / int8 "
-        "| decode fp32 / bf16 / int8 |"
-    )
-    print("|---|---|---|---|---|---|")
+    print(header(a.json))
+    print(f"# int8 vs fp32, OpenVINO, 512 px, {len(pairs)} pairs from {shared / 'images'}; CPU: {kind}")
+    columns = ["model", "gate", "int8 graphs", "PSNR vs fp32 median / min", "512² fp32 / bf16 / int8 (ms)"]
+    table = Table([*columns, "decode fp32 / bf16 / int8 (ms)"], a.json)
     for model, gate, ran, psnrs, t in rows:
         verdict = ("passed: " if gate.passed else "failed: ") + gate.summary() if gate else "-"
         graphs = "+".join(gate.graphs) if gate and gate.graphs else f"none (ran {ran})"
-        print(
-            f"| {model} | {verdict} | {graphs} | {statistics.median(psnrs):.1f} / {min(psnrs):.1f} dB | "
-            f"{t['fp32'][0]:.0f} / {_ms(t, 'bf16', 0)} / {t['int8'][0]:.0f} ms | "
-            f"{t['fp32'][1]:.0f} / {_ms(t, 'bf16', 1)} / {t['int8'][1]:.0f} ms |"
-        )
+        values = [
+            model,
+            verdict,
+            graphs,
+            f"{statistics.median(psnrs):.1f} / {min(psnrs):.1f} dB",
+            f"{t['fp32'][0]:.0f} / {_ms(t, 'bf16', 0)} / {t['int8'][0]:.0f}",
+            f"{t['fp32'][1]:.0f} / {_ms(t, 'bf16', 1)} / {t['int8'][1]:.0f}",
+        ]
+        table.row(**dict(zip(table.columns, values)))
 
 
 if __name__ == "__main__":

@@ -13,21 +13,15 @@ second run.
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from _harness import PEAK_RSS_PROBE, Table, header, parser, random_canonical_files
 from PIL import Image
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.helpers import HWM_PROBE, canonical_decoder_state_dict, canonical_vgg_state_dict  # noqa: E402
 
 #: README's bound, MB: the process with the model loaded + bytes per working pixel + network budget
 PROCESS_MB = {"small16x": 750, "canonical": 1000}
@@ -66,14 +60,14 @@ def _inputs(d: Path, shared: Path | None) -> dict[str, Path]:
 def _run(args: list[str], d: Path) -> tuple[int, float, str]:
     hwm = d / "hwm"
     hwm.unlink(missing_ok=True)
-    code = HWM_PROBE + "from adain.cli.stylize import main\nmain()"
-    env = {**os.environ, "ADAIN_TESTHWM_PROBE": str(hwm), "PYTHONPATH": str(REPO), "ADAIN_HOME": str(d / "home")}
+    code = PEAK_RSS_PROBE + "from adain.cli.stylize import main\nmain()"
+    env = {**os.environ, "ADAIN_PEAK_RSS_FILE": str(hwm), "ADAIN_HOME": str(d / "home")}
     r = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=1800)
     return r.returncode, int(hwm.read_text()) / 1024 if hwm.exists() else float("nan"), r.stderr.strip()[-300:]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = parser(__doc__)
     p.add_argument("--shared", type=Path, default=None)
     p.add_argument("--backend", default="openvino")
     p.add_argument("--only", nargs="*", default=None, help="case names to run (default: all)")
@@ -83,11 +77,7 @@ def main() -> None:
         files = _inputs(d, a.shared)
         style = d / "style.jpg"
         Image.fromarray((np.random.default_rng(0).random((256, 256, 3)) * 255).astype(np.uint8)).save(style)
-        import torch
-
-        enc, dec = d / "vgg_normalised.pth", d / "decoder.pth"
-        torch.save(canonical_vgg_state_dict(), enc)
-        torch.save(canonical_decoder_state_dict(), dec)
+        enc, dec = random_canonical_files(d)
         small = ["--model", "small16x"]
         canonical = ["--encoder-weights", str(enc), "--decoder-weights", str(dec), "--custom-weights"]
         cases = [
@@ -147,9 +137,9 @@ def main() -> None:
                 ],
                 d,
             )
-        print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, backend {a.backend}")
-        print("| case | exit | peak RSS MB | README bound MB |")
-        print("|---|---|---|---|")
+        print(header(a.json))
+        print(f"# backend {a.backend}")
+        table = Table(["case", "exit", "peak RSS MB", "README bound MB", "error"], a.json)
         for k, (name, model, content, extra, pixels) in enumerate(cases):
             if a.only and not any(o in name for o in a.only):
                 continue
@@ -160,9 +150,8 @@ def main() -> None:
                 with Image.open(content) as im:
                     pixels = im.width * im.height
             bound = PROCESS_MB[model] + BYTES_PER_PIXEL * pixels / 2**20 + (NETWORK_MB if pixels else 0)
-            print(
-                f"| {name} | {code} | {rss:.0f} | {bound:.0f} |" + (f" {err}" if code not in (0, 2) else ""), flush=True
-            )
+            values = [name, code, round(rss), round(bound), err if code not in (0, 2) else None]
+            table.row(**dict(zip(table.columns, values)))
 
 
 if __name__ == "__main__":

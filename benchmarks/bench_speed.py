@@ -29,16 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _harness import Table, header, median_seconds, parser, random_canonical_files
 
 
 # ----------------------------------------------------------------------------- one row
@@ -50,20 +46,6 @@ def peak_mb(device: str) -> float:
 
         return torch.cuda.max_memory_allocated() / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def random_canonical_files(d: Path) -> tuple[Path, Path]:
-    """Random weights in the public canonical layout (written once per benchmark run)."""
-    import torch
-
-    sys.path.insert(0, str(REPO / "tests"))
-    from tests.helpers import canonical_decoder_state_dict, canonical_vgg_state_dict
-
-    enc, dec = d / "vgg_normalised.pth", d / "decoder.pth"
-    if not enc.exists():
-        torch.save(canonical_vgg_state_dict(), enc)
-        torch.save(canonical_decoder_state_dict(), dec)
-    return enc, dec
 
 
 def one_row(spec: dict, repeats: int, weights_dir: Path) -> dict:
@@ -85,13 +67,7 @@ def one_row(spec: dict, repeats: int, weights_dir: Path) -> dict:
     rng = np.random.default_rng(0)
     x = rng.random((spec.get("batch", 1), 3, spec["h"], spec["w"]), dtype=np.float32)
     stats = [pipe.style_stats(rng.random((3, 512, 512), dtype=np.float32), size=0)]
-    pipe.run(x, stats)  # warm-up (and compilation for the graph backends)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        pipe.run(x, stats)
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
+    med = median_seconds(lambda: pipe.run(x, stats), repeats)  # after a warm-up (and the graphs' compilation)
     label = spec.get("label") or f"{pipe.runtime.backend} {pipe.runtime.precision}" + (
         " channels_last"
         if backend == "torch" and spec.get("channels_last", True)
@@ -139,31 +115,10 @@ def process_row(cmd: list[str], env: dict[str, str], label: str, model: str) -> 
 
 
 # ----------------------------------------------------------------------------- driver
-def machine() -> str:
-    from adain.runtime.hardware import cpu_has_fast_bf16
-
-    model = ""
-    try:
-        model = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import torch
-
-    cap = torch.backends.cpu.get_cpu_capability()
-    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"
-    if os.environ.get("ONEDNN_MAX_CPU_ISA"):
-        gpu += f"; simulated: oneDNN capped at {os.environ['ONEDNN_MAX_CPU_ISA']}"
-    return (
-        f"{model or platform.processor()} ({platform.machine()}, {os.cpu_count()} cores), torch {torch.__version__} "
-        f"CPU capability {cap}, fast bf16: {'yes' if cpu_has_fast_bf16() else 'no (bf16 emulated)'}{gpu}"
-    )
-
-
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = parser(__doc__)
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024])
     p.add_argument("--models", nargs="+", default=["canonical", "small16x"])
-    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--all", action="store_true", help="also bf16 rows on CPUs that emulate bf16 (very slow)")
     p.add_argument("--cli", nargs=2, metavar=("CONTENT", "STYLE"), help="also time whole adain-stylize processes")
     p.add_argument(
@@ -194,7 +149,7 @@ def main() -> None:
     int8 = importlib.util.find_spec("nncf") is not None
     have = available_backends()
     tmp = Path(tempfile.mkdtemp(prefix="adain-bench-"))
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ADAIN_HOME": os.environ.get("ADAIN_HOME", str(tmp / "home"))}
+    env = {**os.environ, "ADAIN_HOME": os.environ.get("ADAIN_HOME", str(tmp / "home"))}
     specs = []
     for model in a.models:
         for size in a.sizes:
@@ -278,17 +233,31 @@ def main() -> None:
             process_row([sys.executable, "-m", "adain.cli.stylize", "--help"], env, "adain-stylize --help", "-")
         )
     ref = {(r["model"], r["device"], r["res"]): r["s_per_img"] for r in rows if r["path"] == "torch fp32 eager"}
-    print(f"\nmachine: {machine()}")
-    print("\n| model | device | resolution | batch | path | s/image | images/s | peak RSS MB | vs torch fp32 eager |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    if os.environ.get("ONEDNN_MAX_CPU_ISA"):
+        print(f"# simulated: oneDNN capped at {os.environ['ONEDNN_MAX_CPU_ISA']}")
+    print(header(a.json))
+    columns = [
+        "model",
+        "device",
+        "resolution",
+        "batch",
+        "path",
+        "s/image",
+        "images/s",
+        "peak RSS MB",
+        "vs torch fp32 eager",
+    ]
+    table = Table(columns, a.json)
     for r in rows:
         b = ref.get((r["model"], r["device"], r["res"]))
-        speed = f"{b / r['s_per_img']:.2f}x" if b and r["path"] != "torch fp32 eager" else ""
-        label = r["path"] + (f" → {r['ran']}" if r["path"] == "default (auto)" else "")
-        print(
-            f"| {r['model']} | {r['device']} | {r['res']} | {r['batch']} | {label} | {r['s_per_img']:.3f} | "
-            f"{r['img_per_s']:.2f} | {r['peak_mb']:.0f} | {speed} |"
-        )
+        table.row(
+            **{
+                "model": r["model"], "device": r["device"], "resolution": r["res"], "batch": r["batch"],
+                "path": r["path"] + (f" → {r['ran']}" if r["path"] == "default (auto)" else ""),
+                "s/image": r["s_per_img"], "images/s": r["img_per_s"], "peak RSS MB": round(r["peak_mb"]),
+                "vs torch fp32 eager": round(b / r["s_per_img"], 2) if b and r["path"] != "torch fp32 eager" else None,
+            }
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

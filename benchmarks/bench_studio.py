@@ -11,17 +11,11 @@ and 1024 px (the path of ``adain-stylize``). Median of ``--repeats``. Canonical 
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import platform
-import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _harness import Table, header, median_seconds, parser
 
 
 def _pipeline(model: str, backend: str, precision: str = "auto"):  # noqa: ANN202
@@ -41,39 +35,20 @@ def _pipeline(model: str, backend: str, precision: str = "auto"):  # noqa: ANN20
     )
 
 
-def _median(fn, repeats: int) -> float:  # noqa: ANN001
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__)
     p.add_argument("content")
     p.add_argument("style")
     p.add_argument("--models", nargs="+", default=["small16x", "canonical"])
     p.add_argument("--backends", nargs="+", default=["auto", "torch"])
     p.add_argument("--precisions", nargs="+", default=["auto"], help="e.g. auto fp32 int8 (graph backends)")
-    p.add_argument("--repeats", type=int, default=5)
     a = p.parse_args()
-    import torch
-
     from adain.pipeline.caches import CodeCache, StyleStatsCache
     from adain.studio.engine import StudioEngine
 
-    print(
-        f"CPU: {platform.processor() or platform.machine()}, "
-        f"torch capability {torch.backends.cpu.get_cpu_capability()}, "
-        f"{torch.get_num_threads()} threads"
-    )
-    print(
-        "| model | backend | preview 384 px after an alpha move | first preview (encode + stats) "
-        "| render 512 px | render 1024 px |"
-    )
-    print("|---|---|---|---|---|---|")
+    print(header(a.json))
+    columns = ["model", "backend", "preview after an alpha move (ms)", "first preview (ms)", "render 512 (s)"]
+    table = Table([*columns, "render 1024 (s)"], a.json, digits=2)
     for model, backend, precision in itertools.product(a.models, a.backends, a.precisions):
         if backend == "torch" and precision == "int8":
             continue
@@ -87,15 +62,12 @@ def main() -> None:
         engine.preview(a.content, [a.style], alpha=1.0)
         first = time.perf_counter() - t
         alphas = iter([0.1 * (k % 9 + 1) for k in range(1000)])
-        move = _median(lambda: engine.preview(a.content, [a.style], alpha=next(alphas)), a.repeats)
-        engine.render(a.content, [a.style], size=512)
-        r512 = _median(lambda: engine.render(a.content, [a.style], size=512), a.repeats)
-        r1024 = _median(lambda: engine.render(a.content, [a.style], size=1024), max(1, a.repeats // 2))
+        move = median_seconds(lambda: engine.preview(a.content, [a.style], alpha=next(alphas)), a.repeats, warmup=0)
+        r512 = median_seconds(lambda: engine.render(a.content, [a.style], size=512), a.repeats)
+        r1024 = median_seconds(lambda: engine.render(a.content, [a.style], size=1024), max(1, a.repeats // 2))
         name = f"{getattr(rt, 'backend', 'torch')} {rt.precision}"
-        print(
-            f"| {model} | {name} | {move * 1000:.0f} ms | {first * 1000:.0f} ms | {r512:.2f} s | {r1024:.2f} s |",
-            flush=True,
-        )
+        values = [model, name, round(move * 1000), round(first * 1000), r512, r1024]
+        table.row(**dict(zip(table.columns, values)))
 
 
 if __name__ == "__main__":

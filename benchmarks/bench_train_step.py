@@ -14,7 +14,6 @@ the "before" row.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import statistics
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from _harness import Table, header, parser
 from torch.utils.data import DataLoader
 
 from adain.io.images import load_image, resize_image
@@ -112,7 +112,7 @@ def profile_parts(module: AdaINLitModule, stream: PairStream, steps: int, precis
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = parser(__doc__)
     p.add_argument("--encoder-weights", default="../shared/weights/cd16x_wct/4SE.pth")
     p.add_argument("--content", default="../shared/datasets/train/content")
     p.add_argument("--style", default="../shared/datasets/train/style")
@@ -155,16 +155,15 @@ def main() -> None:
     stream = stream_cls(contents, styles, args.image_size, args.crop_size, args.batch_size, seed=0)
     parts = profile_parts(module, stream, args.steps, precision)
     total = sum(parts.values())
+    print(header(args.json))
     print(
         f"# one step: batch {args.batch_size}, {args.crop_size}² crops, loader {args.loader}, precision {precision}, "
-        f"channels_last {not args.no_channels_last}, CPU {torch.backends.cpu.get_cpu_capability()}, "
-        f"{torch.get_num_threads()} threads"
+        f"channels_last {not args.no_channels_last}"
     )
-    print("| part | seconds | share |")
-    print("|---|---|---|")
+    table = Table(["part", "seconds", "share (%)", "note"], args.json)
     for k, v in parts.items():
-        print(f"| {k} | {v:.3f} | {100 * v / total:.0f} % |")
-    print(f"| **sum (synchronous)** | **{total:.3f}** | |")
+        table.row(**{"part": k, "seconds": v, "share (%)": round(100 * v / total)})
+    table.row(**{"part": "sum (synchronous)", "seconds": total})
     if args.fit_steps:
         dm_cls = LegacyData if args.loader == "legacy" else ContentStyleDataModule
         dm = dm_cls(
@@ -192,9 +191,9 @@ def main() -> None:
         trainer.fit(module, dm)
         wall = time.perf_counter() - t0
         steady = timer.times[2:] or timer.times
-        print(
-            f"| **Trainer.fit, {args.workers} worker(s)** | **{statistics.median(steady):.3f}** | s/step, median of "
-            f"{len(steady)} steps after warm-up ({wall:.1f} s wall for {args.fit_steps} steps) |"
+        note = f"s/step, median of {len(steady)} steps after warm-up ({wall:.1f} s wall for {args.fit_steps} steps)"
+        table.row(
+            **{"part": f"Trainer.fit, {args.workers} worker(s)", "seconds": statistics.median(steady), "note": note}
         )
 
 

@@ -17,21 +17,16 @@ when ``--eval-weights`` is given, else the model's encoder), and frames/s of the
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _harness import Table, header, parser
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from adain.methods.temporal import source_motion, warping_error  # noqa: E402
-from adain.methods.video import VideoOptions, read_frames, stylize_video  # noqa: E402
-from adain.pipeline.core import Pipeline  # noqa: E402
+from adain.methods.temporal import source_motion, warping_error
+from adain.methods.video import VideoOptions, read_frames, stylize_video
+from adain.pipeline.core import Pipeline
 
 
 def _style_loss(frames: list[np.ndarray], style: Path, eval_weights: Path | None, pipe: Pipeline) -> float:
@@ -56,7 +51,7 @@ def _style_loss(frames: list[np.ndarray], style: Path, eval_weights: Path | None
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = parser(__doc__)
     p.add_argument("video", type=Path)
     p.add_argument("--styles", type=Path, nargs="+", required=True)
     p.add_argument("--frames", type=int, default=0, help="first N frames (0: all)")
@@ -73,10 +68,12 @@ def main() -> None:
     src = list(read_frames(a.video, a.size, limit))
     motion = source_motion(src)  # once for every clip
     floor = warping_error(src, motion=motion)
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {pipe.runtime.describe()}")
-    print(f"# {a.video.name}: {len(src)} frames at {a.size} p; source warping error (floor) {floor * 1e3:.3f} ×10⁻³")
-    print("| style | mode | warping error (×10⁻³) | vs per frame | style loss | vs per frame | frames/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(header(a.json))
+    print(f"# {pipe.runtime.describe()}; {a.video.name}: {len(src)} frames at {a.size} p; source warping error "
+          f"(floor) {floor * 1e3:.3f} ×10⁻³")  # fmt: skip
+    columns = ["style", "mode", "warping error (×10⁻³)", "vs per frame (%)", "style loss", "style vs per frame (%)"]
+    columns.append("frames/s")
+    table = Table(columns, a.json, digits=2)
     kept: dict[str, list[np.ndarray]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for style in a.styles:
@@ -94,11 +91,8 @@ def main() -> None:
                 sl = _style_loss(frames[::10], style, a.eval_weights, pipe)
                 base.setdefault("we", we)
                 base.setdefault("sl", sl)
-                print(
-                    f"| {style.stem} | {mode} | {we * 1e3:.2f} | {100 * (we / base['we'] - 1):+.0f} % | {sl:.3f} | "
-                    f"{100 * (sl / base['sl'] - 1):+.1f} % | {fps:.1f} |",
-                    flush=True,
-                )
+                values = [style.stem, mode, we * 1e3, 100 * (we / base["we"] - 1), sl, 100 * (sl / base["sl"] - 1), fps]
+                table.row(**dict(zip(columns, values)))
                 if style == a.styles[0]:
                     kept[mode] = frames
     if a.strip is not None and "off" in kept and "flow" in kept:

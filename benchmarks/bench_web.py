@@ -11,21 +11,16 @@ original size (tiled). ``--screenshot`` writes the page as the README shows it.
 
 from __future__ import annotations
 
-import argparse
 import http.server
-import platform
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from _harness import Table, header, parser
 from PIL import Image
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -55,10 +50,10 @@ def square_crops(path: Path, out: Path, n: int) -> list[Path]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = parser(__doc__)
     p.add_argument("content")
     p.add_argument("style")
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--node-modules", default="web/node_modules", help="after npm ci --prefix web")
     p.add_argument("--site", help="an existing folder from adain-export web (default: build one)")
     p.add_argument("--phone", action="store_true", help="also a 12 MP photo (4000×3000) at its original size")
     p.add_argument("--screenshot", help="write a screenshot of the page (jpg or png)")
@@ -74,7 +69,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_web_"))
     site = Path(a.site) if a.site else tmp / "site"
     if not a.site:
-        export_web(site, NetworkRef("small16x"), runtime=str(REPO / "web" / "node_modules"))
+        export_web(site, NetworkRef("small16x"), runtime=a.node_modules)
     files = [f for f in site.rglob("*") if f.is_file()]
     size = sum(f.stat().st_size for f in files)
     runtime = sum(f.stat().st_size for f in files if f.parts[-2] == "ort")
@@ -128,10 +123,11 @@ def main() -> None:
         browser.close()
     server.shutdown()
     rows.append(("deployable folder", f"{size / 1e6:.1f} MB ({runtime / 1e6:.1f} runtime, {models / 1e6:.1f} graphs)"))
-    print(f"# adain web app, headless chromium, {backend}; {platform.processor() or platform.machine()}")
-    print("| measure | value |\n|---|---|")
+    print(header(a.json))
+    print(f"# adain web app, headless chromium, {backend}")
+    table = Table(["measure", "value"], a.json)
     for k, v in rows:
-        print(f"| {k} | {v} |")
+        table.row(measure=k, value=v)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

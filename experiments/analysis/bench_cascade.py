@@ -12,14 +12,10 @@ Prints content / style / Gram / colour (genuine VGG relu1_1–relu3_1 evaluator)
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 #: the layers of kSE up to relu_k_1 (after ``conv0``), and of kSD back to RGB ("up": nearest ×2)
 ENCODERS = {
@@ -54,7 +50,7 @@ def decode(k: int, sd: dict, x: torch.Tensor) -> torch.Tensor:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--shared", default=str(REPO.parent / "shared"))
+    p.add_argument("--shared", default="../shared")
     p.add_argument("--levels", default="1", help="digits, deepest first (e.g. 321); 'none' for the plain model")
     p.add_argument("--alpha", type=float, default=1.0)
     p.add_argument("--subset", action="store_true", help="4 contents x 5 styles instead of all 220 pairs")

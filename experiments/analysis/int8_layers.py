@@ -15,20 +15,16 @@ relu4_1 channels that are exactly 0 on every pair in fp32 and whether int8 keeps
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--train", type=Path, default=REPO.parent / "shared/datasets/train")
+    p.add_argument("--train", type=Path, default=Path("../shared/datasets/train"))
     p.add_argument("--model", default="small16x")
     p.add_argument("--pairs", type=int, default=8)
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
