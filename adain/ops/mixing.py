@@ -40,7 +40,10 @@ def check_alpha(alpha: float) -> float:
     Raises:
         UsageError: outside [0, 1] or not a number.
     """
-    a = float(alpha)
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise UsageError(f"alpha must be a number in [0, 1], got {alpha!r}") from None
     if not 0.0 <= a <= 1.0:
         raise UsageError(f"alpha must be in [0, 1], got {alpha}")
     return a

@@ -178,7 +178,10 @@ class StudioEngine:
         ws = list(weights) if weights is not None else [1.0] * len(styles)
         if len(ws) < len(styles):
             ws += [1.0] * (len(styles) - len(ws))
-        chosen = [(str(s), float(w)) for s, w in zip(styles, ws) if s]
+        try:
+            chosen = [(str(s), float(w)) for s, w in zip(styles, ws) if s]
+        except (TypeError, ValueError):
+            raise UsageError(f"style weights must be numbers, got {list(ws)!r}"[:200]) from None
         if not chosen:
             raise UsageError("add a style image (upload one, or click one in the gallery)")
         paths, wts = [p for p, _ in chosen], [w for _, w in chosen]
@@ -417,7 +420,7 @@ def _check_size(size: Any) -> int:
     except (TypeError, ValueError):
         raise UsageError(f"output size must be a number of pixels, got {size!r}") from None
     if not 0 <= v <= MAX_SIZE:
-        raise UsageError(f"output size must be between 0 (original) and {MAX_SIZE}, got {v}")
+        raise UsageError(f"output size must be between 0 (original) and {MAX_SIZE}, got {v:.6g}")
     return v
 
 
