@@ -167,13 +167,12 @@ def check_creative(
         raise AdainError("--temporal and --temporal-smoothing apply to video contents only")
     if args.stroke_scale != 1.0:
         clashes = {
-            "a video": bool(videos),
             "--grid": bool(args.grid),
             "--refine/--method gatys": optimize is not None,
             "--devices": args.devices is not None,
         }
         for other in (k for k, used in clashes.items() if used):
-            raise UsageError(f"--stroke-scale works on single images; it cannot be combined with {other}")
+            raise UsageError(f"--stroke-scale works on images and videos; it cannot be combined with {other}")
     if optimize is not None:
         what = "--refine" if args.method == "adain" else "--method gatys"
         if videos:

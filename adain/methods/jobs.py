@@ -148,6 +148,7 @@ def render_one(
         options = VideoOptions(
             req.alpha, req.weights, req.content_size, req.style_size, req.batch_size, req.temporal,
             req.temporal_strength, req.temporal_smoothing, req.masks, req.preserve_color,
+            stroke_scale=req.stroke_scale,
         )  # fmt: skip
         return stylize_video(pipe, content, group, target, options, req.overwrite, progress=not req.quiet)
     if req.grid == "alpha":

@@ -46,6 +46,7 @@ from adain.ops.mixing import check_alpha
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import check_working_size
 from adain.pipeline.step import code_stats
+from adain.pipeline.strokes import canvas_shape, check_stroke_scale, restore_scale
 from adain.runtime.base import Stats
 
 __all__ = [
@@ -202,7 +203,7 @@ class _Frames:
         self.consistency = FlowConsistency(o.temporal_strength) if o.temporal == "flow" else None
         self.batch_size, self.out, self.stream, self.bar = o.batch_size, out, stream, bar
         masks = self.masks = o.masks
-        self.preserve_color = o.preserve_color
+        self.preserve_color, self.stroke_scale = o.preserve_color, o.stroke_scale
         self.per_frame = masks is not None and any(is_frame_source(m) for m in masks)
         if self.per_frame and not all(is_frame_source(m) for m in masks or ()):
             raise UsageError("masks: give images (one for the whole clip) or frame sources (videos/folders), not both")
@@ -214,20 +215,23 @@ class _Frames:
 
     def add(self, frame: np.ndarray, pts: int | None = None) -> None:
         """Queue a frame; ``pts``: its presentation time in the output stream's codec time base."""
-        if self.masks is None and self.pipe.tile_size(frame[None], None):  # too large for one pass: in tiles
-            self._encode([frame], [self.pipe.render(frame[None], self.stats, [(self.weights, self.alpha)])[0]], [pts])
+        canvas = self._canvas(frame[None])
+        if self.masks is None and self.pipe.tile_size(canvas, None):  # too large for one pass: in tiles
+            painted = self.pipe.render(canvas, self.stats, [(self.weights, self.alpha)])
+            self._encode([frame], self._restored(painted, frame[None]), [pts])
             return
         self.buffer.append(frame)
         self.pts.append(pts)
         if self.mask_frames is not None:
-            self.mask_buffer.append(self.mask_frames.next(frame.shape[-2:]))
+            self.mask_buffer.append(self.mask_frames.next(canvas.shape[-2:]))
         if len(self.buffer) == self.batch_size:
             self.flush()
 
     def flush(self) -> None:
         if not self.buffer:
             return
-        x = np.stack(self.buffer)
+        full = np.stack(self.buffer)
+        x = self._canvas(full)
         if self.mask_frames is not None:
             frames = self.pipe.run(x, self.stats, alpha=self.alpha, masks=np.concatenate(self.mask_buffer))
             self.mask_buffer.clear()
@@ -242,9 +246,22 @@ class _Frames:
             frames = self.pipe.run(
                 x, self.stats, self.weights, self.alpha, content_stats=self.smooth(code_stats(code)), code=code
             )
-        self._encode(list(x), list(frames), self.pts)
+        self._encode(list(full), self._restored(frames, full), self.pts)
         self.buffer.clear()
         self.pts = []
+
+    def _canvas(self, x: np.ndarray) -> np.ndarray:
+        """Frames ``(N, 3, H, W)`` as the network paints them: at ``1 / stroke_scale`` of the size."""
+        if self.stroke_scale == 1.0:
+            return x
+        h, w = canvas_shape(*x.shape[-2:], self.stroke_scale)
+        return resize_planes(x, h, w)
+
+    def _restored(self, painted: np.ndarray, full: np.ndarray) -> list[np.ndarray]:
+        """Painted canvases back at the frames' size, with the frames' fine detail."""
+        if self.stroke_scale == 1.0:
+            return list(painted)
+        return [restore_scale(p, f) for p, f in zip(painted, full)]
 
     def _encode(self, contents: Sequence[np.ndarray], frames: Sequence[np.ndarray], pts: Sequence[int | None]) -> None:
         for c, f, t in zip(contents, frames, pts):
@@ -278,6 +295,8 @@ class VideoOptions:
         preserve_color: ``none`` or ``luminance`` (the content's chroma, per frame).
         crf: the H.264 quality (lower is better and larger).
         max_frames: stop after this many frames (``None``: the whole clip).
+        stroke_scale: strokes this many times as large at the same output size
+            (:mod:`adain.pipeline.strokes`; the consistency step works at the output size).
 
     Raises:
         UsageError: bad ``temporal``, strength, smoothing, colour mode or ``alpha``.
@@ -295,6 +314,7 @@ class VideoOptions:
     preserve_color: str = "none"
     crf: int = 18
     max_frames: int | None = None
+    stroke_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.temporal not in TEMPORAL_MODES:
@@ -306,6 +326,7 @@ class VideoOptions:
                 f"video keeps colours with 'luminance' only (coral recolours per image), got {self.preserve_color!r}"
             )
         check_alpha(self.alpha)
+        check_stroke_scale(self.stroke_scale)
 
 
 def stylize_video(

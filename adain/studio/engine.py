@@ -36,7 +36,8 @@ from adain.errors import ImageError, UsageError
 from adain.io.images import probe_size, resize_array, resized_shape, save_image
 from adain.ops.mixing import normalize_weights
 from adain.pipeline.core import Pipeline
-from adain.pipeline.request import COLOR_MODES
+from adain.pipeline.request import COLOR_MODES, StylizeRequest
+from adain.pipeline.strokes import check_stroke_scale
 
 __all__ = ["MAX_STYLES", "OUTPUT_SIZES", "Progress", "StudioEngine", "painted_mask"]
 
@@ -269,13 +270,23 @@ class StudioEngine:
         alpha: float = 1.0,
         color: str = "none",
         mask: np.ndarray | None = None,
+        stroke: float = 1.0,
     ) -> np.ndarray:
         """The live preview, ``(H, W, 3)`` uint8 with the longer side at most :attr:`preview_size`.
 
         Only the decoder runs on a slider move: the content's code and the styles' statistics are
-        cached by file (:meth:`Pipeline.content_code`, :meth:`Pipeline.style_stats`).
+        cached by file (:meth:`Pipeline.content_code`, :meth:`Pipeline.style_stats`). A stroke size
+        other than 1 paints on a smaller or larger canvas (:mod:`adain.pipeline.strokes`).
         """
         content, paths, wts, masks = self._inputs(content, styles, weights, color, mask)
+        stroke = check_stroke_scale(_float(stroke, "stroke size"))
+        if stroke != 1.0:
+            request = StylizeRequest(
+                alpha=alpha, weights=None if masks else wts, content_size=self.preview_shape(content),
+                style_size=self.style_size, preserve_color=color, masks=masks, stroke_scale=stroke,
+            )  # fmt: skip
+            with self._lock:
+                return _to_uint8(self.pipeline.stylize(content, paths, request))
         with self._lock:
             size = self.preview_shape(content)
             x, code = self.pipeline.content_code(content, size)
@@ -295,10 +306,12 @@ class StudioEngine:
         mask: np.ndarray | None = None,
         size: int = 512,
         progress: Progress | None = None,
+        stroke: float = 1.0,
     ) -> Path:
         """The full-size result through the path of ``adain-stylize`` (tiles for huge images),
         written as a PNG under :attr:`output_dir`; returns its path."""
         content, paths, wts, masks = self._inputs(content, styles, weights, color, mask)
+        stroke = check_stroke_scale(_float(stroke, "stroke size"))
         size = self.render_size(content, size)[0]
         _report(progress, 0.0, "stylizing")
         with self._lock:
@@ -311,6 +324,7 @@ class StudioEngine:
                 style_size=self.style_size,
                 preserve_color=color,
                 masks=masks,
+                stroke_scale=stroke,
             )
         _report(progress, 0.9, "saving")
         path = self._save(out, content, paths, "stylized")
@@ -410,6 +424,13 @@ class StudioEngine:
 def _check_color(color: str) -> None:
     if color not in COLOR_MODES:
         raise UsageError(f"colour preservation must be one of {', '.join(COLOR_MODES)}, got {color!r}")
+
+
+def _float(value: Any, what: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} must be a number, got {value!r}"[:200]) from None
 
 
 def _check_size(size: Any) -> int:

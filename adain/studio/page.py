@@ -117,6 +117,7 @@ class _Page:
     alpha: Any
     color: Any
     size: Any
+    stroke: Any
     preview: Any
     render_btn: Any
     alpha_btn: Any
@@ -212,6 +213,10 @@ def _output_column(gr: Any, preview_size: int) -> dict[str, Any]:
             gr.Slider(0, 1, value=1.0, step=0.01, label="alpha (style strength)", elem_id="alpha"), "alpha"
         ),
         "color": gr.Radio(list(COLOR_MODES), value="none", label="keep the content's colours", elem_id="color"),
+        "stroke": _number(
+            gr.Slider(0.5, 4, value=1.0, step=0.25, label="stroke size (× the model's own)", elem_id="stroke"),
+            "stroke size",
+        ),
         "size": _number(
             gr.Dropdown(
                 [("original", 0)] + [(f"{s} px", s) for s in OUTPUT_SIZES if s],
@@ -331,17 +336,18 @@ def _handlers(gr: Any, engine: StudioEngine, n: int) -> dict[str, Callable[..., 
     @_friendly
     def preview(*values: Any) -> Any:
         content_v, styles, weights, m = _collect(values[:n])
-        a, col = values[n:]
+        a, col, stroke = values[n:]
         if not content_v or not any(styles):
             return None  # nothing to show yet; not an error
-        return engine.preview(content_v, styles, weights, a, col, m)
+        return engine.preview(content_v, styles, weights, a, col, m, stroke)
 
     @_friendly
     def render(*values: Any, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         content_v, styles, weights, m = _collect(values[:n])
-        a, col, sz = values[n:]
+        a, col, sz, stroke = values[n:]
         _warn_size(engine, content_v, sz)
-        path = engine.render(content_v, styles, weights, a, col, m, sz, progress=lambda f, what: progress(f, desc=what))
+        report = lambda f, what: progress(f, desc=what)  # noqa: E731
+        path = engine.render(content_v, styles, weights, a, col, m, sz, progress=report, stroke=stroke)
         return str(path), str(path)
 
     @_friendly
@@ -385,7 +391,7 @@ def _wire(gr: Any, page: _Page, h: dict[str, Callable[..., Any]], gallery_paths:
     common = page.common
     live = {
         "fn": h["preview"],
-        "inputs": [*common, page.alpha, page.color],
+        "inputs": [*common, page.alpha, page.color, page.stroke],
         "outputs": page.preview,
         "show_progress": "minimal",
         "trigger_mode": "always_last",
@@ -393,12 +399,20 @@ def _wire(gr: Any, page: _Page, h: dict[str, Callable[..., Any]], gallery_paths:
         **model,
     }
     page.content.change(h["to_editor"], page.content, page.mask, api_visibility="undocumented", queue=False)
-    for comp in (page.content, *page.style_slots, page.color, page.use_mask, page.alpha, *page.weight_sliders):
+    for comp in (
+        page.content,
+        *page.style_slots,
+        page.color,
+        page.use_mask,
+        page.alpha,
+        page.stroke,
+        *page.weight_sliders,
+    ):
         comp.change(**live)
     page.mask.apply(**live)
     page.render_btn.click(
         h["render"],
-        [*common, page.alpha, page.color, page.size],
+        [*common, page.alpha, page.color, page.size, page.stroke],
         [page.result, page.download],
         api_name="render",
         **model,
@@ -436,7 +450,7 @@ def build_app(
     engine: StudioEngine, styles_dir: str | os.PathLike[str] | None = None, model_line: str = ""
 ) -> gr.Blocks:
     """The studio page over ``engine``. Components with stable ``elem_id``: ``content``, ``style``
-    (and ``style2``…``style4``), ``weight1``…``weight4``, ``alpha``, ``color``, ``size``, ``mask``,
+    (and ``style2``…``style4``), ``weight1``…``weight4``, ``alpha``, ``color``, ``size``, ``stroke``, ``mask``,
     ``use_mask``, ``preview``, ``stylize`` (the render button), ``result``, ``download``,
     ``alpha_grid``, ``blend_grid``, ``grid``, ``gallery``, and the live webcam's ``webcam``
     (the camera), ``live`` (its stylization) and ``live_fps``."""

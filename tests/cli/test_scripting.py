@@ -367,3 +367,32 @@ def test_export_json_names_every_output(tmp_path, capsys):
     assert sorted(Path(r["output"]).name for r in rows) == ["encode.onnx", "stats.onnx"]
     for r in rows:
         assert r["command"] == "onnx" and r["bytes"] == Path(r["output"]).stat().st_size > 0
+
+
+def test_stroke_scale_on_video_moves_the_measured_stroke_size(tmp_path, capsys):
+    """A clip of the smooth photo: each frame's strokes measure about S× as large at S = 2, at the
+    frames' size; the command accepts --stroke-scale on a video and names the output after it."""
+    import numpy as np
+
+    from adain.methods.video import VideoOptions, read_frames, stylize_video
+    from adain.pipeline.core import Pipeline
+    from adain.pipeline.strokes import texture_scale
+    from tests.helpers import write_video
+
+    yy, xx = np.mgrid[0:128, 0:160] / 128
+    photo = np.stack([0.3 + 0.4 * xx, 0.5 + 0.2 * np.sin(3 * yy), 0.6 - 0.3 * yy]).astype(np.float32)
+    clip = write_video(tmp_path / "clip.mp4", [photo] * 3)
+    style = str(named_styles()["leger"].path)
+    pipe = Pipeline.from_pretrained("small16x", backend="torch", precision="fp32", verbose=False)
+    sizes = {}
+    for s in (1, 2):
+        options = VideoOptions(content_size=0, temporal="off", stroke_scale=s)
+        out = stylize_video(pipe, clip, style, tmp_path / f"s{s}.mp4", options, progress=False)
+        frames = list(read_frames(out))
+        assert len(frames) == 3 and frames[0].shape == (3, 128, 160)
+        sizes[s] = texture_scale(frames[1])
+    assert 1.4 < sizes[2] / sizes[1] < 2.8, sizes
+    code, err = run([str(clip), "leger", "-o", str(tmp_path / "o"), "--stroke-scale", "2", *MODEL, "-q"], capsys)
+    assert code == 0, err
+    (name,) = listing(tmp_path / "o")
+    assert name.startswith("clip_stylized_") and name.endswith("_s2.mp4"), name

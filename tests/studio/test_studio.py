@@ -324,3 +324,21 @@ def test_a_huge_painted_mask_is_refused_from_its_headers(engine, tmp_path, monke
     small = make_image(tmp_path / "small.png", 40, 30, 1)
     mask.preprocess(EditorData(background=FileData(path=str(small)), layers=[], composite=None))
     assert decoded  # within the bound: Gradio's preprocessing runs as before
+
+
+def test_stroke_size_reaches_preview_and_render(engine, files):
+    """The stroke-size slider: the preview and the render are the pipeline's stroke-scaled result;
+    a value out of range or not a number is one message."""
+    c, s1 = str(files["content"]), str(files["s1"])
+    size = engine.preview_shape(c)
+    want = engine.pipeline.stylize(c, s1, content_size=size, style_size=40, stroke_scale=2.0)
+    got = engine.preview(c, [s1], stroke=2.0)
+    assert got.shape[:2] == want.shape[1:]
+    assert np.abs(got.astype(np.float32) / 255 - want.transpose(1, 2, 0)).max() < 1 / 255 + 1e-6
+    assert np.abs(got.astype(np.float32) - engine.preview(c, [s1]).astype(np.float32)).mean() > 1.0  # it changes
+    path = engine.render(c, [s1], size=0, stroke=2.0)
+    ref = engine.pipeline.stylize(c, s1, content_size=0, style_size=40, stroke_scale=2.0)
+    assert np.abs(np.asarray(Image.open(path), np.float32) / 255 - ref.transpose(1, 2, 0)).max() < 1 / 255 + 1e-6
+    for bad in (0.1, 20, "big", float("nan")):
+        with pytest.raises(UsageError, match="stroke"):
+            engine.preview(c, [s1], stroke=bad)
