@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
-from _harness import Table, parser
+from _harness import Table, parser, user_env
 from _harness import header as machine_header
 from PIL import Image, ImageDraw
 from torch import Tensor
@@ -107,7 +107,7 @@ def _timed(cmd: Sequence[str]) -> tuple[float, float]:
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         full = [gnu_time, "-f", "%M", "-o", report.name, *cmd] if gnu_time else list(cmd)
         t0 = time.perf_counter()
-        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=user_env())
         seconds = time.perf_counter() - t0
         text = report.read().strip().splitlines()
     peak = int(text[-1]) / 1024 if gnu_time and text and text[-1].isdigit() else float("nan")

@@ -34,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _harness import Table, header, median_seconds, parser, random_canonical_files
+from _harness import Table, header, median_seconds, parser, random_canonical_files, user_env
 
 
 # ----------------------------------------------------------------------------- one row
@@ -149,7 +149,7 @@ def main() -> None:
     int8 = importlib.util.find_spec("nncf") is not None
     have = available_backends()
     tmp = Path(tempfile.mkdtemp(prefix="adain-bench-"))
-    env = {**os.environ, "ADAIN_HOME": os.environ.get("ADAIN_HOME", str(tmp / "home"))}
+    env = user_env(ADAIN_HOME=os.environ.get("ADAIN_HOME", str(tmp / "home")))
     specs = []
     for model in a.models:
         for size in a.sizes:
