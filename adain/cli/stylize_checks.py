@@ -158,9 +158,7 @@ def check_creative(
     args: argparse.Namespace, contents: list[Path], styles: list[Path], optimize: tuple[str, int] | None
 ) -> list[Path] | None:
     """Checks of the creative flags against the inputs; returns the mask files (or None)."""
-    videos = [c for c in contents if is_video(c)]
-    if videos and len(contents) > 1:
-        raise AdainError(f"{videos[0]}: a video must be the only --content")
+    videos = [c for c in contents if is_video(c)]  # (a video is the only content: check_options)
     if videos and (args.grid or args.preserve_color == "coral"):
         raise AdainError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
     if not videos and (args.temporal_smoothing or args.temporal):
