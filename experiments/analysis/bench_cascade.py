@@ -6,7 +6,7 @@ After small16x's output, re-stylize at relu_k_1 for each ``k`` in ``--levels`` (
 Prints content / style / Gram / colour (genuine VGG relu1_1–relu3_1 evaluator) on a subset
 (``--subset``: 4 contents × 5 styles) or all 220 pairs, and writes the grid.
 
-    python benchmarks/bench_cascade.py --shared ../shared --levels 1 --alpha 0.5 --subset
+    python experiments/analysis/bench_cascade.py --shared ../shared --levels 1 --alpha 0.5 --subset
 """
 
 from __future__ import annotations

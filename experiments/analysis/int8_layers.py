@@ -9,7 +9,7 @@ holds out; never the evaluation images) — at ``--sizes``. Rows: each convoluti
 encoder, the whole encoder with the int8 decoder, and the full-resolution layers only. Also counts
 relu4_1 channels that are exactly 0 on every pair in fp32 and whether int8 keeps them at 0.
 
-    python benchmarks/int8_layers.py --train ../shared/datasets/train [--model small16x] [--pairs 8]
+    python experiments/analysis/int8_layers.py --train ../shared/datasets/train [--model small16x] [--pairs 8]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where the style loss lives: per layer, by the independent evaluator and by the training's proxy.
 
-    python benchmarks/style_by_layer.py --models small16x experiments/small16x_skip \
+    python experiments/analysis/style_by_layer.py --models small16x experiments/small16x_skip \
         --content ../shared/images/content --style ../shared/images/style --limit 4 8 \
         --eval-weights ../shared/weights/wct_normalised_vgg/vgg_normalised_conv3_1.pth \
         --proxy ../shared/weights/cd16x_wct/{3SE,4SE,5SE}.pth
