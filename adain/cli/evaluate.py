@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from adain.cli.common import run_command
 from adain.cli.model_options import ModelOptions, add_model_options, make_pipeline
 from adain.cli.parser import Parser
-from adain.errors import AdainError, UsageError
+from adain.errors import AdainError, ImageError, UsageError, WeightsError
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -84,7 +84,7 @@ def _eval_weights(args: argparse.Namespace, what: str) -> str | Path:
 
     weights = args.eval_weights or default_eval_weights()
     if weights is None:
-        raise AdainError(
+        raise WeightsError(
             f"no evaluation VGG {what}: pass --eval-weights PATH (vgg_normalised.pth or its first 18 modules)"
         )
     return weights
@@ -100,7 +100,7 @@ def _run_video(args: argparse.Namespace) -> int:
         raise UsageError("--max-frames must be >= 2")
     for clip in args.video:
         if not Path(clip).is_file():
-            raise AdainError(f"{clip}: no such video")
+            raise ImageError(f"{clip}: no such video")
     evaluator, style = None, None
     if args.style:
         style = list_images(args.style)[0]
@@ -173,6 +173,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         paths = write_reports(rows, grid, Path(args.output), label, args.overwrite)
     except OSError as e:
+        if isinstance(e, AdainError):  # an existing report (written meanwhile): its own message
+            raise
         raise AdainError(f"{args.output}: cannot write the reports ({e.strerror or e})") from None
     mean = summarize(rows)
     if args.json:

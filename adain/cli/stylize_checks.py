@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from adain.cli.parser import given, split_list
-from adain.errors import AdainError, UsageError
+from adain.errors import UsageError
 from adain.io.files import is_video, list_images
 from adain.io.images import IMAGE_EXTENSIONS, label_map_to_masks, to_mask
 from adain.io.styles import resolve_style
@@ -132,7 +132,7 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--skip-existing and --overwrite contradict each other; choose one")
     check_tile(args.tile, "--tile")
     if not 0.0 <= args.temporal_smoothing < 1.0:
-        raise AdainError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
+        raise UsageError(f"--temporal-smoothing must be in [0, 1), got {args.temporal_smoothing}")
     if not 0.0 <= args.temporal_strength < 1.0:
         raise UsageError(f"--temporal-strength must be in [0, 1), got {args.temporal_strength}")
     if args.temporal in ("flow", "off") and args.temporal_smoothing:
@@ -149,7 +149,7 @@ def check_options(args: argparse.Namespace) -> None:
         check_devices(args.num_nodes, args.strategy, args.accelerator)
     videos = [c for c in args.content if is_video(c)]
     if videos and len(args.content) > 1:
-        raise AdainError(
+        raise UsageError(
             f"{videos[0]}: a video must be the only --content (stylize images and videos in separate runs)"
         )
 
@@ -160,9 +160,9 @@ def check_creative(
     """Checks of the creative flags against the inputs; returns the mask files (or None)."""
     videos = [c for c in contents if is_video(c)]  # (a video is the only content: check_options)
     if videos and (args.grid or args.preserve_color == "coral"):
-        raise AdainError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
+        raise UsageError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
     if not videos and (args.temporal_smoothing or args.temporal):
-        raise AdainError("--temporal and --temporal-smoothing apply to video contents only")
+        raise UsageError("--temporal and --temporal-smoothing apply to video contents only")
     if args.stroke_scale != 1.0:
         clashes = {
             "--grid": bool(args.grid),
@@ -174,15 +174,15 @@ def check_creative(
     if optimize is not None:
         what = "--refine" if args.method == "adain" else "--method gatys"
         if videos:
-            raise AdainError(f"{videos[0]}: {what} works on images; video stays AdaIN-only (drop {what})")
+            raise UsageError(f"{videos[0]}: {what} works on images; video stays AdaIN-only (drop {what})")
         if args.grid or args.tile or args.devices is not None:
             raise UsageError(
                 f"{what} makes one optimised image per output; it cannot be combined with --grid, --tile or --devices"
             )
     if args.grid == "blend" and len(styles) != 4:
-        raise AdainError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
+        raise UsageError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
     if args.grid and (args.mask or args.style_weights is not None):
-        raise AdainError("--grid cannot be combined with --mask or --style-weights")
+        raise UsageError("--grid cannot be combined with --mask or --style-weights")
     if args.style_weights is not None:
         try:
             normalize_weights(args.style_weights, len(styles))
@@ -191,18 +191,18 @@ def check_creative(
     if args.mask is None:
         return None
     if args.style_weights is not None:
-        raise AdainError("--mask assigns one style per region; it cannot be combined with --style-weights")
+        raise UsageError("--mask assigns one style per region; it cannot be combined with --style-weights")
     if args.tile:
-        raise AdainError("--mask cannot be combined with --tile")
+        raise UsageError("--mask cannot be combined with --tile")
     raw = split_list(args.mask)
     if videos and any(Path(m).is_dir() or is_video(m) for m in raw):  # masks per frame
         if len(raw) not in (1, len(styles)):
-            raise AdainError(
+            raise UsageError(
                 f"{raw[0]}: got {len(raw)} mask sources for {len(styles)} styles (one per style, or one label map)"
             )
         for m in raw:
             if not (Path(m).is_dir() or is_video(m)):
-                raise AdainError(f"{m}: per-frame masks are videos or folders of frames; give all masks that way")
+                raise UsageError(f"{m}: per-frame masks are videos or folders of frames; give all masks that way")
             if Path(m).is_dir():
                 list_images([m])  # a folder without frames fails here
         from adain.methods.video import check_mask_frames
@@ -214,7 +214,7 @@ def check_creative(
     if len(masks) == 1 and len(styles) > 1:
         label_map_to_masks(loaded[0], len(styles), str(masks[0]))
     elif len(masks) != len(styles):
-        raise AdainError(
+        raise UsageError(
             f"{masks[0]}: got {len(masks)} masks for {len(styles)} styles (one per style, or one label map)"
         )
     return masks

@@ -35,7 +35,7 @@ from torch import Tensor
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from adain.errors import AdainError
+from adain.errors import OutputExistsError, UsageError, WeightsError
 from adain.io.atomic import atomic_write, refuse_inputs
 from adain.io.images import load_image, resize_image, save_image
 from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
@@ -75,14 +75,14 @@ class EvalEncoder:
     ) -> None:
         unknown = set(layers) - set(STAGES)
         if unknown:
-            raise AdainError(f"unknown evaluation layers {sorted(unknown)}")
+            raise UsageError(f"unknown evaluation layers {sorted(unknown)}")
         self.layers = tuple(s for s in STAGES if s in layers)
         sd = load_state_dict_file(weights)
         self.encoder: Encoder = build_encoder("vgg19_normalised", self.layers[-1])
         try:
             load_encoder_state_dict(self.encoder, sd, str(weights))
         except ValueError as e:
-            raise AdainError(str(e)) from None
+            raise WeightsError(str(e)) from None
         self.encoder.to(device)
         self.device = torch.device(device)
 
@@ -211,11 +211,11 @@ def check_report_paths(out_dir: Path, label: str, inputs: Sequence[Any], overwri
     """Before an evaluation: ``out_dir`` is a folder (or will be), and no report would replace an
     input or (without ``overwrite``) an existing file."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise AdainError(f"{out_dir}: --output is a file; give a folder for the reports")
+        raise UsageError(f"{out_dir}: --output is a file; give a folder for the reports")
     for out in report_paths(out_dir, label).values():
         refuse_inputs(out, list(inputs))
         if out.exists() and not overwrite:
-            raise AdainError(f"{out}: exists (use --overwrite, or --label for another name)")
+            raise OutputExistsError(f"{out}: exists (use --overwrite, or --label for another name)")
 
 
 def report_paths(out_dir: Path, label: str) -> dict[str, Path]:
@@ -231,7 +231,7 @@ def write_reports(
     paths = report_paths(out_dir, label)
     for p in paths.values():
         if p.exists() and not overwrite:
-            raise AdainError(f"{p}: exists (use --overwrite)")
+            raise OutputExistsError(f"{p}: exists (use --overwrite)")
     mean = summarize(rows)
     table = io.StringIO(newline="")
     w = csv.DictWriter(table, fieldnames=list(asdict(rows[0])))

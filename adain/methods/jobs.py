@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from adain.errors import AdainError, OutputExistsError
+from adain.errors import OutputExistsError, UsageError
 from adain.io.atomic import refuse_inputs
 from adain.io.files import VIDEO_EXTENSIONS, is_video
 from adain.io.images import IMAGE_EXTENSIONS, read_image_resized, save_image
@@ -86,11 +86,11 @@ def plan(
     file_exts = VIDEO_EXTENSIONS if video else IMAGE_EXTENSIONS
     names_a_file = out.suffix.lower() in file_exts and not out.is_dir() and not output.endswith(("/", os.sep))
     if names_a_file and n_jobs > 1:
-        raise AdainError(f"{out}: --output is a file name but there are {n_jobs} outputs; give a directory")
+        raise UsageError(f"{out}: --output is a file name but there are {n_jobs} outputs; give a directory")
     if names_a_file and video and out.suffix.lower() != ".mp4":
-        raise AdainError(f"{out}: stylized videos are MP4 (H.264); name the output .mp4")
+        raise UsageError(f"{out}: stylized videos are MP4 (H.264); name the output .mp4")
     if names_a_file and ext and out.suffix.lower().lstrip(".") not in _SAME_FORMAT.get(ext, (ext,)):
-        raise AdainError(f"{out}: the name says {out.suffix.lstrip('.')} but --ext is {ext}; drop one of them")
+        raise UsageError(f"{out}: the name says {out.suffix.lstrip('.')} but --ext is {ext}; drop one of them")
     jobs, seen = [], {}
     for c in contents:
         own = c.suffix.lower().lstrip(".")
@@ -100,13 +100,13 @@ def plan(
             name = f"{c.stem}_{kind}_{'+'.join(s.stem for s in group)}{tail}.{suffix}"
             target = out if names_a_file else out / name
             if target in seen:
-                raise AdainError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
+                raise UsageError(f"{target}: two inputs ({seen[target]} and {c}) would write the same output")
             seen[target] = c
             refuse_inputs(target, protected)
             if target.exists() and skip_existing:
                 continue
             if target.exists() and not overwrite:
-                raise AdainError(
+                raise OutputExistsError(
                     f"{target}: output exists (use --overwrite to replace it, or --skip-existing to resume)"
                 )
             jobs.append((c, group, target))

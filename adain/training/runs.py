@@ -9,7 +9,7 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from adain.errors import AdainError
+from adain.errors import OutputExistsError
 
 __all__ = ["checkpoint_dirs", "last_checkpoints", "refuse_foreign_run_folder"]
 
@@ -51,7 +51,7 @@ def refuse_foreign_run_folder(trainer: L.Trainer, ckpt_path: str) -> None:
     for folder in checkpoint_dirs(trainer):
         held = sorted(folder.glob("*.ckpt")) if folder.is_dir() else []
         if held and (resumed is None or resumed.parent != folder.resolve()):
-            raise AdainError(
+            raise OutputExistsError(
                 f"{folder}: holds the checkpoints of another run ({len(held)} files); resume that run with "
                 f"--ckpt_path {folder / 'last.ckpt'} (and its config.yaml), or give a new --trainer.default_root_dir"
             )
