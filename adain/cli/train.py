@@ -19,7 +19,7 @@ from adain.runtime.precision import default_precision
 from adain.training.callbacks import StepProgressBar
 from adain.training.data import ContentStyleDataModule
 from adain.training.module import AdaINLitModule
-from adain.training.runs import last_checkpoints, refuse_foreign_run_folder
+from adain.training.runs import last_checkpoints, refuse_foreign_run_folder, use_run_folder
 from adain.weights.loading import check_training_checkpoint
 
 __all__ = ["AdainCLI", "main", "train_main"]
@@ -64,6 +64,7 @@ class AdainCLI(LightningCLI):
         configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
         user_bars = {id(cb) for cb in (configured if isinstance(configured, list) else [configured])}
         trainer = super().instantiate_trainer(**kwargs)
+        use_run_folder(trainer)
         for i, cb in enumerate(trainer.callbacks):
             # Lightning's default bar (rich's when rich is installed, e.g. alongside Gradio)
             if type(cb) in (TQDMProgressBar, RichProgressBar) and id(cb) not in user_bars:

@@ -11,7 +11,16 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from adain.errors import OutputExistsError
 
-__all__ = ["checkpoint_dirs", "last_checkpoints", "refuse_foreign_run_folder"]
+__all__ = ["checkpoint_dirs", "last_checkpoints", "refuse_foreign_run_folder", "use_run_folder"]
+
+
+def use_run_folder(trainer: L.Trainer) -> None:
+    """Checkpoint callbacks without a ``dirpath`` write to ``<default_root_dir>/checkpoints`` (the
+    run folder the configs and docs name), so ``--trainer.default_root_dir`` moves a whole run;
+    Lightning would otherwise pick the logger's version folder."""
+    for cb in trainer.checkpoint_callbacks:
+        if isinstance(cb, ModelCheckpoint) and cb.dirpath is None:
+            cb.dirpath = str(Path(trainer.default_root_dir) / "checkpoints")
 
 
 def checkpoint_dirs(trainer: L.Trainer) -> list[Path]:
@@ -45,7 +54,7 @@ def refuse_foreign_run_folder(trainer: L.Trainer, ckpt_path: str) -> None:
     that already holds checkpoints would mix two runs (``last.ckpt`` replaced, ``last-v1.ckpt``
     beside it, the config of the other run); it is refused in one line, before anything is written.
     Resuming a checkpoint of that folder (or ``--ckpt_path last``) continues the same run."""
-    if ckpt_path == "last" or trainer.fast_dev_run:  # (a fast_dev_run writes no checkpoints)
+    if ckpt_path == "last" or trainer.fast_dev_run:  # (a quick check, not a run to keep)
         return
     resumed = Path(ckpt_path).resolve() if ckpt_path else None
     for folder in checkpoint_dirs(trainer):

@@ -153,9 +153,13 @@ def test_documented_recipes_run_on_a_machine_without_shared(data, tmp_path, monk
     stage1 = ["fit", "--config", str(cfg / "small16x.yaml")]
     vgg = [*stage1, "--config", str(cfg / "small16x_skip.yaml"), "--config", str(cfg / "small16x_vgg.yaml"),
            f"--model.loss_network_weights={_prefix_file(tmp_path, 'relu3_1')}"]  # fmt: skip
+    before = sorted((REPO / "runs").rglob("*")) if (REPO / "runs").exists() else []
     for args in (stage1, vgg):
         cli = train_main([*args, *common])
         assert cli.trainer.global_step == 1
+        assert all(str(cb.dirpath).startswith(str(tmp_path)) for cb in cli.trainer.checkpoint_callbacks)
+    after = sorted((REPO / "runs").rglob("*")) if (REPO / "runs").exists() else []
+    assert after == before  # --trainer.default_root_dir moves the whole run: nothing lands in the clone
     assert cli.model.loss_net_layers == ("relu1_1", "relu2_1", "relu3_1") and cli.model.aux is not None
     # without the data options the error names the option to set
     with pytest.raises(ImageError, match=r"content directory does not exist \(set --data.content_dir"):

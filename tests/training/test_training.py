@@ -532,7 +532,7 @@ def test_small16x_configs_parse(capsys):
     assert "decoder_skips:" in outs["skip"] and "base_lr_scale: 0.25" in outs["skip"]
     a = outs["adv"]
     assert "decoder_skips:" in a and "decoder_init: adain/pretrained/small16x_skip/model.safetensors" in a
-    assert "style_layer_weights: null" in a and "dirpath: runs/small16x_skip_adv/checkpoints" in a
+    assert "style_layer_weights: null" in a and "default_root_dir: runs/small16x_skip_adv" in a
     assert "style_features: encoder" in outs["vgg"] and "decoder_skips:" in outs["vgg"]
 
 
