@@ -16,6 +16,7 @@ PACKAGE = REPO / "adain"
 LAYERS = {
     "adain.errors": 0,
     "adain._lazy": 0,
+    "adain._fields": 0,
     "adain._version": 0,
     "adain.io": 1,
     "adain.ops": 1,

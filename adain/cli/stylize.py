@@ -42,6 +42,8 @@ from adain.io.images import read_image
 from adain.methods.jobs import Job, Outcome, check_inputs, describe, execute, plan, resize_note, variant_name
 
 if TYPE_CHECKING:
+    from adain.pipeline.request import StylizeRequest
+
     pass
 
 __all__ = ["PROG", "build_parser", "infer_main", "main"]
@@ -49,6 +51,7 @@ __all__ = ["PROG", "build_parser", "infer_main", "main"]
 
 def _plan(
     args: argparse.Namespace,
+    request: StylizeRequest,
     contents: list[Path],
     styles: list[Path],
     inputs: Sequence[Path] = (),
@@ -66,7 +69,7 @@ def _plan(
         overwrite=args.overwrite if overwrite is None else overwrite,
         skip_existing=args.skip_existing,
         inputs=inputs,
-        variant=variant_name(request_from_args(args, None), method_tag(args)),
+        variant=variant_name(request, method_tag(args)),
     )
 
 
@@ -137,13 +140,14 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
         n = len(contents) * (1 if together else len(styles))
         if n != 1 or is_video(contents[0]):
             raise UsageError(f"--output - writes one image to stdout, but this run makes {n} output(s)")
-    jobs = _plan(args, contents, styles, masks or ())
+    request = request_from_args(args, masks)
+    jobs = _plan(args, request, contents, styles, masks or ())
     if not jobs:
         if args.quiet < 2:
             print(f"{PROG}: nothing to do: every output already exists (--skip-existing)", file=sys.stderr)
         return 0
     out_dirs = sorted({t.parent for _, _, t in jobs})
-    check_inputs(contents, styles, request_from_args(args, None), optimize is not None)
+    check_inputs(contents, styles, request, optimize is not None)
     pipe = make_pipeline(ModelOptions.from_args(args), PROG)
     # the backend loads and compiles while the inputs are decoded (one photo: about 0.1 s sooner)
     threading.Thread(target=pipe.runtime.warm_up, name="adain-warm-up", daemon=True).start()
@@ -151,12 +155,11 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
     if optimize is not None:
         from adain.methods.gatys.request import optimizer_for
 
-        options, request = options_from_args(args, optimize[1]), request_from_args(args, masks)
+        options = options_from_args(args, optimize[1])
         optimizer = optimizer_for(pipe, args.loss_heads, optimize[0], options, request, progress=not args.quiet)
     created = [d for d in out_dirs if check_writable(d)]
     for d in out_dirs:  # temporary files of earlier runs that were killed
         remove_stale_parts(d)
-    request = request_from_args(args, masks)
     started = time.perf_counter()
     try:
         outcome = execute(pipe, request, jobs, optimizer)
@@ -217,7 +220,8 @@ def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Pa
 
     check_devices_run(args, contents)
     out = Path(args.output).expanduser()
-    jobs_all = _plan(args, contents, styles, overwrite=True)  # existing outputs are skipped, not errors
+    request = request_from_args(args, None)
+    jobs_all = _plan(args, request, contents, styles, overwrite=True)  # existing outputs are skipped, not errors
     for f in dict.fromkeys([*contents, *styles]):
         read_image(f, args.max_pixels)
     check_writable(out)
@@ -228,7 +232,7 @@ def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Pa
         devices, args.num_nodes, args.strategy, args.accelerator, args.precision, not args.no_channels_last,
         progress=not args.quiet,
     )  # fmt: skip
-    written = predict_jobs(pipe, jobs_all, request_from_args(args, None), run)
+    written = predict_jobs(pipe, jobs_all, request, run)
     if not args.quiet:
         print(f"wrote {written} image(s) to {out}", file=sys.stderr)
     return 0

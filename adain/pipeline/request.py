@@ -4,7 +4,6 @@ CLIs: alpha, weights, colour mode, tiles and masks, and the working size after r
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from adain._fields import replace_known
 from adain.errors import ImageError, UsageError
 from adain.io.images import ImageLike, is_tensor
 from adain.ops.mixing import check_alpha, normalize_weights
@@ -99,10 +99,7 @@ class StylizeRequest:
     @classmethod
     def make(cls, request: StylizeRequest | None = None, **fields: Any) -> StylizeRequest:
         """``request`` (default: the defaults) with ``fields`` changed; an unknown name is refused."""
-        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise UsageError(f"unknown stylization option(s): {', '.join(unknown)}")
-        return dataclasses.replace(request or cls(), **fields)
+        return replace_known(request or cls(), "stylization option", fields)
 
     def styles_of(self, style: Any) -> list[Any]:
         """``style`` (one, or a list) as a list, checked against the request (one weight per style)."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, Union
 
-from adain.errors import UsageError
+from adain._fields import replace_known
 from adain.runtime.base import check_backend
 from adain.runtime.precision import check_precision
 
@@ -48,7 +47,4 @@ class RunConfig:
     @classmethod
     def make(cls, run: RunConfig | None = None, **fields: Any) -> RunConfig:
         """``run`` (default: the defaults) with ``fields`` changed; an unknown name is refused."""
-        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise UsageError(f"unknown run option(s): {', '.join(unknown)}")
-        return dataclasses.replace(run or cls(), **fields)
+        return replace_known(run or cls(), "run option", fields)

@@ -254,12 +254,14 @@ class StudioEngine:
         weights: Sequence[float] | None,
         color: str,
         mask: np.ndarray | None,
+        stroke: float = 1.0,
     ) -> tuple[str, list[str], list[float], list[np.ndarray] | None]:
         """What a preview or a render stylizes, checked: the content, the styles and their
-        weights, the painted masks (the colour mode is checked too)."""
+        weights, the painted masks (the colour mode and the stroke size are checked too)."""
         content = self._content(content)
         paths, wts = self._styles(styles, weights)
         _check_color(color)
+        check_stroke_scale(_float(stroke, "stroke size"))
         return content, paths, wts, self._masks(content, mask, len(paths))
 
     def preview(
@@ -278,12 +280,11 @@ class StudioEngine:
         cached by file (:meth:`Pipeline.content_code`, :meth:`Pipeline.style_stats`). A stroke size
         other than 1 paints on a smaller or larger canvas (:mod:`adain.pipeline.strokes`).
         """
-        content, paths, wts, masks = self._inputs(content, styles, weights, color, mask)
-        stroke = check_stroke_scale(_float(stroke, "stroke size"))
-        if stroke != 1.0:
+        content, paths, wts, masks = self._inputs(content, styles, weights, color, mask, stroke)
+        if float(stroke) != 1.0:
             request = StylizeRequest(
                 alpha=alpha, weights=None if masks else wts, content_size=self.preview_shape(content),
-                style_size=self.style_size, preserve_color=color, masks=masks, stroke_scale=stroke,
+                style_size=self.style_size, preserve_color=color, masks=masks, stroke_scale=float(stroke),
             )  # fmt: skip
             with self._lock:
                 return _to_uint8(self.pipeline.stylize(content, paths, request))
@@ -310,8 +311,7 @@ class StudioEngine:
     ) -> Path:
         """The full-size result through the path of ``adain-stylize`` (tiles for huge images),
         written as a PNG under :attr:`output_dir`; returns its path."""
-        content, paths, wts, masks = self._inputs(content, styles, weights, color, mask)
-        stroke = check_stroke_scale(_float(stroke, "stroke size"))
+        content, paths, wts, masks = self._inputs(content, styles, weights, color, mask, stroke)
         size = self.render_size(content, size)[0]
         _report(progress, 0.0, "stylizing")
         with self._lock:
@@ -324,7 +324,7 @@ class StudioEngine:
                 style_size=self.style_size,
                 preserve_color=color,
                 masks=masks,
-                stroke_scale=stroke,
+                stroke_scale=float(stroke),
             )
         _report(progress, 0.9, "saving")
         path = self._save(out, content, paths, "stylized")

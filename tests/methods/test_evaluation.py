@@ -240,3 +240,11 @@ def test_aux_heads_stages_in_lists_the_heads_a_file_has():
     sd = {f"conv{k}1_aux.{n}": v for k, (ci, co) in ((1, (16, 64)), (3, (64, 256))) for n, v in head(ci, co).items()}
     assert AuxHeads.stages_in({"model": sd, "epoch": 3}) == ("relu1_1", "relu3_1")  # the public files' wrapper
     assert AuxHeads.stages_in({"conv11.weight": torch.zeros(1)}) == ()
+
+
+def test_the_commands_default_layers_are_the_evaluators():
+    """``adain-evaluate`` names the default layers without importing torch (for --help): the same."""
+    from adain.cli.evaluate import EVAL_LAYERS as FLAG_DEFAULT
+    from adain.methods.evaluation import EVAL_LAYERS
+
+    assert FLAG_DEFAULT == ",".join(EVAL_LAYERS)
