@@ -29,6 +29,7 @@ _EXPORTS = {  # submodule: the names it defines
     "methods.stylizer": "Stylizer",
     "pipeline.core": "Pipeline",
     "pipeline.request": "StylizeRequest",
+    "pipeline.spec": "ModelSpec",
     "runtime.config": "RunConfig",
     "io.files": "list_images",
     "io.images": "load_image save_image",

@@ -16,7 +16,9 @@ __all__ = [
     "OutputExistsError",
     "UsageError",
     "WeightsError",
+    "describe_os_error",
     "missing_dependency",
+    "os_reason",
 ]
 
 
@@ -82,3 +84,13 @@ def missing_dependency(e: ImportError, extra: str | None = None) -> MissingDepen
     return MissingDependencyError(
         f"this needs {_WHY[extra]}, which is not installed ({name}): pip install 'adain[{extra}]'"
     )
+
+
+def os_reason(e: OSError) -> str:
+    """Why a file-system call failed, in words (``No space left on device``)."""
+    return e.strerror or str(e) or type(e).__name__
+
+
+def describe_os_error(e: OSError) -> str:
+    """``path: reason`` of a file-system error (the path it names, if any), for one-line messages."""
+    return f"{e.filename}: {os_reason(e)}" if e.filename not in (None, "") else os_reason(e)

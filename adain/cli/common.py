@@ -14,15 +14,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from adain.errors import AdainError, missing_dependency
-
-if TYPE_CHECKING:
-    pass
+from adain.errors import AdainError, describe_os_error, missing_dependency
 
 __all__ = [
-    "describe_os_error",
     "command_logging",
     "report_interrupt",
     "run_command",
@@ -101,13 +97,6 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's exit flush must not fail again
     except (OSError, ValueError):
         pass
-
-
-def describe_os_error(e: OSError) -> str:
-    """``path: reason`` of a file-system error (the path it names, if any)."""
-    where = e.filename if e.filename is not None else ""
-    reason = e.strerror or str(e) or type(e).__name__
-    return f"{where}: {reason}" if where else reason
 
 
 @contextmanager

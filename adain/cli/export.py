@@ -21,26 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from adain.cli.common import run_command
-from adain.cli.parser import Parser, model_ref
+from adain.cli.model_options import add_model_options
+from adain.cli.parser import Parser, fields_from, model_ref
 from adain.io.atomic import remove_stale_parts
 from adain.methods.export import HubExport, NetworkRef, export_decoder, export_hub, export_onnx_graphs, export_web
 
 __all__ = ["PROG", "build_parser", "main"]
 
 PROG = "adain-export"
-
-
-def _add_model_source(p: argparse.ArgumentParser) -> None:
-    """The model to export: a named model / folder / Hub id, or a checkpoint, and its weight files."""
-    p.add_argument("--model", default="auto", type=model_ref, metavar="MODEL", help="a name, model folder or Hub id")
-    p.add_argument("--checkpoint", help="an adain-train checkpoint instead of --model")
-    p.add_argument("--encoder-weights", metavar="PATH")
-    p.add_argument("--decoder-weights", metavar="PATH")
-    p.add_argument(
-        "--custom-weights",
-        action="store_true",
-        help="an --encoder-weights file that intentionally differs from the registered one (no warning)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,14 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--overwrite", action="store_true", help="replace an existing output")
     o = sub.add_parser("onnx", parents=[common], help="ONNX graphs (stats, stylize, encode, decode) of a model")
     o.add_argument("output", help="directory for <graph>.onnx")
-    _add_model_source(o)
+    add_model_options(o, run=False)
     o.add_argument("--graphs", nargs="+", choices=["stats", "stylize", "encode", "decode"], help="default: all four")
     o.add_argument("--overwrite", action="store_true", help="replace existing files")
     w = sub.add_parser(
         "web", parents=[common], help="the static browser app (page, graphs, ONNX Runtime Web) for any static host"
     )
     w.add_argument("output", help="the folder to write (served as is: python -m http.server -d FOLDER)")
-    _add_model_source(w)
+    add_model_options(w, run=False)
     w.add_argument(
         "--runtime",
         metavar="NODE_MODULES",
@@ -100,13 +88,7 @@ def main(args: Sequence[str] | None = None) -> int:
 
 
 def _ref(a: argparse.Namespace) -> NetworkRef:
-    return NetworkRef(
-        a.model,
-        a.checkpoint,
-        a.encoder_weights,
-        getattr(a, "decoder_weights", None),
-        "off" if getattr(a, "custom_weights", False) else "warn",
-    )
+    return fields_from(NetworkRef, a, weights_check="off" if getattr(a, "custom_weights", False) else "warn")
 
 
 def _run(a: argparse.Namespace) -> int:
@@ -137,8 +119,7 @@ def _export(a: argparse.Namespace) -> list[dict[str, Any]]:
         return {"command": a.command, "output": str(path), "bytes": size, **extra}
 
     if a.command == "hub":
-        sample = tuple(a.sample) if a.sample else None
-        options = HubExport(a.name, a.eval, sample, a.push, a.private, a.include_encoder, a.half, a.overwrite)  # type: ignore[arg-type]
+        options = fields_from(HubExport, a, evaluation=a.eval, sample=tuple(a.sample) if a.sample else None)
         written = export_hub(a.output, _ref(a), options)
         return [row(p) if isinstance(p, Path) else {"command": "hub", "pushed": p} for p in written]
     if a.command == "web":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adain.cli.parser import fields_from
 from adain.errors import UsageError
 from adain.methods.gatys.options import INITS, LOSSES, OPTIMIZERS, OptimizeOptions
 
@@ -65,18 +66,7 @@ def add_optimize_options(p: Any, iterations: bool = True) -> Any:
 def options_from_args(args: Any, iterations: int) -> OptimizeOptions:
     """:class:`OptimizeOptions` from parsed arguments (validated: one line per mistake)."""
     layers = tuple(x.strip() for x in str(args.style_layers).split(",") if x.strip())
-    return OptimizeOptions(
-        iterations=iterations,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        content_weight=args.content_weight,
-        style_weight=args.style_weight,
-        tv_weight=args.tv_weight,
-        loss=args.loss,
-        style_layers=layers,
-        scales=args.scales,
-        seed=args.seed,
-    ).validate()
+    return fields_from(OptimizeOptions, args, iterations=iterations, style_layers=layers).validate()
 
 
 def optimization_request(args: Any) -> tuple[str, int] | None:

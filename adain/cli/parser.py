@@ -7,13 +7,25 @@ import argparse
 import difflib
 import re
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from adain.io.images import MAX_SIZE
 from adain.weights.registry import MODELS
 
-__all__ = ["DefaultsOnceFormatter", "Parser", "given", "model_ref", "plain_text", "size_type", "split_list"]
+T = TypeVar("T")
+
+__all__ = [
+    "DefaultsOnceFormatter",
+    "Parser",
+    "bounded",
+    "fields_from",
+    "given",
+    "model_ref",
+    "plain_text",
+    "size_type",
+    "split_list",
+]
 
 
 class DefaultsOnceFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -101,12 +113,35 @@ def given(ns: argparse.Namespace, dest: str) -> bool:
     return dest in getattr(ns, "_given", frozenset())
 
 
-def size_type(text: str) -> int:
-    """A shorter-side size: 0 (keep the original) up to :data:`adain.io.images.MAX_SIZE`."""
-    v = int(text)
-    if not 0 <= v <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SIZE}, got {v}")
-    return v
+def fields_from(cls: type[T], ns: argparse.Namespace, **spelt_otherwise: Any) -> T:
+    """The dataclass ``cls`` made from the parsed options named like its fields (a field without
+    an option keeps its default), and ``spelt_otherwise`` for the fields whose option has another
+    name or meaning (``weights=ns.style_weights``), so no command re-lists a dataclass's fields."""
+    import dataclasses
+
+    same = {f.name: getattr(ns, f.name) for f in dataclasses.fields(cls) if f.init and hasattr(ns, f.name)}  # type: ignore[arg-type]
+    return cls(**{**same, **spelt_otherwise})
+
+
+def bounded(kind: Callable[[str], Any], low: float | None = None, high: float | None = None) -> Callable[[str], Any]:
+    """An option type: a ``kind`` (``int``, ``float``) value in ``[low, high]`` (an open end: ``None``);
+    argparse says ``argument --queue-size: must be >= 1, got 0``."""
+
+    def parse(text: str) -> Any:
+        v = kind(text)  # a ValueError: argparse's "invalid int value: 'abc'"
+        if not ((low is None or v >= low) and (high is None or v <= high)):  # (NaN is in no range)
+            where = (
+                (f"between {low} and {high}" if high is not None else f">= {low}") if low is not None else f"<= {high}"
+            )
+            raise argparse.ArgumentTypeError(f"must be {where}, got {v}")
+        return v
+
+    parse.__name__ = getattr(kind, "__name__", "value")  # argparse names the type in its messages
+    return parse
+
+
+#: a shorter-side size: 0 (keep the original) up to :data:`adain.io.images.MAX_SIZE`
+size_type = bounded(int, 0, MAX_SIZE)
 
 
 def model_ref(text: str) -> str:
@@ -126,6 +161,3 @@ def split_list(values: Sequence[str]) -> list[str]:
     for v in values:
         out.extend(p for p in v.split(",") if p)
     return out
-
-
-# ----------------------------------------------------------------------------- the model

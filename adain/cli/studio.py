@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adain.cli.model_options import ModelOptions, add_model_options, make_pipeline
-from adain.cli.parser import Parser, size_type
+from adain.cli.model_options import add_model_options, make_pipeline, model_spec
+from adain.cli.parser import Parser, bounded, size_type
 from adain.errors import AdainError, UsageError
 from adain.io.files import list_images
 from adain.io.images import DEFAULT_MAX_PIXELS
@@ -38,14 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=7860, help="port (0: any free port)")
     s.add_argument("--share", action="store_true", help="also publish a temporary public gradio.live link")
     s.add_argument("--styles", metavar="DIR", help="a folder of style images shown as a clickable gallery")
-    s.add_argument("--max-upload-mb", type=float, default=25.0, help="largest accepted upload")
-    s.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse images with more pixels")
-    s.add_argument("--queue-size", type=int, default=16, help="requests that may wait; more are refused politely")
-    s.add_argument("--preview-size", type=int, default=384, help="longer side of the live preview")
-    s.add_argument("--webcam-size", type=int, default=256, help="shorter side webcam frames are stylized at")
+    s.add_argument("--max-upload-mb", type=bounded(float, 0.01), default=25.0, help="largest accepted upload")
+    s.add_argument(
+        "--max-pixels", type=bounded(int, 1), default=DEFAULT_MAX_PIXELS, help="refuse images with more pixels"
+    )
+    s.add_argument(
+        "--queue-size", type=bounded(int, 1), default=16, help="requests that may wait; more are refused politely"
+    )
+    s.add_argument("--preview-size", type=bounded(int, 16), default=384, help="longer side of the live preview")
+    s.add_argument(
+        "--webcam-size", type=bounded(int, 16), default=256, help="shorter side webcam frames are stylized at"
+    )
     s.add_argument(
         "--max-render-pixels",
-        type=int,
+        type=bounded(int, 64 * 64),
         default=4096 * 4096,
         help="largest render (bigger requests are rendered at the largest size within it, with a note)",
     )
@@ -89,13 +95,11 @@ def studio_main(args: Sequence[str] | None = None) -> int:
 def _prepare(ns: argparse.Namespace) -> gr.Blocks:
     if not 0 <= ns.port <= 65535:
         raise UsageError(f"--port must be in 0..65535, got {ns.port}")
-    if ns.max_upload_mb <= 0 or ns.queue_size < 1 or ns.preview_size < 16:
-        raise UsageError("--max-upload-mb must be > 0, --queue-size >= 1 and --preview-size >= 16")
     if ns.styles:
         if not Path(ns.styles).is_dir():
             raise UsageError(f"{ns.styles}: --styles must be a folder of images")
         list_images([ns.styles])  # one line if it holds no image
-    pipe = make_pipeline(ModelOptions.from_args(ns), PROG)
+    pipe = make_pipeline(model_spec(ns), PROG)
     rt = pipe.runtime
     engine = StudioEngine(pipe, ns.preview_size, ns.style_size, ns.output_dir, ns.max_render_pixels, ns.webcam_size)
     line = f"model **{rt.label}** · {rt.backend} · {rt.device} · {rt.precision}"

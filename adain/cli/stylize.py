@@ -4,7 +4,7 @@ Every content × every style, or one blended output per content with ``--style-w
 Bad input (missing/corrupt/huge images, wrong weights, bad flags, unwritable output) ends with
 one line on stderr and exit status 2, before any output is written; outputs are written to a
 temporary name and renamed, and existing files are only replaced with ``--overwrite``. The parsed
-options become plain values (:class:`~adain.cli.common.ModelOptions`,
+options become plain values (:class:`~adain.pipeline.spec.ModelSpec`,
 :class:`~adain.pipeline.request.StylizeRequest`) that the jobs (:mod:`adain.methods.jobs`) run on.
 """
 
@@ -18,59 +18,30 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from adain.cli.common import describe_os_error, run_command
-from adain.cli.model_options import ModelOptions, make_pipeline
+from adain.cli.common import run_command
+from adain.cli.model_options import make_pipeline, model_spec
 from adain.cli.options import optimization_request, options_from_args
 from adain.cli.parser import split_list
 from adain.cli.stylize_checks import (
     check_creative,
-    check_devices_run,
     check_options,
     method_tag,
     refuse_unused,
-    request_from_args,
     resolve_inputs,
 )
 from adain.cli.stylize_options import PROG, build_parser
-from adain.errors import AdainError, UsageError
-from adain.io.atomic import check_writable, remove_stale_parts
+from adain.errors import AdainError, UsageError, describe_os_error
+from adain.io.atomic import check_writable
 from adain.io.files import is_video, list_images, read_stdin_image
 from adain.io.images import read_image
-from adain.methods.jobs import Job, Outcome, check_inputs, describe, execute, plan, resize_note, variant_name
-
-if TYPE_CHECKING:
-    from adain.pipeline.request import StylizeRequest
-
-    pass
+from adain.methods.jobs import Outcome, check_inputs, describe, execute, plan, resize_note
+from adain.pipeline.request import StylizeRequest
 
 __all__ = ["PROG", "build_parser", "infer_main", "main"]
-
-
-def _plan(
-    args: argparse.Namespace,
-    request: StylizeRequest,
-    contents: list[Path],
-    styles: list[Path],
-    inputs: Sequence[Path] = (),
-    overwrite: bool | None = None,
-) -> list[Job]:
-    together = args.style_weights is not None or args.mask is not None or args.grid in ("blend", "styles")
-    kind = {"alpha": "alpha_grid", "blend": "blend_grid", "styles": "style_grid"}.get(args.grid or "", "stylized")
-    return plan(
-        contents,
-        styles,
-        args.output,
-        together=together,
-        kind=kind,
-        ext=args.ext,
-        overwrite=args.overwrite if overwrite is None else overwrite,
-        skip_existing=args.skip_existing,
-        inputs=inputs,
-        variant=variant_name(request, method_tag(args)),
-    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -132,23 +103,23 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
     )
     styles = list_images(split_list(args.style))
     refuse_unused(args, any(is_video(c) for c in contents))
-    masks = check_creative(args, contents, styles, optimize)
+    request = check_creative(args, contents, styles, optimize)
     if args.devices is not None:
-        return _run_predict(args, contents, styles)
+        return _run_predict(args, request, contents, styles)
     if stdout_file is not None:
-        together = args.style_weights is not None or args.mask or args.grid in ("blend", "styles")
-        n = len(contents) * (1 if together else len(styles))
+        n = len(contents) * (1 if request.together else len(styles))
         if n != 1 or is_video(contents[0]):
             raise UsageError(f"--output - writes one image to stdout, but this run makes {n} output(s)")
-    request = request_from_args(args, masks)
-    jobs = _plan(args, request, contents, styles, masks or ())
+    jobs = plan(
+        contents, styles, args.output, request, ext=args.ext, skip_existing=args.skip_existing, method=method_tag(args)
+    )
     if not jobs:
         if args.quiet < 2:
             print(f"{PROG}: nothing to do: every output already exists (--skip-existing)", file=sys.stderr)
         return 0
     out_dirs = sorted({t.parent for _, _, t in jobs})
     check_inputs(contents, styles, request, optimize is not None)
-    pipe = make_pipeline(ModelOptions.from_args(args), PROG)
+    pipe = make_pipeline(model_spec(args), PROG)
     # the backend loads and compiles while the inputs are decoded (one photo: about 0.1 s sooner)
     threading.Thread(target=pipe.runtime.warm_up, name="adain-warm-up", daemon=True).start()
     optimizer = None
@@ -157,25 +128,14 @@ def _run_files(args: argparse.Namespace, stdout_file: Path | None) -> int:
 
         options = options_from_args(args, optimize[1])
         optimizer = optimizer_for(pipe, args.loss_heads, optimize[0], options, request, progress=not args.quiet)
-    created = [d for d in out_dirs if check_writable(d)]
-    for d in out_dirs:  # temporary files of earlier runs that were killed
-        remove_stale_parts(d)
     started = time.perf_counter()
     try:
         outcome = execute(pipe, request, jobs, optimizer)
-    except BaseException as e:
-        for d in created:  # only if this run made it and left nothing in it
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-        kept = getattr(e, "kept", 0)
-        if isinstance(e, (AdainError, OSError)) and not isinstance(e, KeyboardInterrupt):
-            what = describe_os_error(e) if isinstance(e, OSError) else str(e)
-            if kept:
-                what += f" (the {kept} output(s) finished before were kept; rerun with --skip-existing for the rest)"
-            raise AdainError(what) from None
-        raise
+    except (AdainError, OSError) as e:
+        what = describe_os_error(e) if isinstance(e, OSError) else str(e)
+        if getattr(e, "kept", 0):
+            what += f" (the {e.kept} output(s) finished before were kept; rerun with --skip-existing for the rest)"  # type: ignore[attr-defined]
+        raise AdainError(what) from None
     seconds = (time.perf_counter() - started) / max(1, len(outcome.written))
     written = set(outcome.written)
     report = [describe(pipe, request, job, seconds, args.grid is not None) for job in jobs if job[2] in written]
@@ -213,23 +173,26 @@ def _summary(
     return 0
 
 
-def _run_predict(args: argparse.Namespace, contents: list[Path], styles: list[Path]) -> int:
+def _run_predict(args: argparse.Namespace, request: StylizeRequest, contents: list[Path], styles: list[Path]) -> int:
     """The --devices path: Trainer.predict over all pending (content, style) jobs, with the same
     options as the single-process path (or a one-line refusal of those it cannot honour)."""
-    from adain.methods.predict import DeviceRun, predict_jobs
+    from adain.methods.predict import DeviceRun, check_devices_run, predict_jobs
 
-    check_devices_run(args, contents)
-    out = Path(args.output).expanduser()
-    request = request_from_args(args, None)
-    jobs_all = _plan(args, request, contents, styles, overwrite=True)  # existing outputs are skipped, not errors
+    spec, out = model_spec(args), Path(args.output).expanduser()
+    check_devices_run(request, spec.run, contents, args.output)
+    # existing outputs are skipped, not errors
+    jobs_all = plan(
+        contents, styles, args.output, request, ext=args.ext, skip_existing=args.skip_existing, method=method_tag(args),
+        overwrite=True,
+    )  # fmt: skip
     for f in dict.fromkeys([*contents, *styles]):
         read_image(f, args.max_pixels)
     check_writable(out)
     # the network is built on the CPU; Lightning moves it
-    pipe = make_pipeline(ModelOptions.from_args(args).replace(backend="torch", device="cpu"), PROG)
+    pipe = make_pipeline(replace(spec, run=replace(spec.run, backend="torch", device="cpu")), PROG)
     devices: int | str = int(args.devices) if str(args.devices).isdigit() else args.devices
     run = DeviceRun(
-        devices, args.num_nodes, args.strategy, args.accelerator, args.precision, not args.no_channels_last,
+        devices, args.num_nodes, args.strategy, args.accelerator, spec.run.precision, spec.run.channels_last,
         progress=not args.quiet,
     )  # fmt: skip
     written = predict_jobs(pipe, jobs_all, request, run)

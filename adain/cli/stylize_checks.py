@@ -4,21 +4,21 @@ written), and the :class:`~adain.pipeline.request.StylizeRequest` they turn it i
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from adain.cli.parser import given, split_list
+from adain.cli.parser import fields_from, given, split_list
 from adain.errors import UsageError
-from adain.io.files import is_video, list_images
-from adain.io.images import IMAGE_EXTENSIONS, label_map_to_masks, to_mask
+from adain.io.files import is_video
 from adain.io.styles import resolve_style
-from adain.ops.mixing import normalize_weights
+from adain.methods.jobs import resolve_masks
 from adain.pipeline.request import StylizeRequest
 from adain.pipeline.strokes import check_stroke_scale
 from adain.pipeline.tiling import check_tile
 
 __all__ = [
     "check_creative",
-    "check_devices_run",
     "check_options",
     "refuse_unused",
     "request_from_args",
@@ -28,40 +28,20 @@ __all__ = [
 ]
 
 
-def request_from_args(args: argparse.Namespace, masks: list[Path] | None) -> StylizeRequest:
-    return StylizeRequest(
-        alpha=args.alpha,
+def request_from_args(args: argparse.Namespace, masks: list[Any] | None) -> StylizeRequest:
+    return fields_from(
+        StylizeRequest,
+        args,
         weights=args.style_weights,
-        content_size=args.content_size,
-        style_size=args.style_size,
-        crop=args.crop,
-        preserve_color=args.preserve_color,
         masks=masks,
-        tile=args.tile,
-        stroke_scale=args.stroke_scale,
-        grid=args.grid,
         temporal=temporal_mode(args),
-        temporal_strength=args.temporal_strength,
-        temporal_smoothing=args.temporal_smoothing,
-        batch_size=args.batch_size,
-        max_pixels=args.max_pixels,
-        overwrite=args.overwrite,
         quiet=bool(args.quiet),
     )
 
 
 #: options only the optimisation reads (``--method gatys``, ``--refine N``)
-OPTIMIZE_ONLY = (
-    "loss",
-    "style_weight",
-    "content_weight",
-    "tv_weight",
-    "optimizer",
-    "lr",
-    "style_layers",
-    "scales",
-    "seed",
-    "loss_heads",
+OPTIMIZE_ONLY = tuple(
+    "loss style_weight content_weight tv_weight optimizer lr style_layers scales seed loss_heads".split()
 )
 #: options of ``--method gatys`` alone
 GATYS_ONLY = ("iterations", "init")
@@ -126,8 +106,6 @@ def check_options(args: argparse.Namespace) -> None:
     check_stroke_scale(args.stroke_scale, "--stroke-scale")
     if args.max_pixels < 1:
         raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}")
-    if args.batch_size < 1:
-        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.skip_existing and args.overwrite:
         raise UsageError("--skip-existing and --overwrite contradict each other; choose one")
     check_tile(args.tile, "--tile")
@@ -137,16 +115,10 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--temporal-strength must be in [0, 1), got {args.temporal_strength}")
     if args.temporal in ("flow", "off") and args.temporal_smoothing:
         raise UsageError(f"--temporal-smoothing is the ema mode's beta; it contradicts --temporal {args.temporal}")
-    if args.devices is not None and not (
-        args.devices in ("auto", "-1") or (args.devices.isdigit() and 1 <= int(args.devices) <= 1024)
-    ):
-        raise UsageError(f"--devices must be a device count from 1 to 1024, -1 (all) or auto, got {args.devices!r}")
-    if not 1 <= args.num_nodes <= 100_000:
-        raise UsageError(f"--num-nodes must be between 1 and 100000, got {args.num_nodes}")
     if args.devices is not None:
         from adain.methods.predict import check_devices
 
-        check_devices(args.num_nodes, args.strategy, args.accelerator)
+        check_devices(args.devices, args.num_nodes, args.strategy, args.accelerator)
     videos = [c for c in args.content if is_video(c)]
     if videos and len(args.content) > 1:
         raise UsageError(
@@ -156,8 +128,8 @@ def check_options(args: argparse.Namespace) -> None:
 
 def check_creative(
     args: argparse.Namespace, contents: list[Path], styles: list[Path], optimize: tuple[str, int] | None
-) -> list[Path] | None:
-    """Checks of the creative flags against the inputs; returns the mask files (or None)."""
+) -> StylizeRequest:
+    """Checks of the creative flags against the inputs; returns the request (with the mask files)."""
     videos = [c for c in contents if is_video(c)]  # (a video is the only content: check_options)
     if videos and (args.grid or args.preserve_color == "coral"):
         raise UsageError(f"{videos[0]}: --grid and --preserve-color coral work on images, not video")
@@ -179,64 +151,16 @@ def check_creative(
             raise UsageError(
                 f"{what} makes one optimised image per output; it cannot be combined with --grid, --tile or --devices"
             )
-    if args.grid == "blend" and len(styles) != 4:
-        raise UsageError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
-    if args.grid and (args.mask or args.style_weights is not None):
-        raise UsageError("--grid cannot be combined with --mask or --style-weights")
-    if args.style_weights is not None:
-        try:
-            normalize_weights(args.style_weights, len(styles))
-        except UsageError as e:
-            raise UsageError(f"--style-weights: {e}") from None
-    if args.mask is None:
-        return None
-    if args.style_weights is not None:
-        raise UsageError("--mask assigns one style per region; it cannot be combined with --style-weights")
-    if args.tile:
-        raise UsageError("--mask cannot be combined with --tile")
-    raw = split_list(args.mask)
-    if videos and any(Path(m).is_dir() or is_video(m) for m in raw):  # masks per frame
-        if len(raw) not in (1, len(styles)):
-            raise UsageError(
-                f"{raw[0]}: got {len(raw)} mask sources for {len(styles)} styles (one per style, or one label map)"
-            )
-        for m in raw:
-            if not (Path(m).is_dir() or is_video(m)):
-                raise UsageError(f"{m}: per-frame masks are videos or folders of frames; give all masks that way")
-            if Path(m).is_dir():
-                list_images([m])  # a folder without frames fails here
-        from adain.methods.video import check_mask_frames
-
-        check_mask_frames(videos[0], [Path(m) for m in raw], len(styles), None, args.max_pixels)  # before any work
-        return [Path(m) for m in raw]
-    masks = list_images(raw)
-    loaded = [to_mask(m, args.max_pixels) for m in masks]
-    if len(masks) == 1 and len(styles) > 1:
-        label_map_to_masks(loaded[0], len(styles), str(masks[0]))
-    elif len(masks) != len(styles):
-        raise UsageError(
-            f"{masks[0]}: got {len(masks)} masks for {len(styles)} styles (one per style, or one label map)"
-        )
-    return masks
+    # the request's own rules (grids, masks, weights, tiles) before any mask file is read
+    request = request_from_args(args, split_list(args.mask) if args.mask else None)
+    request.styles_of(styles)
+    if request.masks is None:
+        return request
+    return replace(
+        request, masks=resolve_masks(request.masks, videos[0] if videos else None, len(styles), args.max_pixels)
+    )
 
 
 def method_tag(args: argparse.Namespace) -> str:
     """The optimisation in output names: ``gatys``, ``refine10``, or nothing."""
     return "gatys" if args.method == "gatys" else f"refine{args.refine}" if args.refine else ""
-
-
-def check_devices_run(args: argparse.Namespace, contents: list[Path]) -> None:
-    """What ``--devices`` (Trainer.predict) cannot honour, refused in one line."""
-    if args.mask or args.grid or args.preserve_color != "none" or args.tile:
-        raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
-    if args.backend not in ("auto", "torch"):
-        raise UsageError(f"--devices runs the torch backend; drop --backend {args.backend}")
-    if args.device != "auto":
-        raise UsageError("--devices picks devices with --accelerator; drop --device")
-    if args.compile:
-        raise UsageError("--devices does not support --compile")
-    if any(is_video(c) for c in contents):
-        raise UsageError("--devices handles images, not video")
-    out = Path(args.output).expanduser()
-    if out.suffix.lower() in IMAGE_EXTENSIONS:
-        raise UsageError(f"{out}: with --devices, --output must be a directory")

@@ -6,7 +6,7 @@ import argparse
 
 from adain.cli.model_options import add_model_options
 from adain.cli.options import add_optimize_options
-from adain.cli.parser import Parser, size_type
+from adain.cli.parser import Parser, bounded, size_type
 from adain.io.images import DEFAULT_MAX_PIXELS
 from adain.methods.jobs import OUT_EXTS
 from adain.weights.registry import MODELS
@@ -160,7 +160,7 @@ def _scale_options(md: argparse._ArgumentGroup, p: argparse.ArgumentParser) -> N
         choices=sorted(MODELS),
         help="download a model's weights into the cache (sha256-checked) and exit",
     )
-    md.add_argument("--batch-size", type=int, default=4, help="contents of the same size stylized together")
+    md.add_argument("--batch-size", type=bounded(int, 1), default=4, help="contents of the same size stylized together")
     sc = p.add_argument_group("batches at scale (Lightning Trainer.predict; resumable: existing outputs are skipped)")
     sc.add_argument("--devices", default=None, help="use Trainer.predict on this many devices (e.g. 2, or auto)")
     sc.add_argument("--num-nodes", type=int, default=1, help="nodes for multi-node runs (with --devices)")

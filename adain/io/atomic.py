@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from adain.errors import AdainError, OutputExistsError, UsageError
+from adain.errors import AdainError, OutputExistsError, UsageError, os_reason
 
 __all__ = [
     "atomic_path",
@@ -191,7 +191,7 @@ def check_writable(directory: str | os.PathLike[str]) -> bool:
         with tempfile.NamedTemporaryFile(dir=d, prefix=".adain-write-test"):
             pass
     except OSError as e:
-        raise AdainError(f"{d}: output directory is not writable ({e.strerror or e})") from None
+        raise AdainError(f"{d}: output directory is not writable ({os_reason(e)})") from None
     return created
 
 

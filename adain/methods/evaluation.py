@@ -35,7 +35,7 @@ from torch import Tensor
 from torchvision.utils import make_grid
 from tqdm.auto import tqdm
 
-from adain.errors import OutputExistsError, UsageError, WeightsError
+from adain.errors import AdainError, ImageError, OutputExistsError, UsageError, WeightsError, os_reason
 from adain.io.atomic import atomic_write, refuse_inputs
 from adain.io.images import load_image, resize_image, save_image
 from adain.nets.encoder import STAGES, Encoder, build_encoder, load_encoder_state_dict
@@ -54,12 +54,16 @@ __all__ = [
     "content_distance",
     "check_report_paths",
     "default_eval_weights",
+    "find_eval_weights",
     "evaluate",
+    "evaluation_summary",
+    "format_summary",
     "pair_metrics",
     "report_label",
     "report_paths",
     "style_distances",
     "summarize",
+    "video_table",
     "write_reports",
 ]
 
@@ -227,6 +231,39 @@ def report_paths(out_dir: Path, label: str) -> dict[str, Path]:
 def write_reports(
     rows: Sequence[PairMetrics], grid: Tensor, out_dir: Path, label: str, overwrite: bool = False
 ) -> dict[str, Path]:
+    """The CSV, markdown table and grid of an evaluation in ``out_dir`` (:func:`report_paths`).
+
+    Raises:
+        OutputExistsError: a report exists and ``overwrite`` is off.
+        AdainError: the folder cannot be written (``out_dir: cannot write the reports (why)``).
+    """
+    try:
+        return _write_reports(rows, grid, out_dir, label, overwrite)
+    except OSError as e:
+        if isinstance(e, AdainError):  # an existing report (written meanwhile): its own message
+            raise
+        raise AdainError(f"{out_dir}: cannot write the reports ({os_reason(e)})") from None
+
+
+def evaluation_summary(label: str, rows: Sequence[PairMetrics], paths: dict[str, Path]) -> dict[str, Any]:
+    """An evaluation's result as one record: label, pairs, the mean metrics and the report files."""
+    mean = {k: float(v) for k, v in summarize(rows).items()}
+    return {"label": label, "pairs": len(rows), **mean, "reports": {k: str(v) for k, v in paths.items()}}
+
+
+def format_summary(record: dict[str, Any]) -> str:
+    """:func:`evaluation_summary` as the line ``adain-evaluate`` prints."""
+    r = record
+    return (
+        f"{r['label']}: {r['pairs']} pairs  content {r['content_loss']:.3f}  style {r['style_loss']:.3f}  "
+        f"gram {r['gram_loss']:.3f}  colour {r['color_distance']:.3f}  {r['seconds']:.3f} s/image  "
+        f"-> {r['reports']['md']}"
+    )
+
+
+def _write_reports(
+    rows: Sequence[PairMetrics], grid: Tensor, out_dir: Path, label: str, overwrite: bool
+) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = report_paths(out_dir, label)
     for p in paths.values():
@@ -261,6 +298,21 @@ def write_reports(
     return paths
 
 
+def find_eval_weights(weights: str | Path | None = None, purpose: str = "") -> str | Path:
+    """``weights``, else the cached default (:func:`default_eval_weights`).
+
+    Raises:
+        WeightsError: neither is there (``purpose``: what they were needed for, with a hint).
+    """
+    found = weights or default_eval_weights()
+    if found is None:
+        raise WeightsError(
+            f"no evaluation VGG {purpose}".rstrip()
+            + ": pass --eval-weights PATH (vgg_normalised.pth or its first 18 modules)"
+        )
+    return found
+
+
 def default_eval_weights() -> Path | None:
     """The cached canonical ``vgg_normalised.pth``, the default evaluation VGG (``None`` if absent)."""
     full = cache_dir() / "vgg_normalised.pth"
@@ -282,11 +334,17 @@ def evaluate_video(
     ``evaluator``, the mean/std style loss over every ``every``-th frame.
 
     Raises:
-        AdainError: unreadable clips, fewer than two frames, clips of different lengths.
+        UsageError: no stylized clip.
+        AdainError: missing or unreadable clips, fewer than two frames, clips of different lengths.
     """
     from adain.methods.temporal import source_motion, warping_error
     from adain.methods.video import read_frames
 
+    if not stylized:
+        raise UsageError("a video evaluation needs the source clip and at least one stylized clip")
+    for clip in (source, *stylized):
+        if not Path(clip).is_file():
+            raise ImageError(f"{clip}: no such video")
     src = list(read_frames(source, size, max_frames))
     fs = None
     if style is not None and evaluator is not None:
@@ -309,3 +367,18 @@ def evaluate_video(
             row["style_loss"] = float(sum(losses) / len(losses))
         rows.append(row)
     return rows
+
+
+def video_table(rows: Sequence[dict[str, float | str]]) -> str:
+    """:func:`evaluate_video`'s rows as a markdown table: warping error (×10⁻³), its ratio to the
+    source's (the floor) and, where measured, the style loss."""
+    style = any("style_loss" in row for row in rows)
+    floor = float(rows[0]["warping_error"])
+    lines = ["| clip | warping error (×10⁻³) | × source |" + (" style loss |" if style else "")]
+    lines.append("|---|---|---|" + ("---|" if style else ""))
+    for k, row in enumerate(rows):
+        we = float(row["warping_error"])
+        sl = f" {float(row['style_loss']):.3f} |" if "style_loss" in row else (" – |" if style else "")
+        name = f"{row['clip']} (source: the floor)" if k == 0 else row["clip"]
+        lines.append(f"| {name} | {we * 1e3:.3f} | {we / max(floor, 1e-12):.1f} |{sl}")
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ no failure or interrupt ever removes an output this run finished.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections import deque
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from adain.errors import OutputExistsError, UsageError
-from adain.io.atomic import refuse_inputs
+from adain.io.atomic import check_writable, refuse_inputs, remove_stale_parts
 from adain.io.files import VIDEO_EXTENSIONS, is_video
 from adain.io.images import IMAGE_EXTENSIONS, read_image_resized, save_image
 from adain.pipeline.request import StylizeRequest
@@ -40,6 +41,7 @@ __all__ = [
     "execute",
     "plan",
     "resize_note",
+    "resolve_masks",
     "variant_name",
 ]
 
@@ -58,26 +60,32 @@ def plan(
     contents: list[Path],
     styles: list[Path],
     output: str,
+    request: StylizeRequest,
     *,
-    together: bool,
-    kind: str,
-    ext: str | None,
-    overwrite: bool,
-    skip_existing: bool,
-    inputs: Sequence[Path] = (),
-    variant: str = "",
+    ext: str | None = None,
+    skip_existing: bool = False,
+    method: str = "",
+    overwrite: bool | None = None,
 ) -> list[Job]:
-    """Every job; refuses collisions, outputs that are inputs and (unless ``overwrite`` or
-    ``skip_existing``) existing files; ``skip_existing`` drops finished jobs.
+    """Every job of ``request`` over contents × styles; refuses collisions, outputs that are inputs
+    (masks too) and (unless ``overwrite`` or ``skip_existing``) existing files; ``skip_existing``
+    drops finished jobs.
+
+    Output names are ``<content>_<kind>_<styles>[_<variant>].<ext>``: kind ``stylized`` or the grid
+    (``alpha_grid``, ``blend_grid``, ``style_grid``); styles joined by ``+`` where one output takes
+    them all (:attr:`StylizeRequest.together`); the variant is what differs from the defaults
+    (:func:`variant_name`, with ``method``: ``gatys``, ``refine10``), so variants of one pair in one
+    folder never collide.
 
     Args:
-        together: one output per content with all styles (blend, masks, blend grid).
-        kind: the name's middle part (``stylized``, ``alpha_grid``, ``blend_grid``).
         ext: output format, else the content's (jpg if unknown; mp4 for videos).
-        inputs: more files no output may replace (masks).
-        variant: what differs from the defaults (``a0.5``, ``coral``), the name's last part, so
-            variants of one pair in one folder never collide.
+        overwrite: replace existing outputs (default: ``request.overwrite``).
     """
+    overwrite = request.overwrite if overwrite is None else overwrite
+    inputs = [Path(m) for m in request.masks or () if isinstance(m, (str, os.PathLike))]
+    kind = {"alpha": "alpha_grid", "blend": "blend_grid", "styles": "style_grid"}.get(request.grid or "", "stylized")
+    variant = variant_name(request, method)
+    together = request.together
     protected = [*contents, *styles, *inputs]
     groups = [styles] if together else [[s] for s in styles]
     n_jobs = len(contents) * len(groups)
@@ -221,10 +229,28 @@ def execute(
 ) -> Outcome:
     """Make every job (see the module docstring).
 
+    The output folders are made (and proved writable) first, and what killed runs left in them
+    is removed; a folder this run made is removed again if the run fails before writing into it.
     Whatever fails, every output this run finished is kept: the exception carries ``kept`` (how
     many) and ``total``. An output another run wrote first is left alone and listed in
     :attr:`Outcome.taken` (several runs over one folder share the work instead of undoing it).
     """
+    out_dirs = sorted({target.parent for _, _, target in jobs})
+    created = [d for d in out_dirs if check_writable(d)]
+    for d in out_dirs:
+        remove_stale_parts(d)
+    try:
+        return _execute(pipe, req, jobs, optimize)
+    except BaseException:
+        for d in created:  # only if it is still empty
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+
+
+def _execute(
+    pipe: Pipeline, req: StylizeRequest, jobs: list[Job], optimize: Callable[[Path, list[Path]], Any] | None
+) -> Outcome:
     outcome = Outcome()
     saves: list[Future[None]] = []
     pool = ThreadPoolExecutor(max_workers=2)
@@ -363,3 +389,40 @@ def check_inputs(contents: Sequence[Path], styles: Sequence[Path], request: Styl
             nh, nw = check_working_size(*probe_size(f, limit), request.content_size, request.crop, limit, str(f))
             if optimizing:
                 check_optimize_size(nh, nw, str(f))
+
+
+def resolve_masks(sources: Sequence[str], video: Path | None, n_styles: int, max_pixels: int) -> list[Path]:
+    """The mask files of a run, checked before any work: one mask per style or one label map with a
+    grey level per style; for a ``video``, per-frame masks may be videos or folders of frames (all
+    of them, or none). Each image mask is decoded (within ``max_pixels``) to prove it readable.
+
+    Raises:
+        UsageError: a count that matches neither form, or per-frame and still masks mixed.
+        ImageError: a mask that does not decode, or a folder without frames.
+    """
+    from adain.io.files import list_images
+    from adain.io.images import label_map_to_masks, to_mask
+
+    per_frame = [Path(m).is_dir() or is_video(m) for m in sources]
+    if video is not None and any(per_frame):
+        if len(sources) not in (1, n_styles):
+            raise UsageError(
+                f"{sources[0]}: got {len(sources)} mask sources for {n_styles} styles (one per style, or one label map)"
+            )
+        still = [m for m, frames in zip(sources, per_frame) if not frames]
+        if still:
+            raise UsageError(f"{still[0]}: per-frame masks are videos or folders of frames; give all masks that way")
+        for m in sources:
+            if Path(m).is_dir():
+                list_images([m])  # a folder without frames fails here
+        from adain.methods.video import check_mask_frames
+
+        check_mask_frames(video, [Path(m) for m in sources], n_styles, None, max_pixels)
+        return [Path(m) for m in sources]
+    masks = list_images(list(sources))
+    loaded = [to_mask(m, max_pixels) for m in masks]
+    if len(masks) == 1 and n_styles > 1:
+        label_map_to_masks(loaded[0], n_styles, str(masks[0]))
+    elif len(masks) != n_styles:
+        raise UsageError(f"{masks[0]}: got {len(masks)} masks for {n_styles} styles (one per style, or one label map)")
+    return masks

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from adain.errors import UsageError
 from adain.io.images import (
     DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
     probe_size,
     read_image,
     resize_array,
@@ -39,6 +40,7 @@ from adain.nets.network import AdaINNet
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import StylizeRequest
 from adain.runtime.base import Stats
+from adain.runtime.config import RunConfig
 from adain.runtime.torch_backend import TorchRuntime
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "JobDataset",
     "StylizeModule",
     "check_devices",
+    "check_devices_run",
     "predict_directory",
     "predict_jobs",
 ]
@@ -184,10 +187,15 @@ _CLUSTER_VARS = ("MASTER_ADDR", "SLURM_NTASKS", "LOCAL_RANK", "NODE_RANK")
 _STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "fsdp", "deepspeed", "single_device")
 
 
-def check_devices(num_nodes: int, strategy: str, accelerator: str) -> None:
+def check_devices(devices: str, num_nodes: int, strategy: str, accelerator: str) -> None:
     """``--devices``/``--num-nodes``/``--strategy``/``--accelerator`` against what this machine has,
     before Lightning sees them (a second node that never comes would hang the run forever)."""
     from adain.runtime.hardware import nvidia_gpu_present
+
+    if not (devices in ("auto", "-1") or (devices.isdigit() and 1 <= int(devices) <= 1024)):
+        raise UsageError(f"--devices must be a device count from 1 to 1024, -1 (all) or auto, got {devices!r}")
+    if not 1 <= num_nodes <= 100_000:
+        raise UsageError(f"--num-nodes must be between 1 and 100000, got {num_nodes}")
 
     if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps", "tpu"):
         raise UsageError(f"--accelerator must be auto, cpu, gpu, cuda or mps, got {accelerator!r}")
@@ -204,6 +212,24 @@ def check_devices(num_nodes: int, strategy: str, accelerator: str) -> None:
             f"--num-nodes {num_nodes}: no cluster launcher here (torchrun or SLURM set MASTER_ADDR/SLURM_NTASKS); "
             "run one node, or start this command on every node through the launcher"
         )
+
+
+def check_devices_run(request: StylizeRequest, run: RunConfig, contents: Sequence[Path], output: str) -> None:
+    """What ``--devices`` (``Trainer.predict``) cannot honour, refused in one line before any work."""
+    from adain.io.files import is_video
+
+    if request.masks is not None or request.grid or request.preserve_color != "none" or request.tile:
+        raise UsageError("--devices handles plain and blended stylization; drop --mask/--grid/--preserve-color/--tile")
+    if run.backend not in ("auto", "torch"):
+        raise UsageError(f"--devices runs the torch backend; drop --backend {run.backend}")
+    if run.device != "auto":
+        raise UsageError("--devices picks devices with --accelerator; drop --device")
+    if run.compile:
+        raise UsageError("--devices does not support --compile")
+    if any(is_video(c) for c in contents):
+        raise UsageError("--devices handles images, not video")
+    if Path(output).expanduser().suffix.lower() in IMAGE_EXTENSIONS:
+        raise UsageError(f"{Path(output).expanduser()}: with --devices, --output must be a directory")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from adain.runtime.base import Stats
 
 __all__ = [
     "COLOR_MODES",
+    "GRIDS",
     "StylizeRequest",
     "StyleLike",
     "Variant",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 COLOR_MODES = ("none", "coral", "luminance")
+#: the grids a run can make instead of one image per output
+GRIDS = ("alpha", "blend", "styles")
 #: a style: an image, or precomputed ``(mean, std)`` statistics
 StyleLike = Union[ImageLike, Stats, tuple[Any, Any]]
 #: one output of a content: (style weights or None for equal, alpha)
@@ -92,9 +95,16 @@ class StylizeRequest:
         check_tile(self.tile)
         check_stroke_scale(self.stroke_scale)
         if self.masks is not None and self.tile:
-            raise UsageError("masks and tiling cannot be combined")
+            raise UsageError("masks and tiling cannot be combined (--mask, --tile)")
         if self.masks is not None and self.weights is not None:
-            raise UsageError("masks assign one style per region; they cannot be combined with style weights")
+            raise UsageError(
+                "masks (--mask) assign one style per region; they cannot be combined with --style-weights, the "
+                "style weights of a blend"
+            )
+        if self.grid is not None and self.grid not in GRIDS:
+            raise UsageError(f"grid must be alpha, blend or styles, got {self.grid!r}")
+        if self.grid and (self.masks is not None or self.weights is not None):
+            raise UsageError("--grid cannot be combined with masks (--mask) or style weights (--style-weights)")
 
     @classmethod
     def make(cls, request: StylizeRequest | None = None, **fields: Any) -> StylizeRequest:
@@ -102,8 +112,22 @@ class StylizeRequest:
         return replace_known(request or cls(), "stylization option", fields)
 
     def styles_of(self, style: Any) -> list[Any]:
-        """``style`` (one, or a list) as a list, checked against the request (one weight per style)."""
-        return check_request(style, self.alpha, self.weights, self.preserve_color, self.tile, self.masks)
+        """``style`` (one, or a list) as a list, checked against the request (one weight per style,
+        four styles for a blend grid)."""
+        styles = list(style) if isinstance(style, (list, tuple)) and not is_stats(style) else [style]
+        if not styles:
+            raise UsageError("at least one style is needed")
+        if self.weights is not None:
+            normalize_weights(self.weights, len(styles))
+        if self.grid == "blend" and len(styles) != 4:
+            raise UsageError(f"--grid blend needs exactly 4 styles, got {len(styles)}")
+        return styles
+
+    @property
+    def together(self) -> bool:
+        """Each output takes all the styles (blend weights, masks, a blend or style grid), instead of
+        one output per style."""
+        return self.weights is not None or self.masks is not None or self.grid in ("blend", "styles")
 
     @property
     def plain(self) -> bool:
@@ -156,19 +180,6 @@ def check_request(
     masks: Sequence[Any] | None,
 ) -> list[Any]:
     """Validate a request's options (one message per mistake, the same for library and CLIs);
-    returns the styles as a list."""
-    check_alpha(alpha)
-    styles = list(style) if isinstance(style, (list, tuple)) and not is_stats(style) else [style]
-    if not styles:
-        raise UsageError("at least one style is needed")
-    if weights is not None:
-        normalize_weights(weights, len(styles))
-    if preserve_color not in COLOR_MODES:
-        raise UsageError(f"preserve_color must be none, coral or luminance, got {preserve_color!r}")
-    check_tile(tile)
-    if masks is not None:
-        if tile:
-            raise UsageError("masks and tiling cannot be combined")
-        if weights is not None:
-            raise UsageError("masks assign one style per region; they cannot be combined with style weights")
-    return styles
+    returns the styles as a list (:meth:`StylizeRequest.styles_of`)."""
+    request = StylizeRequest(alpha=alpha, weights=weights, preserve_color=preserve_color, tile=tile, masks=masks)
+    return request.styles_of(style)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from adain.errors import UsageError
+from adain.errors import UsageError, os_reason
 from adain.io.atomic import atomic_path
 from adain.ops.mixing import adain_mix
 from adain.runtime.base import Runtime, Stats
@@ -270,7 +270,7 @@ def _usable_cache(d: Path) -> Path:
     except OSError as e:
         tmp = Path(tempfile.mkdtemp(prefix="adain-compiled-"))
         atexit.register(shutil.rmtree, tmp, True)
-        log.warning("%s: cannot write the cache (%s); running without it", d, e.strerror or e)
+        log.warning("%s: cannot write the cache (%s); running without it", d, os_reason(e))
         return tmp / d.name
 
 

@@ -497,7 +497,7 @@ def test_bad_resume_checkpoints_are_one_line_before_anything_is_written(tmp_path
     import copy
     import pickle
 
-    from adain.cli.train import train_main
+    from adain.training.cli import train_main
 
     c, s = train_data
     train_main(_train_args(c, s, tmp_path / "good"))
@@ -639,10 +639,35 @@ def test_gpu_accelerator_without_a_gpu_is_one_line(tmp_path, monkeypatch):
 
     monkeypatch.setattr("adain.runtime.hardware.nvidia_gpu_present", lambda: False)
     with pytest.raises(UsageError, match="no NVIDIA GPU"):
-        check_devices(1, "auto", "gpu")
-    check_devices(1, "ddp", "cpu")  # what this machine has passes
+        check_devices("1", 1, "auto", "gpu")
+    check_devices("1", 1, "ddp", "cpu")  # what this machine has passes
     monkeypatch.setenv("MASTER_ADDR", "10.0.0.1")
-    check_devices(2, "ddp", "cpu")  # under a launcher, several nodes are fine
+    check_devices("1", 2, "ddp", "cpu")  # under a launcher, several nodes are fine
+
+
+def test_devices_run_refuses_what_predict_cannot_honour(tmp_path):
+    from adain.errors import UsageError
+    from adain.methods.predict import check_devices, check_devices_run
+    from adain.pipeline.request import StylizeRequest
+    from adain.runtime.config import RunConfig
+
+    photos, plain, run = [tmp_path / "a.jpg"], StylizeRequest(), RunConfig()
+    check_devices_run(StylizeRequest(weights=[1, 2]), run, photos, str(tmp_path / "out"))  # blends are fine
+    for request, cfg, contents, out, match in (
+        (StylizeRequest(masks=[tmp_path / "m.png"]), run, photos, "out", "drop --mask/--grid"),
+        (StylizeRequest(tile=256), run, photos, "out", "drop --mask/--grid/--preserve-color/--tile"),
+        (StylizeRequest(preserve_color="coral"), run, photos, "out", "plain and blended"),
+        (plain, RunConfig(backend="openvino"), photos, "out", "drop --backend openvino"),
+        (plain, RunConfig(device="cpu"), photos, "out", "drop --device"),
+        (plain, RunConfig(compile=True), photos, "out", "--compile"),
+        (plain, run, [tmp_path / "v.mp4"], "out", "not video"),
+        (plain, run, photos, "x.png", "x.png: with --devices, --output must be a directory"),
+    ):
+        with pytest.raises(UsageError, match=match):
+            check_devices_run(request, cfg, contents, out)
+    for devices, nodes, match in (("0", 1, "device count from 1"), ("two", 1, "'two'"), ("2", 0, "--num-nodes")):
+        with pytest.raises(UsageError, match=match):
+            check_devices(devices, nodes, "auto", "cpu")
 
 
 def test_an_unwritable_cache_home_runs_without_a_cache(tmp_path, pair):

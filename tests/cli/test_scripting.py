@@ -346,16 +346,35 @@ def test_output_names_mean_what_they_say(tmp_path, pair, capsys):
 def test_video_outputs_are_named_mp4(tmp_path):
     from adain.errors import AdainError
     from adain.methods.jobs import plan
+    from adain.pipeline.request import StylizeRequest
 
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")
     style = make_image(tmp_path / "s.png", 8, 8)
     for name in ("x.mkv", "x.webm", "x.avi"):
         with pytest.raises(AdainError, match="name the output .mp4"):
-            plan([video], [style], str(tmp_path / name), together=False, kind="stylized", ext=None,
-                 overwrite=False, skip_existing=False)  # fmt: skip
-    assert plan([video], [style], str(tmp_path / "x.mp4"), together=False, kind="stylized", ext=None,
-                overwrite=False, skip_existing=False)[0][2].name == "x.mp4"  # fmt: skip
+            plan([video], [style], str(tmp_path / name), StylizeRequest())
+    assert plan([video], [style], str(tmp_path / "x.mp4"), StylizeRequest())[0][2].name == "x.mp4"
+
+
+def test_plan_names_follow_the_request(tmp_path):
+    from adain.errors import UsageError
+    from adain.methods.jobs import plan
+    from adain.pipeline.request import StylizeRequest
+
+    c = [make_image(tmp_path / "c.png", 8, 8)]
+    s = [make_image(tmp_path / f"s{i}.jpg", 8, 8, i) for i in range(2)]
+    names = lambda req, **kw: [t.name for _, _, t in plan(c, s, str(tmp_path / "out"), req, **kw)]  # noqa: E731
+    assert names(StylizeRequest()) == ["c_stylized_s0.png", "c_stylized_s1.png"]
+    assert names(StylizeRequest(alpha=0.5), ext="jpg", method="refine10") == [
+        "c_stylized_s0_a0.5_refine10.jpg", "c_stylized_s1_a0.5_refine10.jpg"]  # fmt: skip
+    assert names(StylizeRequest(weights=[1, 3])) == ["c_stylized_s0+s1_w1-3.png"]
+    assert names(StylizeRequest(grid="styles")) == ["c_style_grid_s0+s1.png"]
+    assert names(StylizeRequest(grid="alpha")) == ["c_alpha_grid_s0.png", "c_alpha_grid_s1.png"]
+    mask = make_image(tmp_path / "out" / "c_stylized_s0+s1.png", 8, 8)  # a mask where the output would go
+    with pytest.raises(UsageError, match="input"):
+        plan(c, s, str(tmp_path / "out"), StylizeRequest(masks=[mask, mask]))
+    assert StylizeRequest(masks=[mask]).together and not StylizeRequest(grid="alpha").together
 
 
 def test_export_json_names_every_output(tmp_path, capsys):
@@ -396,3 +415,46 @@ def test_stroke_scale_on_video_moves_the_measured_stroke_size(tmp_path, capsys):
     assert code == 0, err
     (name,) = listing(tmp_path / "o")
     assert name.startswith("clip_stylized_") and name.endswith("_s2.mp4"), name
+
+
+def test_bounded_option_types_say_the_range_in_one_line(capsys):
+    import argparse
+
+    from adain.cli.parser import Parser, bounded
+
+    assert bounded(int, 1)("3") == 3 and bounded(float, 0, 1)("0.5") == 0.5 and bounded(int, None, 9)("-4") == -4
+    for kind, low, high, text, words in (
+        (int, 1, None, "0", "must be >= 1, got 0"),
+        (int, 0, 65535, "70000", "must be between 0 and 65535, got 70000"),
+        (int, None, 9, "10", "must be <= 9, got 10"),
+        (float, 0.01, None, "nan", "must be >= 0.01, got nan"),
+    ):
+        with pytest.raises(argparse.ArgumentTypeError, match=words):
+            bounded(kind, low, high)(text)
+    p = Parser(prog="prog")
+    p.add_argument("--queue-size", type=bounded(int, 1), default=16)
+    for argv, words in ((["--queue-size", "0"], "argument --queue-size: must be >= 1, got 0"),
+                        (["--queue-size", "x"], "argument --queue-size: invalid int value: 'x'")):  # fmt: skip
+        with pytest.raises(SystemExit):
+            p.parse_args(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0], err
+
+
+def test_fields_from_takes_options_named_like_the_fields():
+    import argparse
+    from dataclasses import dataclass
+
+    from adain.cli.parser import fields_from
+
+    @dataclass(frozen=True)
+    class Thing:
+        size: int = 1
+        name: str = "a"
+        loud: bool = False
+
+    ns = argparse.Namespace(size=5, name="b", quiet=True, other=3)
+    assert fields_from(Thing, ns) == Thing(5, "b", False)  # loud has no option: its default
+    assert fields_from(Thing, ns, loud=not ns.quiet, name="c") == Thing(5, "c", False)
+    with pytest.raises(TypeError):
+        fields_from(Thing, ns, colour="red")  # not a field

@@ -24,3 +24,18 @@ def test_temporary_name_retries_are_bounded(tmp_path, monkeypatch):
         with atomic.atomic_path(tmp_path / "x.jpg"):
             pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_os_errors_are_described_by_path_and_reason(tmp_path):
+    import errno
+
+    from adain.errors import describe_os_error, os_reason
+
+    try:
+        open(tmp_path / "missing.txt")
+    except OSError as e:
+        assert describe_os_error(e) == f"{tmp_path / 'missing.txt'}: No such file or directory"
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert describe_os_error(full) == "No space left on device" == os_reason(full)
+    assert describe_os_error(OSError()) == "OSError" and os_reason(OSError("boom")) == "boom"
+    assert describe_os_error(OSError(errno.EACCES, "Permission denied", "")) == "Permission denied"

@@ -106,6 +106,29 @@ def test_cli_masks_label_map_and_resizing(tmp_path, canonical_files, capsys, sha
 
 
 # ----------------------------------------------------------------------------- colour
+def test_resolve_masks_accepts_one_per_style_or_a_label_map(tmp_path):
+    from adain.errors import ImageError, UsageError
+    from adain.methods.jobs import resolve_masks
+
+    masks = [make_image(tmp_path / f"m{i}.png", 12, 8, i) for i in range(3)]
+    assert resolve_masks([str(m) for m in masks[:2]], None, 2, 10**6) == masks[:2]
+    grey = tmp_path / "labels.png"
+    Image.fromarray(np.repeat(np.array([0, 128, 255], np.uint8), 4)[None].repeat(8, 0), "L").save(grey)
+    assert resolve_masks([str(grey)], None, 3, 10**6) == [grey]  # one grey level per style
+    with pytest.raises(UsageError, match="m0.png: got 3 masks for 2 styles"):
+        resolve_masks([str(m) for m in masks], None, 2, 10**6)
+    with pytest.raises(ImageError, match="m0.png"):
+        resolve_masks([str(masks[0]), str(masks[1])], None, 2, 50)  # above the pixel limit
+    (tmp_path / "frames").mkdir()
+    clip = tmp_path / "clip.mp4"
+    with pytest.raises(UsageError, match="m0.png: per-frame masks are videos or folders of frames"):
+        resolve_masks([str(tmp_path / "frames"), str(masks[0])], clip, 2, 10**6)
+    with pytest.raises(UsageError, match="got 3 mask sources for 2 styles"):
+        resolve_masks([str(tmp_path / "frames")] * 3, clip, 2, 10**6)
+    with pytest.raises(ImageError, match="frames"):
+        resolve_masks([str(tmp_path / "frames")], clip, 2, 10**6)  # a folder without frames
+
+
 def test_coral_matches_colour_mean_and_covariance():
     g = torch.Generator().manual_seed(0)
     src = torch.rand(3, 20, 30, generator=g) * torch.tensor([0.3, 0.8, 0.5]).view(3, 1, 1)

@@ -248,3 +248,71 @@ def test_the_commands_default_layers_are_the_evaluators():
     from adain.methods.evaluation import EVAL_LAYERS
 
     assert FLAG_DEFAULT == ",".join(EVAL_LAYERS)
+
+
+def test_summary_record_is_the_mean_and_its_line_names_the_table(tmp_path):
+    from adain.methods.evaluation import PairMetrics, evaluation_summary, format_summary
+
+    rows = [PairMetrics("c", "s", 1.0, 0.2, 3.0, 0.1, 0.5), PairMetrics("c", "t", 3.0, 0.4, 5.0, 0.3, 1.5)]
+    paths = {"csv": tmp_path / "m.csv", "md": tmp_path / "m.md", "grid": tmp_path / "m_grid.jpg"}
+    record = evaluation_summary("m", rows, paths)
+    assert record["pairs"] == 2 and record["content_loss"] == 2.0 and record["seconds"] == 1.0
+    assert abs(record["style_loss"] - 0.3) < 1e-12 and record["reports"]["md"] == str(tmp_path / "m.md")
+    json.dumps(record)  # plain values only
+    line = format_summary(record)
+    assert line.startswith("m: 2 pairs  content 2.000  style 0.300  gram 4.000  colour 0.200  1.000 s/image")
+    assert line.endswith(f"-> {tmp_path / 'm.md'}")
+
+
+def test_video_table_gives_each_clip_against_the_source_floor():
+    from adain.methods.evaluation import video_table
+
+    rows = [
+        {"clip": "src.mp4", "warping_error": 0.002},
+        {"clip": "a.mp4", "warping_error": 0.006, "style_loss": 1.25},
+        {"clip": "b.mp4", "warping_error": 0.004, "style_loss": 0.5},
+    ]
+    lines = video_table(rows).splitlines()
+    assert lines[0] == "| clip | warping error (×10⁻³) | × source | style loss |" and lines[1] == "|---|---|---|---|"
+    assert lines[2] == "| src.mp4 (source: the floor) | 2.000 | 1.0 | – |"
+    assert lines[3] == "| a.mp4 | 6.000 | 3.0 | 1.250 |" and lines[4] == "| b.mp4 | 4.000 | 2.0 | 0.500 |"
+    plain = video_table([{k: v for k, v in r.items() if k != "style_loss"} for r in rows]).splitlines()
+    assert plain[0] == "| clip | warping error (×10⁻³) | × source |" and plain[3] == "| a.mp4 | 6.000 | 3.0 |"
+
+
+def test_write_reports_to_an_unwritable_place_is_one_error(tmp_path):
+    from adain.errors import AdainError, OutputExistsError
+    from adain.methods.evaluation import PairMetrics, write_reports
+
+    rows, grid = [PairMetrics("c", "s", 1.0, 0.2, 3.0, 0.1, 0.5)], torch.rand(3, 8, 8)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(AdainError, match="cannot write the reports"):
+        write_reports(rows, grid, tmp_path / "file" / "reports", "m")
+    paths = write_reports(rows, grid, tmp_path / "ok", "m")
+    assert all(p.is_file() for p in paths.values())
+    with pytest.raises(OutputExistsError, match="m.csv: exists"):
+        write_reports(rows, grid, tmp_path / "ok", "m")
+
+
+def test_evaluate_video_refuses_missing_clips_before_reading(tmp_path):
+    from adain.errors import ImageError, UsageError
+    from adain.methods.evaluation import evaluate_video
+
+    with pytest.raises(UsageError, match="at least one stylized clip"):
+        evaluate_video(tmp_path / "src.mp4", [])
+    with pytest.raises(ImageError, match="src.mp4: no such video"):
+        evaluate_video(tmp_path / "src.mp4", [tmp_path / "out.mp4"])
+
+
+def test_eval_weights_are_given_or_the_cached_default(tmp_path, monkeypatch):
+    from adain.errors import WeightsError
+    from adain.methods.evaluation import find_eval_weights
+
+    monkeypatch.setenv("ADAIN_HOME", str(tmp_path))
+    assert find_eval_weights("mine.pth") == "mine.pth"
+    with pytest.raises(WeightsError, match=r"no evaluation VGG for the style loss \(or drop --style\): pass --eval"):
+        find_eval_weights(None, "for the style loss (or drop --style)")
+    with pytest.raises(WeightsError, match="^no evaluation VGG: pass --eval-weights PATH"):
+        find_eval_weights()
+    (tmp_path / "vgg_normalised.pth").write_bytes(b"")
+    assert find_eval_weights() == tmp_path / "vgg_normalised.pth"

@@ -20,6 +20,9 @@ from adain.pipeline.request import StylizeRequest
         ({"stroke_scale": 0.0}, "stroke"),
         ({"masks": ["m.png"], "tile": 256}, "masks and tiling"),
         ({"masks": ["m.png"], "weights": [1.0]}, "style weights"),
+        ({"grid": "mosaic"}, "grid must be alpha, blend or styles"),
+        ({"grid": "alpha", "masks": ["m.png"]}, "--grid cannot be combined with masks"),
+        ({"grid": "styles", "weights": [1.0, 2.0]}, "--grid cannot be combined"),
     ],
 )
 def test_a_request_is_checked_when_made(fields, words):
@@ -43,6 +46,11 @@ def test_styles_are_checked_against_the_request():
     assert req.styles_of(["a.jpg", "b.jpg"]) == ["a.jpg", "b.jpg"]
     with pytest.raises(UsageError):
         req.styles_of("a.jpg")  # two weights, one style
+    with pytest.raises(UsageError, match="--grid blend needs exactly 4 styles, got 3"):
+        StylizeRequest(grid="blend").styles_of(["a.jpg", "b.jpg", "c.jpg"])
+    assert len(StylizeRequest(grid="blend").styles_of(list("abcd"))) == 4
+    with pytest.raises(UsageError, match="at least one style"):
+        StylizeRequest().styles_of([])
 
 
 def test_a_request_object_and_keyword_arguments_give_the_same_image():

@@ -139,7 +139,7 @@ def test_the_genuine_relu3_file_is_a_prefix(shared):
 def test_documented_recipes_run_on_a_machine_without_shared(data, tmp_path, monkeypatch):
     """``configs/small16x.yaml`` (+ the skip and genuine-VGG overlays) with the user's own data and
     weights, a temporary HOME and no ../shared: one step each (fast_dev_run), as the docs write it."""
-    from adain.cli.train import train_main
+    from adain.training.cli import train_main
     from tests.helpers import REPO
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -16,9 +16,9 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from adain import Stylizer
 from adain import functional as AF
 from adain.cli.stylize import infer_main
-from adain.cli.train import train_main
 from adain.errors import AdainError, ImageError, UsageError, WeightsError
 from adain.nets.names import STAGES
+from adain.training.cli import train_main
 from adain.training.data import ContentStyleDataModule
 from adain.training.module import AdaINLitModule
 from tests.helpers import REPO, make_image

@@ -29,7 +29,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint of a few training steps (debug config: random small16x encoder, 32 px)."""
     import os
 
-    from adain.cli.train import train_main
+    from adain.training.cli import train_main
 
     d = tmp_path_factory.mktemp("train")
     c, s = d / "c", d / "s"
