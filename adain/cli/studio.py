@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adain.cli.common import command_logging
 from adain.cli.model_options import add_model_options, make_pipeline, model_spec
 from adain.cli.parser import Parser, bounded, size_type
 from adain.errors import AdainError, UsageError
@@ -67,6 +68,11 @@ def studio_main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no usage pings
     block_telemetry()
+    with command_logging(-1 if ns.quiet else 0):  # the package's log on stderr, as every command's
+        return _serve(ns)
+
+
+def _serve(ns: argparse.Namespace) -> int:
     try:
         demo = _prepare(ns)
     except AdainError as e:

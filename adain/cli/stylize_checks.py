@@ -13,6 +13,7 @@ from adain.errors import UsageError
 from adain.io.files import is_video
 from adain.io.styles import resolve_style
 from adain.methods.jobs import resolve_masks
+from adain.ops.mixing import check_alpha
 from adain.pipeline.request import StylizeRequest
 from adain.pipeline.strokes import check_stroke_scale
 from adain.pipeline.tiling import check_tile
@@ -101,8 +102,7 @@ def temporal_mode(args: argparse.Namespace) -> str:
 def check_options(args: argparse.Namespace) -> None:
     if not args.content or not args.style:
         raise UsageError("--content and --style are required (or --download MODEL)")
-    if not 0.0 <= args.alpha <= 1.0:
-        raise UsageError(f"--alpha must be in [0, 1], got {args.alpha}")
+    check_alpha(args.alpha, "--alpha")
     check_stroke_scale(args.stroke_scale, "--stroke-scale")
     if args.max_pixels < 1:
         raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}")

@@ -34,18 +34,18 @@ DEFAULT_EPS = 1e-5
 A = TypeVar("A")
 
 
-def check_alpha(alpha: float) -> float:
+def check_alpha(alpha: float, name: str = "alpha") -> float:
     """``alpha`` as a float in [0, 1].
 
     Raises:
-        UsageError: outside [0, 1] or not a number.
+        UsageError: outside [0, 1] or not a number (``name`` is how the message calls it).
     """
     try:
         a = float(alpha)
     except (TypeError, ValueError):
-        raise UsageError(f"alpha must be a number in [0, 1], got {alpha!r}") from None
+        raise UsageError(f"{name} must be a number in [0, 1], got {alpha!r}") from None
     if not 0.0 <= a <= 1.0:
-        raise UsageError(f"alpha must be in [0, 1], got {alpha}")
+        raise UsageError(f"{name} must be in [0, 1], got {alpha}")
     return a
 
 

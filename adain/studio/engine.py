@@ -20,9 +20,9 @@ analytics are off, and ``--share`` is opt-in.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import sys
 import tempfile
 import threading
 from collections import OrderedDict
@@ -38,6 +38,8 @@ from adain.ops.mixing import normalize_weights
 from adain.pipeline.core import Pipeline
 from adain.pipeline.request import COLOR_MODES, StylizeRequest
 from adain.pipeline.strokes import check_stroke_scale
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MAX_STYLES", "OUTPUT_SIZES", "Progress", "StudioEngine", "painted_mask"]
 
@@ -159,7 +161,7 @@ class StudioEngine:
             try:
                 quantized = GraphRuntime(rt.source, "openvino", "int8", announce=False)
             except Exception as e:  # noqa: BLE001 - the studio keeps serving in float
-                print(f"adain-studio: int8 conversion failed ({e}); staying {rt.precision}", file=sys.stderr)
+                log.warning("int8 conversion failed (%s); staying %s", e, rt.precision)
                 return
             if quantized.precision == "int8":
                 with self._lock:

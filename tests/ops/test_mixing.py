@@ -17,3 +17,10 @@ def test_alpha_in_range_is_a_float(value):
 def test_anything_else_is_one_usage_error(value):
     with pytest.raises(UsageError, match="alpha"):
         check_alpha(value)
+
+
+def test_the_message_names_the_option_as_the_caller_calls_it():
+    with pytest.raises(UsageError, match=r"^--alpha must be in \[0, 1\], got 2$"):
+        check_alpha(2, "--alpha")
+    with pytest.raises(UsageError, match=r"^alpha must be a number in \[0, 1\], got 'x'$"):
+        check_alpha("x")

@@ -277,6 +277,31 @@ def test_studio_switches_to_int8_in_the_background_where_it_is_faster(tmp_path, 
     assert again.runtime.precision == "int8"  # the verdict is cached: auto picks it from now on
 
 
+def test_a_failed_int8_conversion_is_one_logged_warning(tmp_path, monkeypatch, caplog):
+    pytest.importorskip("nncf")
+    from adain.pipeline.core import Pipeline
+    from adain.runtime.graph_backend import GraphRuntime
+    from adain.studio.engine import StudioEngine
+
+    monkeypatch.setenv("ADAIN_COMPILED_DIR", str(tmp_path / "compiled"))
+    monkeypatch.setenv("ADAIN_CPU_FLAGS", "avx2")  # int8 would be the fast precision here
+    pipe = Pipeline.from_pretrained("small16x", backend="openvino", precision="fp32", verbose=False)
+    engine = StudioEngine(pipe, output_dir=tmp_path / "o")
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("no space for the int8 graphs")
+
+    monkeypatch.setattr(GraphRuntime, "__init__", broken)
+    with caplog.at_level("WARNING", logger="adain"):
+        thread = engine.upgrade_to_int8()
+        assert thread is not None
+        thread.join(timeout=60)
+    assert engine.pipeline.runtime.precision == "fp32"  # still serving in float
+    assert [r.getMessage() for r in caplog.records] == [
+        "int8 conversion failed (no space for the int8 graphs); staying fp32"
+    ]
+
+
 def test_image_inputs_refuse_urls_before_any_download(engine, files, monkeypatch):
     """``{"path": "https://…"}`` through the API: refused before Gradio's preprocessing would fetch
     it on the server (its own guard only blocks private addresses); local files still move."""
