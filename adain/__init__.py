@@ -3,7 +3,7 @@
 Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization",
 ICCV 2017. The package is its layers, each a subpackage whose imports point only down:
 
-:mod:`adain.ops` (pure maths) → :mod:`adain.nets` (``nn.Module``s) → :mod:`adain.weights`
+:mod:`adain.ops` (pure maths; one namespace: :mod:`adain.functional`) → :mod:`adain.nets` (``nn.Module``s) → :mod:`adain.weights`
 (registry, downloads, loaders) → :mod:`adain.runtime` (torch / OpenVINO / ONNX Runtime) →
 :mod:`adain.pipeline` (the one stylization step) → :mod:`adain.methods` (``Stylizer``, grids,
 video, Gatys optimisation, evaluation, ``Trainer.predict``) → :mod:`adain.training` (Lightning) →
@@ -24,8 +24,6 @@ _EXPORTS = {  # submodule: the names it defines
     "nets.encoder": "ENCODERS STAGES Encoder build_encoder load_encoder_state_dict",
     "nets.network": "AdaINNet",
     "errors": "AdainError ImageError UsageError WeightsError",
-    "ops.stats": "adain adain_from_stats blend_stats calc_mean_std",
-    "ops.mixing": "normalize_weights",
     "methods.stylizer": "Stylizer",
     "pipeline.core": "Pipeline",
     "pipeline.request": "StylizeRequest",
