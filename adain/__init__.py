@@ -3,12 +3,12 @@
 Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization",
 ICCV 2017. The package is its layers, each a subpackage whose imports point only down:
 
-:mod:`adain.ops` (pure maths; one namespace: :mod:`adain.functional`) → :mod:`adain.nets` (``nn.Module``s) → :mod:`adain.weights`
-(registry, downloads, loaders) → :mod:`adain.runtime` (torch / OpenVINO / ONNX Runtime) →
-:mod:`adain.pipeline` (the one stylization step) → :mod:`adain.methods` (``Stylizer``, grids,
-video, Gatys optimisation, evaluation, ``Trainer.predict``) → :mod:`adain.training` (Lightning) →
-:mod:`adain.cli` (the commands and the studio); :mod:`adain.io` and :mod:`adain.errors` serve
-every layer.
+:mod:`adain.ops` (pure maths, gathered in :mod:`adain.functional`) → :mod:`adain.nets`
+(``nn.Module``s) → :mod:`adain.weights` (registry, downloads, loaders) → :mod:`adain.runtime`
+(torch / OpenVINO / ONNX Runtime) → :mod:`adain.pipeline` (the one stylization step) →
+:mod:`adain.methods` (``Stylizer``, grids, video, Gatys optimisation, evaluation,
+``Trainer.predict``) and :mod:`adain.studio` → :mod:`adain.training` (Lightning) → :mod:`adain.cli`
+(the commands); :mod:`adain.io` and :mod:`adain.errors` serve every layer.
 
 Names are imported lazily (PEP 562), so ``import adain`` and the command-line fast path do not
 import torch until something that needs it is used.

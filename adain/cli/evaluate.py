@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def evaluate_main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
-    return run_command(PROG, lambda: (_layers(ns), _run(ns))[1])
+    return run_command(PROG, lambda: (_layers(ns), _run(ns))[1], -1 if ns.quiet else 0)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
+from adain.cli.common import command_logging
 from adain.errors import AdainError
 from adain.training.cli import AdainCLI, train_main
 
@@ -29,7 +30,8 @@ def main() -> None:
     # zero-filled pages (train_main, called in-process by tests and notebooks, leaves it alone)
     keep_freed_memory()
     try:
-        train_main()
+        with command_logging():  # the package's own log lines (a download, a cache) as every command shows them
+            train_main()
     except (AdainError, MisconfigurationException) as e:  # Lightning's: a setting it refuses (max_steps -5)
         print(f"adain-train: error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
         sys.exit(2)

@@ -22,7 +22,7 @@ def main(args: Sequence[str] | None = None) -> int:
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("list", help="list the models and whether they are available offline")
     ns = p.parse_args(args)
-    return run_command("python -m adain.weights", lambda: _run(ns))
+    return run_command("python -m adain.weights", lambda: _run(ns), -1 if getattr(ns, "quiet", False) else 0)
 
 
 def _run(ns: argparse.Namespace) -> int:
